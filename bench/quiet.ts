@@ -1,0 +1,3 @@
+import { createLogger } from '../gateway/log.js';
+
+export const silentLog = createLogger({ level: 'silent' });

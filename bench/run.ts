@@ -1,0 +1,125 @@
+/**
+ * `npm run bench`: every figure as a line `name value unit`, with the peer or floor measured in
+ * the same run beside it and the ratio. Machines are noisy: each figure is the median of runs.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { barePublisherRate, uplinkDrain } from './drain.js';
+import { journalAppendRate, rawInsertRate } from './journal.js';
+import { cycleAgainstFloor, metersJob } from './meters.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const line = (name: string, value: number, unit: string) => console.log(`${name} ${Number.isFinite(value) ? +value.toFixed(value < 10 ? 3 : 1) : value} ${unit}`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+async function mosquitto(): Promise<{ url: string; stop: () => void } | undefined> {
+  if (spawnSync('mosquitto', ['-h'], { stdio: 'ignore' }).status === null) return undefined;
+  const port = await freePort();
+  const conf = join(mkdtempSync(join(tmpdir(), 'eg-bench-m-')), 'm.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 0\nmax_queued_messages 0\n`);
+  const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  const url = `mqtt://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await (await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 300 })).endAsync(true);
+      return { url, stop: () => child.kill('SIGKILL') };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  child.kill('SIGKILL');
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+
+  // 1. Journal: durable appends per second vs raw better-sqlite3, 100-row WAL FULL transactions.
+  const journal: number[] = [];
+  const raw: number[] = [];
+  const bytes: number[] = [];
+  const batches: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const j = await journalAppendRate(100_000);
+    journal.push(j.perSec);
+    bytes.push(j.bytesPerEvent);
+    batches.push(j.batches);
+    raw.push(rawInsertRate(100_000));
+  }
+  line('journal.durable_appends', median(journal), 'events/s');
+  line('journal.raw_sqlite_100row_tx', median(raw), 'rows/s');
+  line('journal.append_ratio', median(journal) / median(raw), 'x (target >= 0.5)');
+  line('journal.transactions_per_100k_events', median(batches), 'fsyncs');
+  line('journal.disk_bytes_per_event', median(bytes), 'bytes');
+
+  // 2. Uplink drain of a 100,000-event backlog vs a bare mqtt.js QoS 1 publisher, same broker.
+  const broker = await mosquitto();
+  if (!broker) {
+    console.log('uplink.drain skipped: mosquitto not installed (apt-get install mosquitto)');
+    return;
+  }
+  try {
+    const drain: number[] = [];
+    const bare: number[] = [];
+    const p50: number[] = [];
+    const p99: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      bare.push(await barePublisherRate(broker.url, 100_000));
+      const d = await uplinkDrain(broker.url, 100_000);
+      drain.push(d.perSec);
+      p50.push(d.liveLatencyP50);
+      p99.push(d.liveLatencyP99);
+    }
+    line('uplink.backlog_drain', median(drain), 'events/s');
+    line('uplink.bare_mqttjs_qos1', median(bare), 'msgs/s');
+    line('uplink.drain_ratio', median(drain) / median(bare), 'x (target >= 0.7)');
+    line('uplink.live_during_drain_p50', median(p50), 'ms');
+    line('uplink.live_during_drain_p99', median(p99), 'ms (target < 1000)');
+
+    // 3. The meters job: 32 SDM630 on one Modbus TCP peer, every second, QoS 1 to mosquitto.
+    if (spawnSync('/usr/bin/python3', ['-c', 'import pymodbus'], { stdio: 'ignore' }).status !== 0) {
+      console.log('meters skipped: python3-pymodbus not installed');
+      return;
+    }
+    const m = await metersJob(broker.url, Number(new URL(broker.url).port), await freePort());
+    line('meters.first_reading_published', m.firstReadingMs, 'ms (target <= 800; Node-RED 4.1 ~3200)');
+    line('meters.rss_after_30s', m.rssMb, 'MB (target <= 50; Node-RED 4.1 ~149)');
+    line('meters.cpu', m.cpuPercent, '% of a core (target <= 2.5; Node-RED 4.1 ~5)');
+    line('meters.readings_expected', m.expected, 'readings');
+    line('meters.readings_journaled', m.journaled, 'readings');
+    line('meters.readings_published', m.published, 'readings');
+    line('meters.journaled_ratio', m.journaled / m.expected, 'x');
+    const cycles: number[] = [];
+    let floor = 0;
+    for (let r = 0; r < runs; r++) {
+      const c = await cycleAgainstFloor();
+      cycles.push(c.cycleMs);
+      floor = c.floorMs;
+    }
+    line('meters.sdm630_cycle_9600', median(cycles), 'ms');
+    line('meters.sdm630_wire_floor_9600', floor, 'ms');
+    line('meters.cycle_to_floor', median(cycles) / floor, 'x (target <= 1.15)');
+  } finally {
+    broker.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,157 @@
+/**
+ * Rules that span entries: ids unique, references resolve, a camera's lane is a lane, no output
+ * pin driven twice, pins within their board's range, one owner per serial port and unit address.
+ */
+import { boardPinRange, pinUses } from './pins.js';
+import type { Problem } from './problems.js';
+import { describeValue } from './problems.js';
+import type { SiteConfig } from './schema.js';
+
+const LANE_TYPES = new Set(['barrier', 'bollard']);
+
+function checkUnique(items: readonly { id: string }[], list: string, problems: Problem[]): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const first = seen.get(item.id);
+    if (first !== undefined) {
+      problems.push({ path: `${list}[${i}].id`, message: `duplicate id "${item.id}" (also ${list}[${first}])` });
+    } else seen.set(item.id, i);
+  });
+}
+
+/** Entries by id; with duplicate ids (reported above) the first one counts. */
+function firstById<T extends { id: string }>(items: readonly T[]): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of items) if (!map.has(item.id)) map.set(item.id, item);
+  return map;
+}
+
+function known(ids: Iterable<string>): string {
+  const list = [...ids];
+  return list.length ? `known: ${list.join(', ')}` : 'none are defined';
+}
+
+export function crossCheck(config: SiteConfig): Problem[] {
+  const problems: Problem[] = [];
+  checkUnique(config.io, 'io', problems);
+  checkUnique(config.buses, 'buses', problems);
+  checkUnique(config.devices, 'devices', problems);
+
+  const boards = firstById(config.io);
+  const buses = firstById(config.buses);
+  const devices = firstById(config.devices);
+
+  // Pins: the board exists, the pin is on it, an output has one driver, a pin is not both.
+  const outputs = new Map<string, string>();
+  const inputs = new Map<string, string>();
+  for (const use of pinUses(config)) {
+    const board = boards.get(use.ref.io);
+    if (!board) {
+      problems.push({ path: `${use.path}.io`, message: `no io board "${use.ref.io}" (${known(boards.keys())})` });
+      continue;
+    }
+    const range = boardPinRange(board);
+    if (range && (use.ref.pin < range.min || use.ref.pin > range.max)) {
+      problems.push({
+        path: `${use.path}.pin`,
+        message: `expected an integer ${range.min}-${range.max}, got ${describeValue(use.ref.pin)}`,
+      });
+      continue;
+    }
+    if (use.direction === 'out' && use.ref.debounceMs !== undefined) {
+      problems.push({ path: `${use.path}.debounceMs`, message: 'debounceMs applies to inputs only' });
+    }
+    const key = `${use.ref.io}:${use.ref.pin}`;
+    // On a Modbus relay board, coils (outputs) and discrete inputs are separate address spaces.
+    const separateSpaces = board.type === 'modbus-relay';
+    if (use.direction === 'out') {
+      const other = outputs.get(key);
+      if (other) problems.push({ path: `${use.path}.pin`, message: `output ${key} is already driven by ${other}` });
+      else outputs.set(key, `${use.path} (${use.owner})`);
+      const reader = inputs.get(key);
+      if (reader && !separateSpaces) {
+        problems.push({ path: `${use.path}.pin`, message: `${key} is an input of ${reader}; it cannot also be an output` });
+      }
+    } else {
+      const driver = outputs.get(key);
+      if (driver && !separateSpaces) {
+        problems.push({ path: `${use.path}.pin`, message: `${key} is an output driven by ${driver}; it cannot also be an input` });
+      }
+      if (!inputs.has(key)) inputs.set(key, `${use.path} (${use.owner})`);
+    }
+  }
+
+  // A sim script can only move inputs that some device reads.
+  config.io.forEach((b, i) => {
+    if (b.type !== 'sim' || !b.script) return;
+    b.script.steps.forEach((step, j) => {
+      if (!inputs.has(`${b.id}:${step.pin}`)) {
+        problems.push({ path: `io[${i}].script.steps[${j}].pin`, message: `pin ${step.pin} of ${b.id} is not an input of any device` });
+      }
+    });
+  });
+
+  // Buses: references resolve, one owner per unit address and per serial port.
+  const units = new Map<string, string>();
+  const claimUnit = (busId: string, unit: number, path: string) => {
+    const key = `${busId}#${unit}`;
+    const other = units.get(key);
+    if (other) problems.push({ path: `${path}.unit`, message: `unit ${unit} on bus ${busId} is already used by ${other}` });
+    else units.set(key, path);
+  };
+  config.io.forEach((b, i) => {
+    if (b.type !== 'modbus-relay') return;
+    if (!buses.has(b.bus)) problems.push({ path: `io[${i}].bus`, message: `no bus "${b.bus}" (${known(buses.keys())})` });
+    else claimUnit(b.bus, b.unit, `io[${i}]`);
+  });
+
+  const ports = new Map<string, string>();
+  const claimPort = (port: string, path: string) => {
+    const other = ports.get(port);
+    if (other) problems.push({ path: `${path}.port`, message: `serial port ${port} is already used by ${other}` });
+    else ports.set(port, path);
+  };
+  config.buses.forEach((b, i) => b.type === 'rtu' && claimPort(b.port, `buses[${i}]`));
+  config.io.forEach((b, i) => b.type === 'firmata' && claimPort(b.port, `io[${i}]`));
+
+  config.devices.forEach((d, i) => {
+    const at = `devices[${i}]`;
+    if (d.type === 'lpr-camera') {
+      const lane = devices.get(d.lane);
+      if (!lane) problems.push({ path: `${at}.lane`, message: `no device "${d.lane}"` });
+      else if (!LANE_TYPES.has(lane.type)) {
+        problems.push({ path: `${at}.lane`, message: `"${d.lane}" is a ${lane.type}; a lane must be a barrier or bollard` });
+      }
+    }
+    if (d.type === 'meter') {
+      if (!buses.has(d.bus)) problems.push({ path: `${at}.bus`, message: `no bus "${d.bus}" (${known(buses.keys())})` });
+      else claimUnit(d.bus, d.unit, at);
+      if (d.model === 'custom' && !d.registers) {
+        problems.push({ path: `${at}.registers`, message: 'required for model custom' });
+      }
+      if (d.model !== 'custom' && d.registers) {
+        problems.push({ path: `${at}.registers`, message: `only for model custom (${d.model} has a built-in register map)` });
+      }
+      const names = new Set<string>();
+      d.registers?.forEach((r, j) => {
+        if (names.has(r.name)) problems.push({ path: `${at}.registers[${j}].name`, message: `duplicate value name "${r.name}"` });
+        names.add(r.name);
+      });
+    }
+  });
+
+  const plates = new Map<string, number>();
+  config.access.plates.forEach((p, i) => {
+    const key = p.plate.replace(/[\s·.-]/g, '').toUpperCase();
+    const first = plates.get(key);
+    if (first !== undefined) problems.push({ path: `access.plates[${i}].plate`, message: `duplicate plate (also access.plates[${first}])` });
+    else plates.set(key, i);
+    p.lanes?.forEach((lane, j) => {
+      const dev = devices.get(lane);
+      if (!dev || !LANE_TYPES.has(dev.type)) {
+        problems.push({ path: `access.plates[${i}].lanes[${j}]`, message: `no barrier or bollard "${lane}"` });
+      }
+    });
+  });
+  return problems;
+}

@@ -1,0 +1,160 @@
+/**
+ * Device entries of a site config. Every device kind the contract names is here, including those
+ * whose runtime lands in later issues, so that a site file is validated whole from day one.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { id, intRange, millis, oneOf, ref } from './units.js';
+
+export const PIN_EXPECTED = 'expected an integer pin number';
+
+/** `{ io, pin, activeLow? }`: a pin on an I/O board. Its range depends on the board (cross-check). */
+export const pinRef = z
+  .strictObject({
+    io: ref,
+    pin: z.int({ error: PIN_EXPECTED }).min(0, { error: PIN_EXPECTED }).max(1023, { error: PIN_EXPECTED }),
+    activeLow: z.boolean({ error: 'expected true or false' }).default(false),
+    debounceMs: millis(0, 10_000).optional().meta({ description: 'inputs only: ignore changes shorter than this' }),
+  })
+  .meta({ description: 'A pin on an I/O board: { io, pin, activeLow? }' });
+export type PinRef = z.output<typeof pinRef>;
+
+const displayName = z.string({ error: 'expected a string' }).max(100).optional();
+
+export const LOCK_TYPES = ['fail-secure', 'fail-safe'] as const;
+export const door = z.strictObject({
+  id,
+  type: z.literal('door'),
+  name: displayName,
+  lock: pinRef.meta({ description: 'lock relay output' }),
+  lockType: oneOf(LOCK_TYPES).meta({
+    description: 'fail-secure: strike, energise to unlock; fail-safe: maglock, energise to lock',
+  }),
+  contact: pinRef.optional().meta({ description: 'door contact input, reads 1 when the door is open' }),
+  exitButton: pinRef.optional().meta({ description: 'request-to-exit input, reads 1 while pressed' }),
+  unlockMs: millis(200, 255_000).default(5000),
+  heldOpenMs: millis(1000, 3_600_000).default(30_000),
+});
+
+export const barrier = z.strictObject({
+  id,
+  type: z.literal('barrier'),
+  name: displayName,
+  open: pinRef.meta({ description: 'OPEN contact output, pulsed' }),
+  close: pinRef.optional().meta({ description: 'CLOSE contact output, pulsed; omit for auto-closing arms' }),
+  safetyLoop: pinRef.optional().meta({ description: 'loop detector input, reads 1 while a vehicle is present' }),
+  pulseMs: millis(100, 5000).default(500),
+  travelMs: millis(500, 30_000).default(4000).meta({
+    description: 'time the arm takes to come down; a vehicle on the loop in this time reopens it',
+  }),
+  autoClose: z.boolean({ error: 'expected true or false' }).default(true).meta({
+    description: 'with a close output: close once a vehicle has passed and the loop has been clear for autoCloseDelayMs',
+  }),
+  autoCloseDelayMs: millis(1000, 600_000).default(1000),
+});
+
+export const bollard = z.strictObject({
+  id,
+  type: z.literal('bollard'),
+  name: displayName,
+  lower: pinRef.meta({ description: 'LOWER output' }),
+  raise: pinRef.meta({ description: 'RAISE output' }),
+  safetyLoop: pinRef.meta({ description: 'loop detector input, reads 1 while a vehicle is present' }),
+  downLimit: pinRef.optional().meta({ description: 'limit switch input, reads 1 when fully down' }),
+  upLimit: pinRef.optional().meta({ description: 'limit switch input, reads 1 when fully up' }),
+  travelMs: millis(500, 60_000).default(6000),
+  pulseMs: millis(100, 5000).default(500),
+});
+
+/** An IPv4/IPv6 address or a CIDR block. */
+const addressOrCidr = z.string({ error: 'expected an IP address or CIDR block' }).refine(
+  (s) => {
+    const [addr, bits, ...rest] = s.split('/');
+    const family = isIP(addr ?? '');
+    if (family === 0 || rest.length > 0) return false;
+    if (bits === undefined) return true;
+    const n = Number(bits);
+    return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+  },
+  { error: 'expected an IP address or CIDR block such as 192.168.1.64 or 192.168.1.0/24' },
+);
+
+export const CAMERA_VENDORS = ['hikvision', 'dahua', 'vzenith', 'generic'] as const;
+export const lprCamera = z.strictObject({
+  id,
+  type: z.literal('lpr-camera'),
+  name: displayName,
+  vendor: oneOf(CAMERA_VENDORS),
+  direction: oneOf(['in', 'out'] as const),
+  lane: ref.meta({ description: 'the barrier or bollard this camera opens' }),
+  allowFrom: z
+    .array(addressOrCidr, { error: 'expected a list of IP addresses' })
+    .min(1, { error: 'expected at least one address the camera pushes from' }),
+  trigger: pinRef.optional().meta({ description: 'output pulsed to trigger a capture when the lane loop sees a car' }),
+  minConfidence: intRange(0, 100).default(80),
+  repeatWindowSec: intRange(0, 600).default(10),
+});
+
+export const METER_MODELS = ['sdm120', 'sdm630', 'ddsu666', 'dtsu666', 'custom'] as const;
+export const REGISTER_TYPES = ['int16', 'uint16', 'int32', 'uint32', 'float32'] as const;
+export const WORD_ORDERS = ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const;
+const valueName = z
+  .string({ error: 'expected a value name' })
+  .regex(/^[a-z][A-Za-z0-9]*$/, { error: 'expected a camelCase value name with its unit, e.g. powerW' });
+
+export const meterRegister = z.strictObject({
+  name: valueName,
+  address: intRange(0, 65535),
+  function: z.union([z.literal(3), z.literal(4)], { error: 'expected 3 (holding) or 4 (input)' }).default(3),
+  type: oneOf(REGISTER_TYPES).default('uint16'),
+  wordOrder: oneOf(WORD_ORDERS).default('ABCD'),
+  scale: z.number({ error: 'expected a number' }).default(1),
+  unit: z.string().max(16).optional(),
+});
+
+export const meter = z.strictObject({
+  id,
+  type: z.literal('meter'),
+  name: displayName,
+  model: oneOf(METER_MODELS),
+  bus: ref,
+  unit: intRange(1, 247, 'Modbus unit id'),
+  intervalSec: intRange(1, 86_400).default(60),
+  registers: z.array(meterRegister).min(1).optional().meta({ description: 'custom meters only' }),
+  readable: z
+    .array(z.strictObject({ function: z.union([z.literal(3), z.literal(4)], { error: 'expected 3 or 4' }), from: intRange(0, 65535), to: intRange(0, 65535) }))
+    .optional()
+    .meta({ description: 'custom meters: address ranges known to exist, so a read may span the gaps between listed registers' }),
+  maxEnergyJumpKwh: z.number({ error: 'expected a number' }).positive().default(100).meta({
+    description: 'an energy total that grows more than this between two readings is flagged',
+  }),
+  addressOverrides: z
+    .record(valueName, intRange(0, 65535))
+    .optional()
+    .meta({ description: 'move a template value to another register, e.g. dtsu666 energyImportKwh: 0x101E' }),
+});
+
+export const ALARM_KINDS = ['perimeter', 'smoke', 'gas', 'water', 'panic'] as const;
+export const alarmInput = z.strictObject({
+  id,
+  type: z.literal('alarm-input'),
+  name: displayName,
+  kind: oneOf(ALARM_KINDS),
+  input: pinRef.meta({ description: 'reads 1 while the alarm is active' }),
+  clearAfterMs: millis(0, 3_600_000).default(10_000).meta({
+    description: 'the input must stay quiet this long before the alarm counts as cleared (one report per episode)',
+  }),
+});
+
+export const DEVICE_TYPES = ['door', 'barrier', 'bollard', 'lpr-camera', 'meter', 'alarm-input'] as const;
+export const device = z.discriminatedUnion('type', [door, barrier, bollard, lprCamera, meter, alarmInput]);
+
+export type DeviceConfig = z.output<typeof device>;
+export type DoorConfig = z.output<typeof door>;
+export type BarrierConfig = z.output<typeof barrier>;
+export type BollardConfig = z.output<typeof bollard>;
+export type LprCameraConfig = z.output<typeof lprCamera>;
+export type MeterConfig = z.output<typeof meter>;
+export type AlarmInputConfig = z.output<typeof alarmInput>;
+export type DeviceType = DeviceConfig['type'];
+

@@ -1,0 +1,167 @@
+/**
+ * A barrier arm (道闸): OPEN and optional CLOSE dry contacts, pulsed, and a safety loop.
+ *
+ * Never closes on a vehicle nor within 1 s of the loop clearing; a vehicle on the loop while the
+ * arm comes down cuts the close pulse and reopens it (DOMAIN.md, Barrier gates). The controller
+ * gives no position feedback, so "closing" lasts travelMs after the close pulse. During a fire
+ * alarm the OPEN contact is held, as a controller's FIRE input would hold it.
+ */
+import type { BarrierConfig } from '../config/devices.js';
+import type { OutputPin } from '../drivers/io/pin.js';
+import type { TimerHandle } from '../gateway/clock.js';
+import type { LaneActor } from '../gateway/events.js';
+import { DeviceBase } from './base.js';
+import { SafetyLoop } from './lane.js';
+import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot } from './types.js';
+import { accepted, refused } from './types.js';
+
+type BarrierState = 'unknown' | 'open' | 'closing' | 'closed';
+
+export class Barrier extends DeviceBase implements Device {
+  readonly type = 'barrier' as const;
+  readonly id: string;
+  private readonly openOut: OutputPin;
+  private readonly closeOut: OutputPin | undefined;
+  private readonly loop: SafetyLoop;
+  private state: BarrierState = 'unknown';
+  private closeTimer: TimerHandle | undefined;
+  private autoCloseTimer: TimerHandle | undefined;
+  private closingBy: { by: LaneActor; user?: string } = { by: 'auto-close' };
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly config: BarrierConfig,
+    ctx: DeviceContext,
+  ) {
+    super(ctx);
+    this.id = config.id;
+    this.openOut = this.output(config.open);
+    this.closeOut = config.close ? this.output(config.close) : undefined;
+    if (config.safetyLoop) this.boards.add(config.safetyLoop.io);
+    this.loop = new SafetyLoop(config.safetyLoop, ctx.input, ctx.clock);
+  }
+
+  applySafeState(): void {
+    if (this.closeOut) this.release(this.closeOut);
+    if (this.ctx.fireAlarmActive()) {
+      this.hold(this.openOut);
+      this.state = 'open';
+      this.ctx.emit('barrier.opened', { by: 'fire-alarm' });
+    } else {
+      this.release(this.openOut);
+    }
+  }
+
+  start(): void {
+    this.unsubscribe = this.loop.start((present) => this.onLoop(present));
+    this.publishState();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.loop.stop();
+    this.cancelTimers();
+    if (this.closeOut) this.release(this.closeOut);
+    if (!this.ctx.fireAlarmActive()) this.release(this.openOut);
+  }
+
+  command(action: DeviceAction, ctx: CommandContext): CommandResult {
+    if (action === 'open') {
+      this.open(ctx.by, ctx.user);
+      return accepted;
+    }
+    if (this.ctx.fireAlarmActive()) return refused('fire-alarm', 'lanes stay open while the fire alarm is active');
+    if (!this.closeOut) return refused('not-supported', `${this.id} has no close output; the arm closes by itself`);
+    const reason = this.loop.blockReason();
+    if (reason) {
+      this.ctx.emit('barrier.blocked', { reason, by: ctx.by, ...(ctx.user ? { user: ctx.user } : {}) });
+      return refused('unsafe', `${this.id}: ${reason}`);
+    }
+    this.startClose(ctx.by, ctx.user);
+    return accepted;
+  }
+
+  fireAlarmChanged(active: boolean): void {
+    this.cancelTimers();
+    if (active) {
+      if (this.closeOut) this.release(this.closeOut);
+      this.hold(this.openOut);
+      this.state = 'open';
+      this.ctx.emit('barrier.opened', { by: 'fire-alarm' });
+    } else {
+      this.release(this.openOut);
+      this.scheduleAutoClose();
+    }
+    this.publishState();
+  }
+
+  snapshot(): DeviceSnapshot {
+    return {
+      id: this.id,
+      type: this.type,
+      ...(this.config.name ? { name: this.config.name } : {}),
+      state: this.state,
+      vehicle: this.loop.pin ? this.loop.vehiclePresent : null,
+      fault: this.fault,
+    };
+  }
+
+  private open(by: LaneActor, user?: string): void {
+    if (this.ctx.fireAlarmActive()) return; // held open already
+    this.cancelTimers();
+    if (this.closeOut) this.release(this.closeOut);
+    this.pulse(this.openOut, this.config.pulseMs);
+    this.state = 'open';
+    this.ctx.emit('barrier.opened', { by, ...(user ? { user } : {}) });
+    this.publishState();
+  }
+
+  private startClose(by: LaneActor, user?: string): void {
+    if (!this.closeOut) return;
+    this.cancelTimers();
+    this.release(this.openOut);
+    this.pulse(this.closeOut, this.config.pulseMs);
+    this.state = 'closing';
+    this.closingBy = { by, ...(user ? { user } : {}) };
+    this.closeTimer = this.ctx.clock.setTimeout(() => {
+      this.closeTimer = undefined;
+      this.state = 'closed';
+      this.ctx.emit('barrier.closed', this.closingBy);
+      this.publishState();
+    }, this.config.travelMs);
+    this.publishState();
+  }
+
+  private onLoop(present: boolean): void {
+    if (present) {
+      this.ctx.clock.clearTimeout(this.autoCloseTimer);
+      this.autoCloseTimer = undefined;
+      if (this.state === 'closing') {
+        // The arm is coming down onto a vehicle: stop the close and lift it again, now.
+        this.ctx.emit('barrier.blocked', { reason: 'vehicle on the safety loop while closing' });
+        this.open('safety-loop');
+      }
+    } else if (this.state === 'open') {
+      this.scheduleAutoClose();
+    }
+    this.publishState();
+  }
+
+  /** After a vehicle has passed, close once the loop has been clear long enough. */
+  private scheduleAutoClose(): void {
+    if (!this.closeOut || !this.config.autoClose || !this.loop.pin || this.ctx.fireAlarmActive()) return;
+    this.ctx.clock.clearTimeout(this.autoCloseTimer);
+    const wait = Math.max(this.config.autoCloseDelayMs, this.loop.holdOffRemaining());
+    this.autoCloseTimer = this.ctx.clock.setTimeout(() => {
+      this.autoCloseTimer = undefined;
+      if (this.state !== 'open' || this.ctx.fireAlarmActive() || this.loop.blockReason()) return;
+      this.startClose('auto-close');
+    }, wait);
+  }
+
+  private cancelTimers(): void {
+    this.ctx.clock.clearTimeout(this.closeTimer);
+    this.ctx.clock.clearTimeout(this.autoCloseTimer);
+    this.closeTimer = this.autoCloseTimer = undefined;
+  }
+}

@@ -1,0 +1,93 @@
+/** What every device does the same way: board faults, output re-assertion and state publishing. */
+import type { DeviceType } from '../config/devices.js';
+import type { OutputPin } from '../drivers/io/pin.js';
+import type { TimerHandle } from '../gateway/clock.js';
+import { errorMessage } from '../gateway/errors.js';
+import type { DeviceContext, DeviceSnapshot } from './types.js';
+
+export abstract class DeviceBase {
+  abstract readonly id: string;
+  abstract readonly type: DeviceType;
+  readonly boards = new Set<string>();
+  private readonly offlineBoards = new Map<string, string>();
+  private readonly outputs: OutputPin[] = [];
+
+  protected constructor(protected readonly ctx: DeviceContext) {}
+
+  /** A fault of the device's own (a bollard that did not reach its limit), besides a missing board. */
+  protected ownFault: string | null = null;
+  private readonly pulses = new Map<OutputPin, TimerHandle>();
+
+  get fault(): string | null {
+    return this.offlineBoards.size ? 'BOARD_OFFLINE' : this.ownFault;
+  }
+
+  abstract snapshot(): DeviceSnapshot;
+
+  protected output(ref: Parameters<DeviceContext['output']>[0]): OutputPin {
+    const pin = this.ctx.output(ref);
+    this.boards.add(ref.io);
+    this.outputs.push(pin);
+    return pin;
+  }
+
+  protected input(ref: Parameters<DeviceContext['input']>[0]) {
+    this.boards.add(ref.io);
+    return this.ctx.input(ref);
+  }
+
+  /** Sets an output without waiting: actuation never waits on a board's confirmation. */
+  protected drive(pin: OutputPin, active: boolean): void {
+    pin.set(active).catch((err: unknown) => {
+      this.ctx.log.error({ device: this.id, board: pin.ref.io, pin: pin.ref.pin, err: errorMessage(err) }, 'output write failed');
+    });
+  }
+
+  /** Drives an output active for `ms`, then releases it. A new pulse on the same pin restarts it. */
+  protected pulse(pin: OutputPin, ms: number): void {
+    this.ctx.clock.clearTimeout(this.pulses.get(pin));
+    this.drive(pin, true);
+    this.pulses.set(
+      pin,
+      this.ctx.clock.setTimeout(() => {
+        this.pulses.delete(pin);
+        this.drive(pin, false);
+      }, ms),
+    );
+  }
+
+  /** Releases an output now, cutting short any pulse on it. Writes only if it is not already released. */
+  protected release(pin: OutputPin): void {
+    const timer = this.pulses.get(pin);
+    this.ctx.clock.clearTimeout(timer);
+    this.pulses.delete(pin);
+    if (pin.requested !== false) this.drive(pin, false);
+  }
+
+  /** Holds an output active until released (a barrier held open through a fire alarm). */
+  protected hold(pin: OutputPin): void {
+    this.ctx.clock.clearTimeout(this.pulses.get(pin));
+    this.pulses.delete(pin);
+    if (pin.requested !== true) this.drive(pin, true);
+  }
+
+  protected publishState(): void {
+    this.ctx.stateChanged(this.snapshot());
+  }
+
+  boardStatusChanged(board: string, online: boolean, reason?: string): void {
+    if (!this.boards.has(board)) return;
+    const wasFaulty = this.fault !== null;
+    if (online) {
+      if (!this.offlineBoards.delete(board)) return;
+      // A board that comes back may have reset its outputs: write what we want again.
+      for (const pin of this.outputs) if (pin.ref.io === board) this.drive(pin, pin.requested ?? false);
+      if (wasFaulty && this.fault === null) this.ctx.emit('device.recovered', { code: 'BOARD_OFFLINE' });
+    } else {
+      if (this.offlineBoards.has(board)) return;
+      this.offlineBoards.set(board, reason ?? 'offline');
+      if (!wasFaulty) this.ctx.emit('device.fault', { code: 'BOARD_OFFLINE', message: `io board ${board}: ${reason ?? 'offline'}` });
+    }
+    this.publishState();
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * An energy meter on a Modbus bus: its values read every intervalSec as `meter.reading`
+ * telemetry, in as few transactions as its register map allows (plan.ts). Meters on one bus are
+ * spread over the interval rather than polled in a burst. An energy total that goes backwards or
+ * jumps more than maxEnergyJumpKwh is flagged in the reading, not silently forwarded.
+ */
+import type { MeterConfig } from '../../config/devices.js';
+import { decode } from '../../drivers/modbus/decode.js';
+import type { ModbusBus } from '../../drivers/modbus/types.js';
+import type { TimerHandle } from '../../gateway/clock.js';
+import { errorMessage, isGatewayError } from '../../gateway/errors.js';
+import { DeviceBase } from '../base.js';
+import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from '../types.js';
+import { refused } from '../types.js';
+import type { PlannedRead } from './plan.js';
+import { planReads } from './plan.js';
+import type { RegisterSpec } from './templates.js';
+import { TEMPLATES } from './templates.js';
+
+export function meterSpecs(config: MeterConfig): RegisterSpec[] {
+  const base: RegisterSpec[] =
+    config.model === 'custom'
+      ? (config.registers ?? []).map((r) => ({ name: r.name, fc: r.function, address: r.address, type: r.type, wordOrder: r.wordOrder, scale: r.scale }))
+      : TEMPLATES[config.model];
+  const overrides = config.addressOverrides ?? {};
+  return base.map((s) => (overrides[s.name] !== undefined ? { ...s, address: overrides[s.name]! } : s));
+}
+
+export function meterPlan(config: MeterConfig): PlannedRead[] {
+  const readable: Partial<Record<3 | 4, Array<[number, number]>>> = {};
+  for (const r of config.readable ?? []) (readable[r.function] ??= []).push([r.from, r.to]);
+  return planReads(meterSpecs(config), readable);
+}
+
+/** float32 carries about 7 significant digits; more would be noise from the scaling. */
+const tidy = (v: number) => Number(v.toPrecision(7));
+
+export interface MeterContext extends DeviceContext {
+  bus: ModbusBus;
+  /** where in the interval this meter is polled, 0 <= phase < 1 */
+  phase: number;
+}
+
+export class Meter extends DeviceBase implements Device {
+  readonly type = 'meter' as const;
+  readonly id: string;
+  readonly plan: PlannedRead[];
+  private timer: TimerHandle | undefined;
+  private running = false;
+  private stopped = false;
+  private last: Record<string, number> | undefined;
+  private lastAt: number | undefined;
+  /** how long the last complete poll cycle took on the bus, in ms */
+  lastCycleMs: number | undefined;
+  private readonly energy = new Map<string, number>();
+
+  constructor(
+    private readonly config: MeterConfig,
+    private readonly mctx: MeterContext,
+  ) {
+    super(mctx);
+    this.id = config.id;
+    this.plan = meterPlan(config);
+  }
+
+  applySafeState(): void {
+    // A meter has no outputs.
+  }
+
+  start(): void {
+    const interval = this.config.intervalSec * 1000;
+    const first = this.mctx.clock.now() + Math.floor(this.mctx.phase * interval);
+    this.schedule(first, interval);
+    this.publishState();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.mctx.clock.clearTimeout(this.timer);
+  }
+
+  command(): CommandResult {
+    return refused('not-supported', `${this.id} is a meter; it has nothing to open or close`);
+  }
+
+  fireAlarmChanged(): void {}
+
+  snapshot(): DeviceSnapshot {
+    return {
+      id: this.id,
+      type: this.type,
+      ...(this.config.name ? { name: this.config.name } : {}),
+      state: this.last ? 'ok' : 'waiting',
+      model: this.config.model,
+      values: this.last ?? {},
+      readAt: this.lastAt === undefined ? null : new Date(this.lastAt).toISOString(),
+      cycleMs: this.lastCycleMs === undefined ? null : Math.round(this.lastCycleMs),
+      fault: this.fault,
+    };
+  }
+
+  /** Cycles keep to their slots (start + k x interval), so a slow cycle does not drift the rest. */
+  private schedule(at: number, interval: number): void {
+    if (this.stopped) return;
+    this.timer = this.mctx.clock.setTimeout(() => {
+      void this.cycle();
+      let next = at + interval;
+      const now = this.mctx.clock.now();
+      if (next <= now) next += Math.ceil((now - next + 1) / interval) * interval;
+      this.schedule(next, interval);
+    }, Math.max(0, at - this.mctx.clock.now()));
+  }
+
+  private async cycle(): Promise<void> {
+    if (this.running) return; // the previous cycle still runs: skip this slot rather than queue up
+    this.running = true;
+    const started = performance.now();
+    try {
+      const values: Record<string, number> = {};
+      for (const read of this.plan) {
+        const { registers = [] } = await this.mctx.bus.request(this.config.unit, { fc: read.fc, address: read.address, count: read.count });
+        for (const v of read.values) values[v.name] = tidy(decode(registers, v.offset, v.type, v.wordOrder) * v.scale);
+      }
+      if (this.stopped) return;
+      this.lastCycleMs = performance.now() - started;
+      this.recovered();
+      const flags = this.checkEnergy(values);
+      this.last = values;
+      this.lastAt = this.mctx.clock.now();
+      this.ctx.emit('meter.reading', flags.length ? { values, flags } : { values });
+      this.publishState();
+    } catch (err) {
+      if (!this.stopped) this.failed(err);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private checkEnergy(values: Record<string, number>): string[] {
+    const flags: string[] = [];
+    for (const [name, value] of Object.entries(values)) {
+      if (!name.endsWith('Kwh')) continue;
+      const previous = this.energy.get(name);
+      if (previous !== undefined) {
+        if (value < previous - 0.001) flags.push(`${name}:backwards`);
+        else if (value - previous > this.config.maxEnergyJumpKwh) flags.push(`${name}:jump`);
+      }
+      this.energy.set(name, value);
+    }
+    return flags;
+  }
+
+  private failed(err: unknown): void {
+    const code = isGatewayError(err) ? err.code : 'INTERNAL';
+    if (this.ownFault === null) {
+      this.ownFault = code;
+      this.ctx.emit('device.fault', { code, message: errorMessage(err) });
+      this.publishState();
+    }
+  }
+
+  private recovered(): void {
+    if (this.ownFault === null) return;
+    const code = this.ownFault;
+    this.ownFault = null;
+    this.ctx.emit('device.recovered', { code });
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * What the rest of the gateway knows of a device: its safe state, its commands and a snapshot of
+ * its state. Each device kind lives in its own file and gets everything it uses passed in.
+ */
+import type { PinRef } from '../config/devices.js';
+import type { DeviceType } from '../config/devices.js';
+import type { InputPin, OutputPin } from '../drivers/io/pin.js';
+import type { Clock } from '../gateway/clock.js';
+import type { EventData, EventType } from '../gateway/events.js';
+import type { Logger } from '../gateway/log.js';
+
+export type DeviceAction = 'open' | 'close';
+
+export interface CommandContext {
+  by: 'console' | 'remote' | 'camera' | 'schedule';
+  user?: string;
+}
+
+export type CommandRefusal = 'unsafe' | 'fire-alarm' | 'not-supported' | 'offline';
+export type CommandResult = { ok: true } | { ok: false; error: CommandRefusal; message: string };
+
+export interface DeviceSnapshot {
+  id: string;
+  type: DeviceType;
+  name?: string;
+  /** the headline state: locked/unlocked, open/closed, up/down, ok */
+  state: string;
+  /** the code of the current fault, null when healthy */
+  fault: string | null;
+  [detail: string]: unknown;
+}
+
+export interface Device {
+  readonly id: string;
+  readonly type: DeviceType;
+  /** Boards this device drives or reads, for fault reporting. */
+  readonly boards: ReadonlySet<string>;
+  /** Drives every output to its safe state at once; called before anything else on start. */
+  applySafeState(): void;
+  /** Starts watching inputs and timers. */
+  start(): void;
+  /** Stops timers and watchers and leaves every output in its safe state. */
+  stop(): void;
+  command(action: DeviceAction, ctx: CommandContext): CommandResult;
+  /** The fire alarm changed: release (or return to normal). */
+  fireAlarmChanged(active: boolean): void;
+  /** A board this device uses went away or came back. */
+  boardStatusChanged(board: string, online: boolean, reason?: string): void;
+  snapshot(): DeviceSnapshot;
+}
+
+/** Everything a device is given by the composition root. */
+export interface DeviceContext {
+  clock: Clock;
+  log: Logger;
+  /** Makes and publishes an event from this device. */
+  emit<T extends EventType>(type: T, data: EventData[T]): void;
+  /** Publishes the device's new state (P/state/{device}, the console). */
+  stateChanged(snapshot: DeviceSnapshot): void;
+  output(ref: PinRef): OutputPin;
+  input(ref: PinRef): InputPin;
+  /** Whether the fire alarm is active right now. */
+  fireAlarmActive(): boolean;
+}
+
+export const refused = (error: CommandRefusal, message: string): CommandResult => ({ ok: false, error, message });
+export const accepted: CommandResult = { ok: true };

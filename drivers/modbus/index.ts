@@ -1,0 +1,20 @@
+/** Builds the Modbus buses a site config names. */
+import type { BusConfig } from '../../config/schema.js';
+import type { Clock } from '../../gateway/clock.js';
+import type { Logger } from '../../gateway/log.js';
+import { QueuedModbusBus } from './bus.js';
+import { ModbusSerialLink } from './link.js';
+import { interFrameGapMs } from './timing.js';
+import type { ModbusBus } from './types.js';
+
+export function createBus(config: BusConfig, deps: { clock: Clock; log: Logger }): ModbusBus {
+  return new QueuedModbusBus({
+    id: config.id,
+    link: new ModbusSerialLink(config),
+    timeoutMs: config.timeoutMs,
+    retries: config.retries,
+    gapMs: config.type === 'rtu' ? interFrameGapMs(config) : 0,
+    log: deps.log.child({ bus: config.id }),
+    clock: deps.clock,
+  });
+}

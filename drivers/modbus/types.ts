@@ -1,0 +1,60 @@
+/**
+ * A Modbus bus: one RS485 line or one TCP peer, shared by every meter and relay board on it.
+ *
+ * Semantics:
+ * - `request(unit, req)` queues one transaction; the bus runs one at a time, in priority order
+ *   (`high` for actuation ahead of `normal` polling), FIFO within a priority.
+ * - It resolves with the response, or rejects with a GatewayError: MODBUS_TIMEOUT (the unit did
+ *   not answer after the configured retries), MODBUS_EXCEPTION (the unit answered with an
+ *   exception; context.exception has the code, 2 = illegal data address), MODBUS_UNIT_BACKOFF
+ *   (the unit stopped answering and is being left alone for a while), SERIAL_DISCONNECTED (the
+ *   adapter or peer is gone; the bus reconnects by itself) or BUS_CLOSED.
+ * - A unit that stops answering is backed off on its own: its requests fail fast, without
+ *   touching the wire, until its next probe is due. The other units keep their schedule.
+ * - `close()` rejects whatever is queued with BUS_CLOSED and releases the port.
+ */
+export type ModbusRequest =
+  | { fc: 1 | 2; address: number; count: number }
+  | { fc: 3 | 4; address: number; count: number }
+  | { fc: 5; address: number; value: boolean }
+  | { fc: 6; address: number; value: number }
+  | { fc: 15; address: number; values: boolean[] }
+  | { fc: 16; address: number; values: number[] };
+
+/** Bits for FC 1/2 (exactly `count` of them), registers for FC 3/4, nothing for writes. */
+export type ModbusResponse = { bits?: boolean[]; registers?: number[] };
+
+export interface RequestOptions {
+  priority?: 'high' | 'normal';
+}
+
+export interface BusStats {
+  transactions: number;
+  timeouts: number;
+  /** answers spoiled on the line (CRC, length, stray bytes), retried */
+  badFrames: number;
+  exceptions: number;
+  /** requests answered at once because their unit is backed off */
+  backedOff: number;
+  reconnects: number;
+}
+
+export interface ModbusBus {
+  readonly id: string;
+  readonly connected: boolean;
+  request(unit: number, req: ModbusRequest, options?: RequestOptions): Promise<ModbusResponse>;
+  onStatus(listener: (status: { connected: boolean; reason?: string }) => void): () => void;
+  stats(): BusStats;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The wire below the queue: one request at a time, no queueing, no retries. */
+export interface ModbusLink {
+  connect(): Promise<void>;
+  readonly isOpen: boolean;
+  /** Performs one transaction; rejects with the link's raw error. */
+  transact(unit: number, req: ModbusRequest, timeoutMs: number): Promise<ModbusResponse>;
+  onClose(listener: (reason: string) => void): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,183 @@
+/**
+ * The `estate-gateway` command. The only place that reads argv and calls process.exit.
+ * Exit codes (CONTRACT.md section 1): 0 ok, 1 runtime failure, 2 bad usage or invalid config.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import type { Problem } from '../config/problems.js';
+import { problemLine } from '../config/problems.js';
+import { demoCommand } from './commands/demo.js';
+import { eventsCommand } from './commands/events.js';
+import { processOutput } from './commands/output.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { GatewayError, errorMessage, isGatewayError } from './errors.js';
+import type { LogLevel } from './log.js';
+import { LOG_LEVELS, createLogger, createPrettyLogger } from './log.js';
+import { packagePath } from './paths.js';
+
+const USAGE = `Usage: estate-gateway <command> [options]
+
+Commands:
+  run --config FILE [--data-dir DIR] [--log-level LEVEL]
+                      run the gateway in the foreground (what systemd starts)
+  validate --config FILE
+                      check a site config; one line per problem, exit 2 if invalid
+  demo [--listen HOST:PORT] [--duration SEC]
+                      a simulated estate with the console, no hardware needed (npm start)
+  events --config FILE [--pending] [--after SEQ] [--limit N] [--type T] [--json]
+                      read the journal (* marks events not yet forwarded upstream)
+
+Options:
+  -h, --help          show this help
+  -v, --version       print the version
+
+Log levels: ${LOG_LEVELS.join(', ')}
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.
+Commands still to come in later versions: doctor, user.`;
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usageError(message: string): never {
+  throw new GatewayError('USAGE', message);
+}
+
+function parse(args: string[], options: ParseArgsConfig['options']) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    return usageError(errorMessage(err));
+  }
+}
+
+function logLevel(value: unknown, fallback: LogLevel): LogLevel {
+  if (value === undefined) return fallback;
+  if (!LOG_LEVELS.includes(value as LogLevel)) usageError(`--log-level: expected one of ${LOG_LEVELS.join('|')}, got "${String(value)}"`);
+  return value as LogLevel;
+}
+
+function requireConfig(values: Record<string, unknown>): string {
+  const file = values.config;
+  if (typeof file !== 'string' || file === '') usageError('--config FILE is required');
+  return file;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const out = processOutput;
+  switch (command) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      out.stdout(USAGE);
+      return command === undefined ? 2 : 0;
+    case '-v':
+    case '--version':
+      out.stdout(version());
+      return 0;
+    case 'validate': {
+      const values = parse(rest, { config: { type: 'string', short: 'c' } });
+      return validateCommand(requireConfig(values), out);
+    }
+    case 'run': {
+      const values = parse(rest, {
+        config: { type: 'string', short: 'c' },
+        'data-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+      });
+      const configFile = requireConfig(values);
+      const log = createLogger({ level: logLevel(values['log-level'], 'info') });
+      return runCommand({ configFile, dataDir: values['data-dir'] as string | undefined, log, version: version() });
+    }
+    case 'demo': {
+      const values = parse(rest, {
+        listen: { type: 'string' },
+        duration: { type: 'string' },
+        'log-level': { type: 'string' },
+      });
+      const duration = values.duration === undefined ? undefined : Number(values.duration);
+      if (duration !== undefined && !(duration > 0)) usageError(`--duration: expected a number of seconds, got "${String(values.duration)}"`);
+      const log = await createPrettyLogger(logLevel(values['log-level'], 'warn'));
+      return demoCommand({
+        log,
+        version: version(),
+        out,
+        listen: values.listen as string | undefined,
+        durationSec: duration,
+        color: process.stdout.isTTY === true,
+      });
+    }
+    case 'events': {
+      const values = parse(rest, {
+        config: { type: 'string', short: 'c' },
+        'data-dir': { type: 'string' },
+        pending: { type: 'boolean' },
+        after: { type: 'string' },
+        limit: { type: 'string' },
+        type: { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      const int = (name: string, fallback: number, min: number) => {
+        const v = values[name];
+        if (v === undefined) return fallback;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min) usageError(`--${name}: expected an integer >= ${min}, got "${String(v)}"`);
+        return n;
+      };
+      return eventsCommand(
+        {
+          configFile: requireConfig(values),
+          dataDir: values['data-dir'] as string | undefined,
+          pending: values.pending === true,
+          after: int('after', 0, 0),
+          limit: int('limit', 100, 1),
+          type: values.type as string | undefined,
+          json: values.json === true,
+          color: process.stdout.isTTY === true,
+        },
+        out,
+      );
+    }
+    case 'doctor':
+    case 'user':
+      out.stderr(`estate-gateway: '${command}' is not available in version ${version()} yet`);
+      return 1;
+    default:
+      return usageError(`unknown command "${command}"`);
+  }
+}
+
+function report(err: unknown): number {
+  if (isGatewayError(err, 'USAGE')) {
+    process.stderr.write(`estate-gateway: ${err.message}\nRun 'estate-gateway --help' for usage.\n`);
+    return 2;
+  }
+  if (isGatewayError(err, 'CONFIG_INVALID')) {
+    for (const p of err.context.problems as Problem[]) process.stderr.write(`${problemLine(p)}\n`);
+    process.stderr.write(`estate-gateway: ${err.message}\n`);
+    return 2;
+  }
+  if (isGatewayError(err, 'CONFIG_UNREADABLE')) {
+    process.stderr.write(`estate-gateway: ${err.message}\n`);
+    return 2;
+  }
+  const code = isGatewayError(err) ? err.code : 'INTERNAL';
+  process.stderr.write(`estate-gateway: ${code}: ${errorMessage(err)}\n`);
+  return 1;
+}
+
+export function cli(argv: string[]): void {
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`estate-gateway: uncaught: ${err.stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+  main(argv).then(
+    (code) => process.exit(code),
+    (err: unknown) => process.exit(report(err)),
+  );
+}

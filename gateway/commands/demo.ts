@@ -1,0 +1,56 @@
+/**
+ * `estate-gateway demo` (`npm start`): the demo estate on a sim board whose script plays the
+ * people using it (config/examples/demo.yaml), with every event printed readably.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfigFile } from '../../config/load.js';
+import { createBoard } from '../../drivers/io/boards.js';
+import { SimBoard } from '../../drivers/io/sim.js';
+import { systemClock } from '../clock.js';
+import { formatEvent } from '../event-format.js';
+import type { Logger } from '../log.js';
+import { packagePath } from '../paths.js';
+import { runUntilSignalled } from './run.js';
+import type { Output } from './output.js';
+
+export interface DemoOptions {
+  log: Logger;
+  version: string;
+  out: Output;
+  listen?: string;
+  /** stop by itself after this many seconds (for a quick look, and tests) */
+  durationSec?: number;
+  color: boolean;
+}
+
+export async function demoCommand(opts: DemoOptions): Promise<number> {
+  const { config } = loadConfigFile(packagePath('config', 'examples', 'demo.yaml'));
+  config.gateway.dataDir = mkdtempSync(join(tmpdir(), 'estate-gateway-demo-'));
+  const listen = opts.listen ?? config.console.listen;
+  const boards = new Map(config.io.map((b) => [b.id, createBoard(b, { clock: systemClock, log: opts.log, buses: new Map() })]));
+  for (const board of boards.values()) {
+    if (board instanceof SimBoard) board.onNote((note) => opts.out.stdout(`${' '.repeat(14)}-- ${note}`));
+  }
+  opts.out.stdout(`estate-gateway ${opts.version} demo: ${config.site.name ?? config.site.id} on simulated I/O`);
+  opts.out.stdout(`console and API on http://${listen}  (GET /api/health); Ctrl-C to stop`);
+  opts.out.stdout('');
+  const stopTimer = opts.durationSec ? setTimeout(() => process.kill(process.pid, 'SIGINT'), opts.durationSec * 1000) : undefined;
+
+  const code = await runUntilSignalled(
+    {
+      config,
+      log: opts.log,
+      version: opts.version,
+      listen,
+      boards,
+      onBuilt: (gateway) => {
+        gateway.bus.on('event', 'demo-printer', (ev) => opts.out.stdout(formatEvent(ev, opts.color)));
+      },
+    },
+    opts.log,
+  );
+  clearTimeout(stopTimer);
+  return code;
+}

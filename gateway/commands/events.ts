@@ -1,0 +1,48 @@
+/**
+ * `estate-gateway events [--pending] [--after SEQ] [--limit N] [--type T] [--json] --config FILE`:
+ * reads the journal directly (read-only; a running gateway keeps writing meanwhile).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { loadConfigFile } from '../../config/load.js';
+import { GatewayError } from '../errors.js';
+import { formatEvent } from '../event-format.js';
+import type { JournaledEvent } from '../events.js';
+import { JOURNAL_FILE } from '../../journal/journal.js';
+import type { Output } from './output.js';
+
+export interface EventsOptions {
+  configFile: string;
+  dataDir?: string;
+  pending: boolean;
+  after: number;
+  limit: number;
+  type?: string;
+  json: boolean;
+  color: boolean;
+}
+
+export function eventsCommand(opts: EventsOptions, out: Output): number {
+  const { config } = loadConfigFile(opts.configFile);
+  const file = join(opts.dataDir ?? config.gateway.dataDir, JOURNAL_FILE);
+  if (!existsSync(file)) throw new GatewayError('CONFIG_UNREADABLE', `no journal at ${file} (has the gateway run with this config?)`);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const where = ['seq > @after'];
+    if (opts.pending) where.push('forwarded = 0');
+    if (opts.type) where.push('type = @type');
+    const rows = db
+      .prepare(`SELECT body, forwarded FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`)
+      .all({ after: opts.after, limit: opts.limit, type: opts.type ?? '' }) as Array<{ body: string; forwarded: number }>;
+    for (const row of rows) {
+      const ev = JSON.parse(row.body) as JournaledEvent;
+      if (opts.json) out.stdout(JSON.stringify({ ...ev, forwarded: row.forwarded === 1 }));
+      else out.stdout(`${String(ev.seq).padStart(8)} ${row.forwarded ? ' ' : '*'} ${formatEvent(ev, opts.color)}`);
+    }
+    if (!opts.json) out.stderr(`${rows.length} event(s)${opts.pending ? ' waiting to be forwarded' : ''}; * = not yet forwarded`);
+  } finally {
+    db.close();
+  }
+  return 0;
+}

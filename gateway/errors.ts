@@ -1,0 +1,56 @@
+/**
+ * One error class for the whole gateway, with a string code that tests and callers match on,
+ * a context for logs, and predicates for the decisions callers make (zwave-js ZWaveError).
+ */
+export const ERROR_CODES = [
+  'CONFIG_INVALID',
+  'CONFIG_UNREADABLE',
+  'USAGE',
+  'DEVICE_UNSUPPORTED',
+  'BOARD_UNSUPPORTED',
+  'BOARD_OFFLINE',
+  'GPIO_CHIP_NOT_FOUND',
+  'PIN_UNKNOWN',
+  'PIN_DIRECTION',
+  'UNSAFE',
+  'FIRE_ALARM',
+  'UNKNOWN_DEVICE',
+  'NOT_SUPPORTED',
+  'HTTP_LISTEN',
+  'MODBUS_TIMEOUT',
+  'MODBUS_EXCEPTION',
+  'MODBUS_UNIT_BACKOFF',
+  'BUS_CLOSED',
+  'SERIAL_DISCONNECTED',
+  'SHUTDOWN_TIMEOUT',
+  'JOURNAL_UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['BOARD_OFFLINE', 'MODBUS_TIMEOUT', 'MODBUS_UNIT_BACKOFF', 'SERIAL_DISCONNECTED']);
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly context: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isGatewayError(e: unknown, code?: ErrorCode): e is GatewayError {
+  return e instanceof GatewayError && (code === undefined || e.code === code);
+}
+
+export function isRetryable(e: unknown): boolean {
+  return e instanceof GatewayError && RETRYABLE.has(e.code);
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

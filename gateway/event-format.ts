@@ -1,0 +1,54 @@
+/** One readable terminal line per event, for the demo and for `estate-gateway events`. */
+import type { GatewayEvent } from './events.js';
+import { maskPlatesDeep } from './privacy.js';
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+function summary(ev: GatewayEvent): string {
+  const d = ev.data as Record<string, unknown>;
+  const who = d.user ? ` (${String(d.user)})` : '';
+  switch (ev.type) {
+    case 'door.unlocked':
+      return `by ${String(d.by)}${who}${d.durationMs ? `, relocks in ${seconds(Number(d.durationMs))}` : ''}${d.extended ? ', extended' : ''}`;
+    case 'door.locked':
+      return `by ${String(d.by)}${who}`;
+    case 'door.opened':
+      return d.locked ? 'while locked' : '';
+    case 'door.closed':
+      return `after ${seconds(Number(d.openMs))}`;
+    case 'door.forced':
+      return 'opened while locked, no exit request';
+    case 'door.held-open':
+      return `open ${seconds(Number(d.openMs))}, limit ${seconds(Number(d.heldOpenMs))}`;
+    case 'barrier.opened':
+    case 'barrier.closed':
+    case 'bollard.lowered':
+    case 'bollard.raised':
+      return `by ${String(d.by)}${who}`;
+    case 'barrier.blocked':
+    case 'bollard.blocked':
+    case 'bollard.fault':
+      return String(d.reason);
+    case 'alarm.raised':
+      return String(d.kind);
+    case 'alarm.cleared':
+      return `${String(d.kind)} after ${seconds(Number(d.durationMs))}, ${String(d.changes)} changes`;
+    case 'fire-alarm.raised':
+      return 'every door and lane released';
+    case 'fire-alarm.cleared':
+      return `after ${seconds(Number(d.durationMs))}`;
+    default:
+      return Object.keys(d).length ? JSON.stringify(maskPlatesDeep(d)) : '';
+  }
+}
+
+const ALERT = /forced|held-open|fire-alarm.raised|fault|blocked|alarm.raised|dropped/;
+const GOOD = /unlocked|opened|lowered|recovered|started/;
+
+export function formatEvent(ev: GatewayEvent, color = false): string {
+  const time = ev.time.slice(11, 23);
+  const line = `${time}  ${ev.device.padEnd(16)} ${ev.type.padEnd(18)} ${summary(ev)}`.trimEnd();
+  if (!color) return line;
+  const code = ALERT.test(ev.type) ? '31;1' : GOOD.test(ev.type) ? '32' : '0';
+  return `\u001b[${code}m${line}\u001b[0m`;
+}

@@ -1,0 +1,85 @@
+/**
+ * Event types and the envelope every event and reading carries upstream (CONTRACT.md section 3).
+ * The journal adds `seq` and `historical`; everything else is fixed when the event is made.
+ */
+import type { Clock } from './clock.js';
+import { ulidFactory } from './ulid.js';
+
+export type UnlockSource = 'console' | 'remote' | 'exit-button' | 'fire-alarm' | 'schedule';
+/** Who moved a lane: a person or system by command, or the gateway's own safety logic. */
+export type LaneActor = 'console' | 'remote' | 'camera' | 'schedule' | 'fire-alarm' | 'fire-alarm-cleared' | 'safety-loop' | 'auto-close';
+
+/** The data of each event type. Adding a type here is how a new event becomes typed everywhere. */
+export interface EventData {
+  'gateway.started': { version: string; devices: number };
+  'gateway.stopping': { reason: string };
+  'door.unlocked': { by: UnlockSource; user?: string; durationMs?: number; extended?: boolean };
+  'door.locked': { by: UnlockSource | 'timeout' | 'shutdown' | 'startup' | 'fire-alarm-cleared'; user?: string };
+  'door.opened': { locked: boolean };
+  'door.closed': { openMs: number };
+  'door.forced': Record<string, never>;
+  'door.held-open': { openMs: number; heldOpenMs: number };
+  'vehicle.entry': VehicleData;
+  'vehicle.exit': VehicleData & { durationSec?: number; feeCents?: number };
+  'barrier.opened': { by: LaneActor; user?: string };
+  'barrier.closed': { by: LaneActor; user?: string };
+  'barrier.blocked': { reason: string; by?: LaneActor; user?: string };
+  'bollard.lowered': { by: LaneActor; user?: string };
+  'bollard.raised': { by: LaneActor; user?: string };
+  'bollard.blocked': { reason: string; by?: LaneActor; user?: string };
+  'bollard.fault': { reason: string; travelMs: number };
+  'meter.reading': { values: Record<string, number>; flags?: string[] };
+  'alarm.raised': { kind: string };
+  'alarm.cleared': { kind: string; durationMs: number; changes: number };
+  'fire-alarm.raised': Record<string, never>;
+  'fire-alarm.cleared': { durationMs: number };
+  'device.fault': { code: string; message?: string };
+  'device.recovered': { code: string };
+  'audit.login': { user: string; address?: string };
+  'audit.login-failed': { user: string; address?: string; reason: string };
+  'audit.command': { id: string; action: string; by?: string; device?: string };
+  'storage.pressure': { usedBytes: number; maxBytes: number };
+  'storage.dropped': { count: number; reason: string };
+  'storage.error': { condition: string; message?: string };
+  'storage.recovered': Record<string, never>;
+  'storage.corrupt': { movedTo: string };
+}
+
+export interface VehicleData {
+  plate: string;
+  confidence: number;
+  lane: string;
+  decision: 'granted' | 'denied' | 'pending';
+  reason: string;
+  visitor: boolean;
+}
+
+export type EventType = keyof EventData;
+
+/** An event as made by a device, before the journal gives it a sequence number. */
+export interface GatewayEvent<T extends EventType = EventType> {
+  id: string;
+  time: string;
+  type: T;
+  site: string;
+  gateway: string;
+  device: string;
+  data: EventData[T];
+}
+
+/** An event as journaled and sent upstream. */
+export interface JournaledEvent<T extends EventType = EventType> extends GatewayEvent<T> {
+  seq: number;
+  historical: boolean;
+}
+
+export type EventMaker = <T extends EventType>(type: T, device: string, data: EventData[T]) => GatewayEvent<T>;
+
+/** Makes envelopes for one gateway: ULID ids, monotonic even within one millisecond. */
+export function eventMaker(site: string, gateway: string, clock: Clock): EventMaker {
+  const ulid = ulidFactory();
+  return (type, device, data) => {
+    const now = clock.now();
+    return { id: ulid(now), time: new Date(now).toISOString(), type, site, gateway, device, data };
+  };
+}

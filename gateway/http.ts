@@ -1,0 +1,62 @@
+/**
+ * The local HTTP server (console.listen): the console, the API, /metrics and camera pushes.
+ * Every failure is answered as JSON `{"error": code, "message": ...}`.
+ */
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import { LISTEN_PATTERN } from '../config/schema.js';
+import { GatewayError } from './errors.js';
+import type { Logger } from './log.js';
+
+/** API bodies are small; camera pushes with pictures get their own, larger limit per route. */
+export const API_BODY_LIMIT = 64 * 1024;
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  uplink: { connected: boolean; backlog: number };
+  devices: { ok: number; fault: number };
+  fireAlarm: boolean;
+  /** journal figures (absent when running without a journal) */
+  journal?: { depth: number; oldestPendingAgeSec: number | null; usedBytes: number; maxBytes: number; condition: string; lastSeq: number };
+}
+
+export interface HttpDeps {
+  log: Logger;
+  health(): HealthReport;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = LISTEN_PATTERN.exec(listen);
+  if (!m) throw new GatewayError('USAGE', `cannot listen on "${listen}": expected host:port`);
+  const host = (m[1] ?? '').replace(/^\[|\]$/g, '') || '0.0.0.0';
+  return { host, port: Number(m[2]) };
+}
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'bad-request', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 405: 'method-not-allowed',
+  409: 'conflict', 413: 'too-large', 415: 'unsupported-media-type', 429: 'too-many-requests',
+};
+
+export function createHttpServer(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: API_BODY_LIMIT,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) deps.log.error({ err, url: req.url, method: req.method }, 'request failed');
+    else deps.log.debug({ url: req.url, method: req.method, code: err.code, message: err.message }, 'request refused');
+    const code = STATUS_CODES[status] ?? 'internal';
+    void reply.code(status).send({ error: code, message: status >= 500 ? 'internal error' : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  app.get('/api/health', async () => deps.health());
+  return app;
+}

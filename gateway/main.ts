@@ -1,0 +1,338 @@
+/**
+ * The composition root: reads nothing itself, builds every part from the config it is given and
+ * passes each its dependencies explicitly. Start order is the safety order: boards open, every
+ * output to its safe state, then inputs, timers and the network.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { PinRef } from '../config/devices.js';
+import { pinUses } from '../config/pins.js';
+import type { SiteConfig } from '../config/schema.js';
+import { createDevice } from '../devices/index.js';
+import { FireAlarm } from '../devices/fire-alarm.js';
+import type { Device, DeviceContext, DeviceSnapshot } from '../devices/types.js';
+import { createBoard } from '../drivers/io/boards.js';
+import { InputPin, OutputPin } from '../drivers/io/pin.js';
+import type { DigitalIo, PinPlan } from '../drivers/io/types.js';
+import { createBus } from '../drivers/modbus/index.js';
+import type { ModbusBus } from '../drivers/modbus/types.js';
+import { EventBus } from './bus.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { GatewayError, errorMessage } from './errors.js';
+import type { EventData, EventMaker, EventType, GatewayEvent } from './events.js';
+import { Journal } from '../journal/journal.js';
+import { Uplink } from '../uplink/uplink.js';
+import { topicPrefix } from '../config/load.js';
+import { eventMaker } from './events.js';
+import type { HealthReport } from './http.js';
+import { createHttpServer, parseListen } from './http.js';
+import type { Logger } from './log.js';
+
+export interface GatewayOptions {
+  config: SiteConfig;
+  log: Logger;
+  version: string;
+  clock?: Clock;
+  /** Boards built by the caller (tests, the demo); the rest are built from the config. */
+  boards?: ReadonlyMap<string, DigitalIo>;
+  /** Buses built by the caller; the rest are built from the config. */
+  buses?: ReadonlyMap<string, ModbusBus>;
+  /** Override console.listen; false to run without HTTP. */
+  listen?: string | false;
+  /** false: run without a journal (unit tests); otherwise it lives in config.gateway.dataDir. */
+  journal?: false;
+  /** false: no uplink even if upstream is configured; an object tunes it (tests, benchmarks). */
+  uplink?: false | { reconnectMinMs?: number; reconnectMaxMs?: number; window?: number };
+  /** Called once the parts are built and before anything starts: subscribe to the bus here. */
+  onBuilt?: (gateway: Gateway) => void;
+}
+
+type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export class Gateway {
+  readonly bus: EventBus;
+  readonly boards = new Map<string, DigitalIo>();
+  readonly buses = new Map<string, ModbusBus>();
+  readonly devices = new Map<string, Device>();
+  readonly clock: Clock;
+  journal: Journal | undefined;
+  uplink: Uplink | undefined;
+  /** events made before the journal is open (the safe-state events of start-up) */
+  private early: GatewayEvent[] | undefined = [];
+  private readonly startedAt: string;
+  private fireAlarm: FireAlarm | undefined;
+  private http: FastifyInstance | undefined;
+  private readonly makeEvent: EventMaker;
+  private readonly log: Logger;
+  private phase: Phase = 'idle';
+  private readonly cleanups: Array<() => void> = [];
+  /** The address the HTTP server listens on, once started. */
+  address: { host: string; port: number } | undefined;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.log = options.log;
+    this.clock = options.clock ?? systemClock;
+    this.bus = new EventBus(options.log);
+    this.makeEvent = eventMaker(options.config.site.id, options.config.gateway.id, this.clock);
+    this.startedAt = new Date(this.clock.now()).toISOString();
+    this.bus.on('event', 'log', (ev) => this.log.info({ event: ev }, ev.type));
+    this.bus.on('event', 'journal', (ev) => {
+      if (this.journal) this.journal.append(ev);
+      else this.early?.push(ev);
+    });
+    this.bus.on('state', 'uplink', ({ device, state }) => this.uplink?.publishState(device, state));
+    options.onBuilt?.(this);
+  }
+
+  get state(): Phase {
+    return this.phase;
+  }
+
+  get fireAlarmActive(): boolean {
+    return this.fireAlarm?.active ?? false;
+  }
+
+  async start(): Promise<void> {
+    if (this.phase !== 'idle') throw new GatewayError('INTERNAL', `gateway cannot start from ${this.phase}`);
+    this.phase = 'starting';
+    const { config } = this.options;
+    await this.openBuses();
+    await this.openBoards();
+
+    const ctxFor = (device: string): DeviceContext => this.deviceContext(device);
+    const fireInput = config.fireAlarm ? this.inputPin(config.fireAlarm.input) : undefined;
+    this.fireAlarm = new FireAlarm(fireInput, {
+      clock: this.clock,
+      emit: (type, data) => this.emit(type, 'fire-alarm', data),
+      changed: (active) => this.onFireAlarm(active),
+    });
+    const meterPhase = (id: string) => {
+      const meter = config.devices.find((d) => d.id === id);
+      if (meter?.type !== 'meter') return 0;
+      const peers = config.devices.filter((d) => d.type === 'meter' && d.bus === meter.bus);
+      return peers.indexOf(meter) / peers.length;
+    };
+    for (const deviceConfig of config.devices) {
+      this.devices.set(deviceConfig.id, createDevice(deviceConfig, ctxFor(deviceConfig.id), { buses: this.buses, meterPhase }));
+    }
+
+    // Safety first: nothing else happens until every output is in its safe state.
+    this.fireAlarm.readInitial();
+    for (const device of this.devices.values()) device.applySafeState();
+
+    await this.openJournal();
+
+    for (const [id, board] of this.boards) {
+      this.cleanups.push(board.onStatus((s) => this.onBoardStatus(id, s.online, s.reason)));
+      // A board that could not connect at start (and is being retried) faults its devices now.
+      if (!board.online) this.onBoardStatus(id, false, 'not connected');
+    }
+    this.fireAlarm.start();
+    for (const device of this.devices.values()) device.start();
+
+    this.startUplink();
+    if (this.options.listen !== false) await this.startHttp(this.options.listen ?? config.console.listen);
+    this.phase = 'running';
+    this.emit('gateway.started', 'gateway', { version: this.options.version, devices: this.devices.size });
+    this.log.info({ devices: this.devices.size, boards: this.boards.size, http: this.address }, 'gateway started');
+  }
+
+  /** Stops accepting work, leaves every output safe and releases the hardware. Idempotent. */
+  async stop(reason = 'stop'): Promise<void> {
+    if (this.phase === 'stopping' || this.phase === 'stopped' || this.phase === 'idle') return;
+    this.phase = 'stopping';
+    this.emit('gateway.stopping', 'gateway', { reason });
+    const http = this.http;
+    this.http = undefined;
+    const closing = http?.close().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'http close failed'));
+    this.fireAlarm?.stop();
+    for (const device of this.devices.values()) {
+      try {
+        device.stop();
+      } catch (err) {
+        this.log.error({ device: device.id, err }, 'device stop failed');
+      }
+    }
+    for (const off of this.cleanups.splice(0)) off();
+    await closing;
+    await this.uplink?.stop().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'uplink stop failed'));
+    await this.journal?.close().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'journal close failed'));
+    await Promise.allSettled([...this.boards.values()].map((b) => b.close()));
+    await Promise.allSettled([...this.buses.values()].map((b) => b.close()));
+    this.phase = 'stopped';
+    this.log.info({ reason }, 'gateway stopped');
+  }
+
+  health(): HealthReport {
+    let ok = 0;
+    let fault = 0;
+    for (const device of this.devices.values()) device.snapshot().fault === null ? ok++ : fault++;
+    const uplink = { connected: this.uplink?.connected ?? false, backlog: this.journal?.lastStats?.depth ?? 0 };
+    const uplinkWanted = this.options.config.upstream !== undefined && this.options.uplink !== false;
+    const journalBad = this.journal !== undefined && this.journal.condition !== 'ok';
+    const degraded = fault > 0 || (uplinkWanted && !uplink.connected) || journalBad || this.phase !== 'running';
+    const stats = this.journal?.lastStats;
+    const journal = this.journal
+      ? {
+          depth: stats?.depth ?? 0,
+          oldestPendingAgeSec: stats?.oldestPendingTime ? Math.max(0, Math.round((this.clock.now() - Date.parse(stats.oldestPendingTime)) / 1000)) : null,
+          usedBytes: stats?.usedBytes ?? 0,
+          maxBytes: this.options.config.storage.maxBytes,
+          condition: this.journal.condition,
+          lastSeq: this.journal.seq,
+        }
+      : undefined;
+    return { status: degraded ? 'degraded' : 'ok', uplink, devices: { ok, fault }, fireAlarm: this.fireAlarmActive, ...(journal ? { journal } : {}) };
+  }
+
+  snapshots(): DeviceSnapshot[] {
+    return [...this.devices.values()].map((d) => d.snapshot());
+  }
+
+  /** Buses connect in the background when their adapter or peer is not there yet: never fatal. */
+  /**
+   * The journal opens after the outputs are safe (safety first) and before anything else runs;
+   * the events of start-up made meanwhile are journaled as soon as it is open.
+   */
+  private async openJournal(): Promise<void> {
+    const { config } = this.options;
+    if (this.options.journal !== false) {
+      const emitStorage = <T extends EventType>(type: T, data: EventData[T]) => this.emit(type, 'journal', data);
+      this.journal = await Journal.open(
+        { dataDir: config.gateway.dataDir, maxBytes: config.storage.maxBytes, keepForwardedDays: config.storage.keepForwardedDays },
+        {
+          dropped: (count, reason) => emitStorage('storage.dropped', { count, reason }),
+          pressure: (usedBytes, maxBytes) => emitStorage('storage.pressure', { usedBytes, maxBytes }),
+          condition: (condition, message) => {
+            if (condition === 'ok') emitStorage('storage.recovered', {});
+            else {
+              this.log.error({ condition, message }, 'journal cannot write; gates keep working, events wait in memory');
+              emitStorage('storage.error', { condition, ...(message ? { message } : {}) });
+            }
+          },
+        },
+      );
+      if (this.journal.movedAside) emitStorage('storage.corrupt', { movedTo: this.journal.movedAside });
+    }
+    const early = this.early ?? [];
+    this.early = undefined;
+    if (this.journal) for (const ev of early) this.journal.append(ev);
+  }
+
+  private startUplink(): void {
+    const { config } = this.options;
+    const mqttConfig = config.upstream?.mqtt;
+    if (!this.journal) return;
+    if (!mqttConfig || this.options.uplink === false) {
+      // Local only: nothing will ever forward these events, so they count as delivered once
+      // journaled and retention (keepForwardedDays) bounds how long they, and their plates, stay.
+      const journal = this.journal;
+      this.cleanups.push(journal.onAppend((ev) => journal.ack([ev.seq])));
+      journal.ackUpTo(journal.seq); // and so are those of earlier runs
+      return;
+    }
+    this.uplink = new Uplink({
+      mqtt: mqttConfig,
+      prefix: topicPrefix(config),
+      clientId: mqttConfig.clientId ?? `estate-gateway-${config.site.id}-${config.gateway.id}`,
+      journal: this.journal,
+      log: this.log.child({ component: 'uplink' }),
+      version: this.options.version,
+      startedAt: this.startedAt,
+      clock: this.clock,
+      ...(this.options.uplink ?? {}),
+    });
+    for (const device of this.devices.values()) this.uplink.publishState(device.id, device.snapshot());
+    this.uplink.start();
+  }
+
+  private async openBuses(): Promise<void> {
+    for (const busConfig of this.options.config.buses) {
+      this.buses.set(busConfig.id, this.options.buses?.get(busConfig.id) ?? createBus(busConfig, { clock: this.clock, log: this.log }));
+    }
+    await Promise.all([...this.buses.values()].map((b) => b.start()));
+  }
+
+  private async openBoards(): Promise<void> {
+    const { config } = this.options;
+    const plans = new Map<string, PinPlan[]>();
+    for (const use of pinUses(config)) {
+      const plan = plans.get(use.ref.io) ?? [];
+      if (!plan.some((p) => p.pin === use.ref.pin && p.direction === use.direction)) {
+        plan.push({ pin: use.ref.pin, direction: use.direction });
+      }
+      plans.set(use.ref.io, plan);
+    }
+    for (const boardConfig of config.io) {
+      const board =
+        this.options.boards?.get(boardConfig.id) ?? createBoard(boardConfig, { clock: this.clock, log: this.log, buses: this.buses });
+      this.boards.set(boardConfig.id, board);
+    }
+    await Promise.all(
+      [...this.boards].map(async ([id, board]) => {
+        try {
+          await board.open(plans.get(id) ?? []);
+        } catch (err) {
+          throw new GatewayError('BOARD_OFFLINE', `io board ${id} could not be opened: ${errorMessage(err)}`, { board: id }, { cause: err });
+        }
+      }),
+    );
+  }
+
+  private board(ref: PinRef): DigitalIo {
+    const board = this.boards.get(ref.io);
+    if (!board) throw new GatewayError('PIN_UNKNOWN', `no io board ${ref.io}`, { io: ref.io });
+    return board;
+  }
+
+  private inputPin(ref: PinRef): InputPin {
+    return new InputPin(this.board(ref), ref, this.clock);
+  }
+
+  private deviceContext(device: string): DeviceContext {
+    return {
+      clock: this.clock,
+      log: this.log.child({ device }),
+      emit: (type, data) => this.emit(type, device, data),
+      stateChanged: (snapshot) => this.bus.emit('state', { device, state: snapshot }),
+      output: (ref) => new OutputPin(this.board(ref), ref),
+      input: (ref) => this.inputPin(ref),
+      fireAlarmActive: () => this.fireAlarmActive,
+    };
+  }
+
+  private emit<T extends EventType>(type: T, device: string, data: EventData[T]): void {
+    this.bus.emit('event', this.makeEvent(type, device, data));
+  }
+
+  private onFireAlarm(active: boolean): void {
+    if (active) this.log.warn('FIRE ALARM: releasing every door and lane');
+    else this.log.info('fire alarm cleared: doors and lanes back to normal');
+    for (const device of this.devices.values()) {
+      try {
+        device.fireAlarmChanged(active);
+      } catch (err) {
+        this.log.error({ device: device.id, err }, 'fire alarm release failed');
+      }
+    }
+    this.bus.emit('fireAlarm', { active });
+  }
+
+  private onBoardStatus(board: string, online: boolean, reason?: string): void {
+    this.log[online ? 'info' : 'error']({ board, reason }, online ? 'io board back online' : 'io board offline');
+    for (const device of this.devices.values()) device.boardStatusChanged(board, online, reason);
+  }
+
+  private async startHttp(listen: string): Promise<void> {
+    const { host, port } = parseListen(listen);
+    const http = createHttpServer({ log: this.log, health: () => this.health() });
+    try {
+      await http.listen({ host, port });
+    } catch (err) {
+      throw new GatewayError('HTTP_LISTEN', `cannot listen on ${listen}: ${errorMessage(err)}`, { listen }, { cause: err });
+    }
+    const addr = http.server.address();
+    this.address = addr && typeof addr === 'object' ? { host: addr.address, port: addr.port } : { host, port };
+    this.http = http;
+  }
+}

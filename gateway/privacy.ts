@@ -1,0 +1,31 @@
+/**
+ * Plate numbers are personal information: logs keep the province character and the last two
+ * characters (粤B12345 → 粤****45), enough for a guard to match a complaint, not to track a car.
+ */
+const PROVINCES = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领';
+/** A Chinese plate anywhere in free text, with the separators people and cameras put in it. */
+const PLATE_IN_TEXT = new RegExp(`[${PROVINCES}][A-Z][·.\\s-]?[A-Z0-9]{4,6}[挂学警港澳领]?`, 'gu');
+
+export function maskPlate(plate: string): string {
+  const chars = [...plate];
+  if (chars.length <= 3) return '*'.repeat(chars.length);
+  return `${chars[0]}${'*'.repeat(chars.length - 3)}${chars.slice(-2).join('')}`;
+}
+
+export function maskPlatesInText(text: string): string {
+  return text.replace(PLATE_IN_TEXT, (m) => maskPlate(m));
+}
+
+const PLATE_KEYS = new Set(['plate', 'license', 'licensePlate', 'plateNumber', 'PlateNumber']);
+
+/** A copy of a log object with every plate masked: values under plate keys, and plates in text. */
+export function maskPlatesDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskPlatesInText(value);
+  if (depth > 6 || value === null || typeof value !== 'object' || value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((v) => maskPlatesDeep(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = PLATE_KEYS.has(k) && typeof v === 'string' ? maskPlate(v) : maskPlatesDeep(v, depth + 1);
+  }
+  return out;
+}

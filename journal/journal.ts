@@ -1,0 +1,249 @@
+/**
+ * The journal as the rest of the gateway sees it: `append` gives an event its gapless `seq` at
+ * once and returns without touching the disk; the worker makes it durable in the next batch.
+ * Readers (the uplink's backlog drain, the API, the CLI) ask the worker and get promises.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { GatewayError } from '../gateway/errors.js';
+import type { GatewayEvent, JournaledEvent } from '../gateway/events.js';
+import { packagePath } from '../gateway/paths.js';
+import type { Condition, FromWorker, ToWorker, WorkerData } from './protocol.js';
+import type { JournalRow, StoreStats, StoredEvent } from './store.js';
+import { ACCESS, TELEMETRY } from './store.js';
+
+export const JOURNAL_FILE = 'journal.db';
+export const TELEMETRY_TYPES: ReadonlySet<string> = new Set(['meter.reading']);
+
+export interface JournalOptions {
+  dataDir: string;
+  maxBytes: number;
+  keepForwardedDays: number;
+}
+
+export interface JournalHooks {
+  /** the worker dropped events (budget, or memory while the disk refuses writes) */
+  dropped?(count: number, reason: string): void;
+  /** the journal passed 80 % of its budget */
+  pressure?(usedBytes: number, maxBytes: number): void;
+  /** the disk stopped (or resumed) taking writes */
+  condition?(condition: Condition, message?: string): void;
+}
+
+export function rowOf(event: JournaledEvent): JournalRow {
+  const { historical: _historical, ...envelope } = event;
+  return {
+    seq: event.seq,
+    id: event.id,
+    time: event.time,
+    type: event.type,
+    device: event.device,
+    cls: TELEMETRY_TYPES.has(event.type) ? TELEMETRY : ACCESS,
+    body: JSON.stringify(envelope),
+  };
+}
+
+export function eventOf(row: Pick<JournalRow, 'body'>, historical = false): JournaledEvent {
+  return { ...(JSON.parse(row.body) as Omit<JournaledEvent, 'historical'>), historical };
+}
+
+export class Journal {
+  private lastSeq: number;
+  private outgoing: JournalRow[] = [];
+  private outgoingAcks: number[] = [];
+  private postScheduled = false;
+  private qid = 0;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  private readonly appendListeners = new Set<(event: JournaledEvent) => void>();
+  private readonly durableListeners = new Set<(upTo: number) => void>();
+  private latest: StoreStats | undefined;
+  private durableSeq: number;
+  private state: Condition = 'ok';
+  private closed = false;
+  /** transactions (fsyncs) the worker has committed: many events per batch is the point */
+  batches = 0;
+
+  private constructor(
+    private readonly worker: Worker,
+    ready: { lastSeq: number; movedAside?: string },
+    private readonly hooks: JournalHooks,
+    readonly file: string,
+  ) {
+    this.lastSeq = ready.lastSeq;
+    this.durableSeq = ready.lastSeq;
+    this.movedAside = ready.movedAside;
+    worker.on('message', (m: FromWorker) => this.onMessage(m));
+    worker.on('error', (err) => {
+      for (const w of this.waiting.values()) w.reject(err);
+      this.waiting.clear();
+    });
+  }
+
+  /** Set when a corrupt journal file was moved aside on open. */
+  readonly movedAside: string | undefined;
+
+  static async open(options: JournalOptions, hooks: JournalHooks = {}): Promise<Journal> {
+    mkdirSync(options.dataDir, { recursive: true });
+    const file = join(options.dataDir, JOURNAL_FILE);
+    const script = packagePath('dist', 'journal', 'worker.js');
+    if (!existsSync(script)) throw new GatewayError('INTERNAL', `journal worker ${script} is missing; run npm run build`);
+    const data: WorkerData = { file, options: { maxBytes: options.maxBytes, keepForwardedDays: options.keepForwardedDays } };
+    const worker = new Worker(script, { workerData: data });
+    const ready = await new Promise<{ lastSeq: number; movedAside?: string }>((resolve, reject) => {
+      const onMessage = (m: FromWorker) => {
+        if (m.op === 'ready') resolve(m);
+        else if (m.op === 'failed') reject(new GatewayError('JOURNAL_UNAVAILABLE', `journal ${file}: ${m.message}`, { file }));
+      };
+      worker.once('message', onMessage);
+      worker.once('error', (err) => reject(new GatewayError('JOURNAL_UNAVAILABLE', `journal ${file}: ${err.message}`, { file })));
+    });
+    return new Journal(worker, ready, hooks, file);
+  }
+
+  /** Gives the event its seq and queues it for the disk; never waits. */
+  append(event: GatewayEvent): JournaledEvent {
+    if (this.closed) throw new GatewayError('INTERNAL', 'journal is closed');
+    const journaled: JournaledEvent = { ...event, seq: ++this.lastSeq, historical: false };
+    this.outgoing.push(rowOf(journaled));
+    this.schedulePost();
+    for (const listener of this.appendListeners) listener(journaled);
+    return journaled;
+  }
+
+  /** Hears each commit: every seq up to `upTo` is on disk. */
+  onDurable(listener: (upTo: number) => void): () => void {
+    this.durableListeners.add(listener);
+    return () => this.durableListeners.delete(listener);
+  }
+
+  onAppend(listener: (event: JournaledEvent) => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
+  }
+
+  /** Marks events forwarded (after the broker's PUBACK). */
+  ack(seqs: readonly number[]): void {
+    if (this.closed) return;
+    for (const s of seqs) this.outgoingAcks.push(s);
+    this.schedulePost();
+  }
+
+  /** Marks every event up to `seq` forwarded (a gateway without an uplink). */
+  ackUpTo(seq: number): void {
+    if (this.closed) return;
+    this.postNow();
+    this.worker.postMessage({ op: 'ackUpTo', seq } satisfies ToWorker);
+  }
+
+  /** Unforwarded events with after < seq < before, in seq order. */
+  async pending(after: number, before: number, limit: number): Promise<JournaledEvent[]> {
+    const rows = (await this.query({ kind: 'pending', after, before, limit })) as JournalRow[];
+    return rows.map((r) => eventOf(r));
+  }
+
+  /** The same, as stored rows (the uplink sends their JSON without parsing it). */
+  async pendingRows(after: number, before: number, limit: number): Promise<JournalRow[]> {
+    return (await this.query({ kind: 'pending', after, before, limit })) as JournalRow[];
+  }
+
+  async read(q: { after?: number; limit?: number; pendingOnly?: boolean; type?: string }): Promise<Array<JournaledEvent & { forwarded: boolean }>> {
+    const rows = (await this.query({ kind: 'read', ...q })) as StoredEvent[];
+    return rows.map((r) => ({ ...eventOf(r), forwarded: r.forwarded === 1 }));
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.latest = (await this.query({ kind: 'stats' })) as StoreStats;
+    return this.latest;
+  }
+
+  /** The figures of the last housekeeping round (at most a second old), for health and metrics. */
+  get lastStats(): StoreStats | undefined {
+    return this.latest;
+  }
+
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  get durable(): number {
+    return this.durableSeq;
+  }
+
+  get condition(): Condition {
+    return this.state;
+  }
+
+  /** Writes what is queued and closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.postNow();
+    this.closed = true;
+    const qid = ++this.qid;
+    const done = new Promise((resolve, reject) => this.waiting.set(qid, { resolve, reject }));
+    this.worker.postMessage({ op: 'close', qid } satisfies ToWorker);
+    await done;
+    await this.worker.terminate();
+  }
+
+  private query(q: Record<string, unknown> & { kind: string }): Promise<unknown> {
+    if (this.closed) return Promise.reject(new GatewayError('INTERNAL', 'journal is closed'));
+    this.postNow();
+    const qid = ++this.qid;
+    const answer = new Promise((resolve, reject) => this.waiting.set(qid, { resolve, reject }));
+    this.worker.postMessage({ op: 'query', qid, ...q } as ToWorker);
+    return answer;
+  }
+
+  private schedulePost(): void {
+    if (this.postScheduled) return;
+    this.postScheduled = true;
+    // Everything appended in this turn of the event loop goes to the worker as one message.
+    setImmediate(() => this.postNow());
+  }
+
+  private postNow(): void {
+    this.postScheduled = false;
+    if (this.outgoing.length) {
+      this.worker.postMessage({ op: 'append', rows: this.outgoing } satisfies ToWorker);
+      this.outgoing = [];
+    }
+    if (this.outgoingAcks.length) {
+      this.worker.postMessage({ op: 'ack', seqs: this.outgoingAcks } satisfies ToWorker);
+      this.outgoingAcks = [];
+    }
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.op) {
+      case 'durable':
+        this.durableSeq = m.upTo;
+        this.batches++;
+        for (const listener of this.durableListeners) listener(m.upTo);
+        return;
+      case 'stats':
+        this.latest = m.stats;
+        return;
+      case 'condition':
+        this.state = m.condition;
+        this.hooks.condition?.(m.condition, m.message);
+        return;
+      case 'dropped':
+        this.hooks.dropped?.(m.count, m.reason);
+        return;
+      case 'pressure':
+        this.hooks.pressure?.(m.usedBytes, m.maxBytes);
+        return;
+      case 'result':
+      case 'error': {
+        const w = this.waiting.get(m.qid);
+        this.waiting.delete(m.qid);
+        if (m.op === 'result') w?.resolve(m.value);
+        else w?.reject(new GatewayError('INTERNAL', `journal query failed: ${m.message}`));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../gateway/clock.js';
+import { eventMaker } from '../gateway/events.js';
+import type { GatewayEvent } from '../gateway/events.js';
+import { Journal } from '../journal/journal.js';
+
+const make = eventMaker('site-a', 'gw-1', systemClock);
+const door = (i: number): GatewayEvent => make('door.unlocked', 'door-a', { by: 'console', user: `u${i}` });
+const reading = (i: number): GatewayEvent => make('meter.reading', 'meter-1', { values: { powerW: i, energyImportKwh: 1000 + i, voltageV: 230.1 } });
+
+const open: Journal[] = [];
+afterEach(async () => {
+  for (const j of open.splice(0)) await j.close().catch(() => undefined);
+});
+async function journal(dataDir: string, maxBytes = 100_000_000, keepForwardedDays = 7, hooks = {}) {
+  const j = await Journal.open({ dataDir, maxBytes, keepForwardedDays }, hooks);
+  open.push(j);
+  return j;
+}
+const dir = () => mkdtempSync(join(tmpdir(), 'eg-journal-'));
+
+describe('the journal', () => {
+  it('gives gapless seqs that continue after a restart, and keeps every event in order', async () => {
+    const d = dir();
+    let j = await journal(d);
+    const first = Array.from({ length: 1000 }, (_, i) => j.append(door(i)));
+    expect(first.map((e) => e.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    await j.close();
+    j = await journal(d);
+    expect(j.seq).toBe(1000);
+    expect(j.append(door(1000)).seq).toBe(1001);
+    const all = await j.read({ limit: 2000 });
+    expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 1001 }, (_, i) => i + 1));
+    expect(all[0]).toMatchObject({ id: first[0]!.id, type: 'door.unlocked', site: 'site-a', gateway: 'gw-1', data: { user: 'u0' }, forwarded: false });
+  });
+
+  it('a burst of appends is written in a few transactions, not one per event', async () => {
+    const j = await journal(dir());
+    for (let i = 0; i < 10_000; i++) j.append(door(i));
+    expect((await j.stats()).depth).toBe(10_000);
+    expect(j.batches).toBeLessThanOrEqual(3);
+  });
+
+  it('forwarded events leave the pending list; seqs are never reused after retention deletes them', async () => {
+    const d = dir();
+    let j = await journal(d, 100_000_000, 0);
+    for (let i = 0; i < 10; i++) j.append(door(i));
+    j.ack([1, 2, 3, 5]);
+    expect((await j.pending(0, Infinity, 100)).map((e) => e.seq)).toEqual([4, 6, 7, 8, 9, 10]);
+    expect((await j.pending(4, 9, 100)).map((e) => e.seq)).toEqual([6, 7, 8]);
+    j.ack([4, 6, 7, 8, 9, 10]);
+    await j.close();
+    // keepForwardedDays 0: the next open's retention may delete every row; the seq goes on.
+    j = await journal(d, 100_000_000, 0);
+    expect(j.append(door(99)).seq).toBe(11);
+  });
+
+  it('keeps the budget by thinning telemetry oldest first; access events all survive and the drop is reported', async () => {
+    const drops: Array<[number, string]> = [];
+    const pressure: number[] = [];
+    const j = await journal(dir(), 400_000, 7, { dropped: (n: number, r: string) => drops.push([n, r]), pressure: (u: number) => pressure.push(u) });
+    const doors: number[] = [];
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 200; i++) j.append(reading(round * 200 + i));
+      doors.push(j.append(door(round)).seq);
+      await j.stats(); // let the worker write this round
+    }
+    const stats = await j.stats();
+    expect(stats.fileBytes).toBeLessThanOrEqual(400_000);
+    const kept = await j.read({ limit: 100_000 });
+    expect(kept.filter((e) => e.type === 'door.unlocked').map((e) => e.seq)).toEqual(doors);
+    const telemetry = kept.filter((e) => e.type === 'meter.reading').map((e) => e.seq);
+    expect(telemetry.length).toBeLessThan(8000);
+    expect(telemetry.at(-1)).toBe(j.seq - 1); // the newest readings are the ones kept
+    const dropped = drops.reduce((n, [c]) => n + c, 0);
+    expect(dropped).toBe(8000 - telemetry.length);
+    expect(drops[0]![1]).toMatch(/telemetry/);
+    expect(pressure.length).toBeGreaterThan(0);
+  });
+
+  it('moves a corrupt file aside, reports it and starts afresh with seqs that still increase', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'journal.db'), 'this is not a database '.repeat(1000));
+    const j = await journal(d);
+    expect(j.movedAside).toMatch(/journal\.db\.corrupt-/);
+    expect(j.append(door(1)).seq).toBeGreaterThan(1_700_000_000_000_000);
+  });
+});

@@ -1,0 +1,24 @@
+/** Topics and payloads exactly as CONTRACT.md section 3. */
+import type { JournaledEvent } from '../gateway/events.js';
+import { TELEMETRY_TYPES } from '../journal/journal.js';
+
+export function eventTopic(prefix: string, type: string, device: string): string {
+  return TELEMETRY_TYPES.has(type) ? `${prefix}/telemetry/${device}` : `${prefix}/events/${type}`;
+}
+
+/**
+ * The envelope as sent: the journaled JSON (which has every field but `historical`) with the flag
+ * added, without parsing and re-serialising the body on the hot path of a backlog drain.
+ */
+export function payloadOf(body: string, historical: boolean): string {
+  return `${body.slice(0, -1)},"historical":${historical}}`;
+}
+
+export function livePayload(event: JournaledEvent): string {
+  return JSON.stringify({ ...event, historical: false });
+}
+
+export const statusTopic = (prefix: string) => `${prefix}/status`;
+export const stateTopic = (prefix: string, device: string) => `${prefix}/state/${device}`;
+export const commandTopic = (prefix: string) => `${prefix}/cmd`;
+export const replyTopic = (prefix: string) => `${prefix}/cmd/reply`;
