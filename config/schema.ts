@@ -121,7 +121,7 @@ const mqtt = z
     }
   });
 
-const plateEntry = z.strictObject({
+export const plateEntry = z.strictObject({
   plate: z.string({ error: 'expected a plate number' }).min(2, { error: 'expected a plate number' }).max(16),
   lanes: z.array(ref).optional().meta({ description: 'lanes this plate may use; all lanes when omitted' }),
   until: z

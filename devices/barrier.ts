@@ -65,6 +65,10 @@ export class Barrier extends DeviceBase implements Device {
     if (!this.ctx.fireAlarmActive()) this.release(this.openOut);
   }
 
+  onVehicle(listener: (present: boolean) => void): () => void {
+    return this.loop.watch(listener);
+  }
+
   command(action: DeviceAction, ctx: CommandContext): CommandResult {
     if (action === 'open') {
       this.open(ctx.by, ctx.user);

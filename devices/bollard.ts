@@ -82,6 +82,10 @@ export class Bollard extends DeviceBase implements Device {
     this.release(this.lowerOut);
   }
 
+  onVehicle(listener: (present: boolean) => void): () => void {
+    return this.loop.watch(listener);
+  }
+
   command(action: DeviceAction, ctx: CommandContext): CommandResult {
     const actor: Actor = { by: ctx.by, ...(ctx.user ? { user: ctx.user } : {}) };
     if (action === 'open') {

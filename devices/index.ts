@@ -7,12 +7,19 @@ import { Bollard } from './bollard.js';
 import { Door } from './door.js';
 import { Meter } from './meter/meter.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
+import type { AccessControl } from '../access/access.js';
+import { CAMERA_PROTOCOLS } from '../drivers/lpr/index.js';
+import { LprCamera } from './lpr-camera.js';
 import type { Device, DeviceContext } from './types.js';
+import { isLane } from './types.js';
 
 export interface DeviceFactoryDeps {
   buses: ReadonlyMap<string, ModbusBus>;
   /** where in its interval a meter is polled (0 <= phase < 1), to spread a bus's meters */
   meterPhase(deviceId: string): number;
+  access: AccessControl;
+  /** another device, by id (a camera's lane), looked up when asked */
+  device(id: string): Device | undefined;
 }
 
 export function createDevice(config: DeviceConfig, ctx: DeviceContext, deps: DeviceFactoryDeps): Device {
@@ -31,12 +38,13 @@ export function createDevice(config: DeviceConfig, ctx: DeviceContext, deps: Dev
       return new Meter(config, { ...ctx, bus, phase: deps.meterPhase(config.id) });
     }
     case 'lpr-camera':
-      // These validate today and run once their issues land; a site that needs them must not
-      // start half-built with a lane that silently does nothing.
-      throw new GatewayError(
-        'DEVICE_UNSUPPORTED',
-        `device ${config.id}: type ${config.type} is not supported by this version yet`,
-        { device: config.id, type: config.type },
-      );
+      return new LprCamera(config, ctx, {
+        protocol: CAMERA_PROTOCOLS[config.vendor],
+        access: deps.access,
+        lane: () => {
+          const lane = deps.device(config.lane);
+          return isLane(lane) ? lane : undefined;
+        },
+      });
   }
 }

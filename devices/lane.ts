@@ -11,6 +11,7 @@ export const LOOP_HOLD_OFF_MS = 1000;
 export class SafetyLoop {
   readonly pin: InputPin | undefined;
   private clearedAt = Number.NEGATIVE_INFINITY;
+  private readonly watchers = new Set<(present: boolean) => void>();
 
   /**
    * A vehicle must be seen at once, so the loop is not debounced unless the config says so:
@@ -32,7 +33,14 @@ export class SafetyLoop {
     return this.pin.onChange((present) => {
       if (!present) this.clearedAt = this.clock.now();
       onChange(present);
+      for (const watcher of this.watchers) watcher(present);
     });
+  }
+
+  /** Others who want to know about vehicles on the loop (a camera's capture trigger). */
+  watch(listener: (present: boolean) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
   }
 
   stop(): void {

@@ -49,12 +49,23 @@ export interface Device {
   snapshot(): DeviceSnapshot;
 }
 
+/** A barrier or bollard: a device a camera can open, with a loop that sees vehicles. */
+export interface LaneDevice extends Device {
+  readonly type: 'barrier' | 'bollard';
+  /** Called when a vehicle arrives on (true) or leaves (false) the lane's safety loop. */
+  onVehicle(listener: (present: boolean) => void): () => void;
+}
+
+export function isLane(device: Device | undefined): device is LaneDevice {
+  return device?.type === 'barrier' || device?.type === 'bollard';
+}
+
 /** Everything a device is given by the composition root. */
 export interface DeviceContext {
   clock: Clock;
   log: Logger;
-  /** Makes and publishes an event from this device. */
-  emit<T extends EventType>(type: T, data: EventData[T]): void;
+  /** Makes and publishes an event from this device; returns the event's id. */
+  emit<T extends EventType>(type: T, data: EventData[T]): string;
   /** Publishes the device's new state (P/state/{device}, the console). */
   stateChanged(snapshot: DeviceSnapshot): void;
   output(ref: PinRef): OutputPin;

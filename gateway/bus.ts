@@ -4,6 +4,7 @@
  * (Zigbee2MQTT eventBus.ts).
  */
 import type { Logger } from 'pino';
+import type { PendingDecision } from '../access/access.js';
 import type { GatewayEvent } from './events.js';
 
 export interface DeviceStateChange {
@@ -19,6 +20,8 @@ export interface BusMessages {
   state: DeviceStateChange;
   /** The fire alarm input changed. */
   fireAlarm: { active: boolean };
+  /** The vehicles waiting for a staff decision changed. */
+  pending: { waiting: PendingDecision[] };
 }
 
 type Listener<T> = (payload: T) => void | Promise<void>;

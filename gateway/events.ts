@@ -21,6 +21,21 @@ export interface EventData {
   'door.held-open': { openMs: number; heldOpenMs: number };
   'vehicle.entry': VehicleData;
   'vehicle.exit': VehicleData & { durationSec?: number; feeCents?: number };
+  /** staff, the platform or the timeout decided on a vehicle held as `pending` */
+  'vehicle.decided': {
+    pendingId: string;
+    plate: string;
+    lane: string;
+    direction: 'in' | 'out';
+    decision: 'granted' | 'denied';
+    by: 'console' | 'remote' | 'timeout';
+    user?: string;
+    /** the id of the vehicle.entry / vehicle.exit event that recorded the wait */
+    eventId?: string;
+    durationSec?: number;
+    feeCents?: number;
+    laneError?: string;
+  };
   'barrier.opened': { by: LaneActor; user?: string };
   'barrier.closed': { by: LaneActor; user?: string };
   'barrier.blocked': { reason: string; by?: LaneActor; user?: string };
@@ -52,6 +67,18 @@ export interface VehicleData {
   decision: 'granted' | 'denied' | 'pending';
   reason: string;
   visitor: boolean;
+  /** the camera's text when normalising changed it (full-width, separators, case) */
+  rawPlate?: string;
+  /** the plate does not have a recognised Chinese plate shape (still decided on as read) */
+  unusualPlate?: boolean;
+  plateColor?: string;
+  cameraTime?: string;
+  /** a resend of an old read (recorded; the lane was not moved) */
+  late?: boolean;
+  /** granted, but the lane refused or could not be reached */
+  laneError?: string;
+  /** a vehicle held for staff: the id to decide it by */
+  pendingId?: string;
 }
 
 export type EventType = keyof EventData;

@@ -3,7 +3,12 @@
  * passes each its dependencies explicitly. Start order is the safety order: boards open, every
  * output to its safe state, then inputs, timers and the network.
  */
+import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { AccessControl } from '../access/access.js';
+import type { PendingDecision, PendingOutcome } from '../access/access.js';
+import { LprCamera } from '../devices/lpr-camera.js';
+import { registerCameraRoutes } from './lpr-http.js';
 import type { PinRef } from '../config/devices.js';
 import { pinUses } from '../config/pins.js';
 import type { SiteConfig } from '../config/schema.js';
@@ -57,6 +62,11 @@ export class Gateway {
   readonly clock: Clock;
   journal: Journal | undefined;
   uplink: Uplink | undefined;
+  /** plate decisions, visitors waiting for staff, open stays; built on start */
+  access!: AccessControl;
+  readonly cameras = new Map<string, LprCamera>();
+  /** camera pushes no camera could take (unknown id, Dahua path from an unlisted address) */
+  readonly unmatchedPushes = { refused: 0, 'unknown-camera': 0 };
   /** events made before the journal is open (the safe-state events of start-up) */
   private early: GatewayEvent[] | undefined = [];
   private readonly startedAt: string;
@@ -112,8 +122,20 @@ export class Gateway {
       const peers = config.devices.filter((d) => d.type === 'meter' && d.bus === meter.bus);
       return peers.indexOf(meter) / peers.length;
     };
+    mkdirSync(config.gateway.dataDir, { recursive: true });
+    this.access = new AccessControl({
+      config,
+      dataDir: config.gateway.dataDir,
+      clock: this.clock,
+      log: this.log.child({ component: 'access' }),
+      onPendingDecided: (pending, outcome) => this.onPendingDecided(pending, outcome),
+      onPendingChanged: () => this.bus.emit('pending', { waiting: this.access.waiting() }),
+    });
+    const deviceDeps = { buses: this.buses, meterPhase, access: this.access, device: (id: string) => this.devices.get(id) };
     for (const deviceConfig of config.devices) {
-      this.devices.set(deviceConfig.id, createDevice(deviceConfig, ctxFor(deviceConfig.id), { buses: this.buses, meterPhase }));
+      const device = createDevice(deviceConfig, ctxFor(deviceConfig.id), deviceDeps);
+      this.devices.set(deviceConfig.id, device);
+      if (device instanceof LprCamera) this.cameras.set(device.id, device);
     }
 
     // Safety first: nothing else happens until every output is in its safe state.
@@ -121,6 +143,7 @@ export class Gateway {
     for (const device of this.devices.values()) device.applySafeState();
 
     await this.openJournal();
+    for (const problem of this.access.load()) this.emit('storage.corrupt', 'access', { movedTo: problem.movedTo });
 
     for (const [id, board] of this.boards) {
       this.cleanups.push(board.onStatus((s) => this.onBoardStatus(id, s.online, s.reason)));
@@ -154,6 +177,11 @@ export class Gateway {
       }
     }
     for (const off of this.cleanups.splice(0)) off();
+    try {
+      this.access?.stop();
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'open stays could not be saved at stop');
+    }
     await closing;
     await this.uplink?.stop().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'uplink stop failed'));
     await this.journal?.close().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'journal close failed'));
@@ -301,8 +329,10 @@ export class Gateway {
     };
   }
 
-  private emit<T extends EventType>(type: T, device: string, data: EventData[T]): void {
-    this.bus.emit('event', this.makeEvent(type, device, data));
+  private emit<T extends EventType>(type: T, device: string, data: EventData[T]): string {
+    const event = this.makeEvent(type, device, data);
+    this.bus.emit('event', event);
+    return event.id;
   }
 
   private onFireAlarm(active: boolean): void {
@@ -318,6 +348,31 @@ export class Gateway {
     this.bus.emit('fireAlarm', { active });
   }
 
+  /** Staff, the platform or the timeout decided on a vehicle that was held: open its lane if granted. */
+  private onPendingDecided(pending: PendingDecision, outcome: PendingOutcome): void {
+    let laneError: string | undefined;
+    if (outcome.decision === 'granted') {
+      const lane = this.devices.get(pending.lane);
+      const result = lane
+        ? lane.command('open', { by: outcome.by === 'remote' ? 'remote' : 'console', ...(outcome.user ? { user: outcome.user } : {}) })
+        : { ok: false as const, error: 'offline' };
+      if (!result.ok) laneError = result.error;
+    }
+    this.emit('vehicle.decided', pending.camera, {
+      pendingId: pending.id,
+      plate: pending.plate ?? 'unknown',
+      lane: pending.lane,
+      direction: pending.direction,
+      decision: outcome.decision,
+      by: outcome.by,
+      ...(outcome.user ? { user: outcome.user } : {}),
+      ...(pending.eventId ? { eventId: pending.eventId } : {}),
+      ...(pending.durationSec !== undefined ? { durationSec: pending.durationSec } : {}),
+      ...(pending.feeCents !== undefined ? { feeCents: pending.feeCents } : {}),
+      ...(laneError ? { laneError } : {}),
+    });
+  }
+
   private onBoardStatus(board: string, online: boolean, reason?: string): void {
     this.log[online ? 'info' : 'error']({ board, reason }, online ? 'io board back online' : 'io board offline');
     for (const device of this.devices.values()) device.boardStatusChanged(board, online, reason);
@@ -326,6 +381,11 @@ export class Gateway {
   private async startHttp(listen: string): Promise<void> {
     const { host, port } = parseListen(listen);
     const http = createHttpServer({ log: this.log, health: () => this.health() });
+    await registerCameraRoutes(http, {
+      log: this.log.child({ component: 'lpr' }),
+      cameras: () => this.cameras,
+      unmatched: (result) => this.unmatchedPushes[result]++,
+    });
     try {
       await http.listen({ host, port });
     } catch (err) {

@@ -46,10 +46,22 @@ export interface Harness {
 }
 
 /** A gateway on one sim board (id `sim`) with the given devices, started, no HTTP. */
-export async function startGateway(partial: Record<string, unknown>, existing?: SimBoard): Promise<Harness> {
+export async function startGateway(
+  partial: Record<string, unknown>,
+  existing?: SimBoard,
+  opts: { listen?: string; log?: Logger; dataDir?: string } = {},
+): Promise<Harness> {
   const config = siteConfig({ io: [{ id: 'sim', type: 'sim' }], ...partial });
+  if (opts.dataDir) config.gateway.dataDir = opts.dataDir;
   const board = existing ?? new SimBoard('sim', { clock: systemClock });
-  const gateway = new Gateway({ config, log: silentLog, version: 'test', boards: new Map([['sim', board]]), listen: false, journal: false });
+  const gateway = new Gateway({
+    config,
+    log: opts.log ?? silentLog,
+    version: 'test',
+    boards: new Map([['sim', board]]),
+    listen: opts.listen ?? false,
+    journal: false,
+  });
   const events: GatewayEvent[] = [];
   gateway.bus.on('event', 'test', (ev) => void events.push(ev));
   await gateway.start();

@@ -1,0 +1,53 @@
+/**
+ * Chinese licence plates as cameras read them, normalised to one spelling so that a read matches
+ * the allowlist whatever the camera, firmware or typist did to it.
+ *
+ * A plate is a province character, a letter (the issuing office), then 5 characters, or 6 on new
+ * energy vehicles (绿牌, 粤BD12345). Some end in a special character (警, 学, 挂, 港, 澳, 领).
+ * Cameras and people add full-width forms (粤Ｂ１２３４５), spaces, dots and dashes (粤B·12345,
+ * 粤B-12345) and lower case; "unknown", "无车牌" and empty reads mean no plate was read.
+ */
+
+export const PROVINCES = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼';
+const SPECIAL_PREFIXES = '使领'; // embassy and consulate plates start with these instead
+const SPECIAL_SUFFIXES = '警学挂港澳领试超';
+
+/** Reads cameras send when they saw a vehicle but no plate. */
+const NO_PLATE = new Set(['', 'UNKNOWN', 'NONE', 'NULL', 'NOPLATE', 'NO PLATE', '无', '无车牌', '无牌', '_无_', '车牌', '未识别', '-']);
+
+/** Separators people and cameras put inside plates: spaces, dots, middle dots, dashes, underscores. */
+const SEPARATORS = /[\s·•・.\-_－—‧･]+/gu;
+
+const PLATE = new RegExp(
+  `^(?:[${PROVINCES}][A-Z][A-Z0-9]{4}[A-Z0-9${SPECIAL_SUFFIXES}]` + // 粤B12345, 粤B1234学
+    `|[${PROVINCES}][A-Z][A-Z0-9]{6}` + // new energy: 粤BD12345, 粤B12345F
+    `|[${SPECIAL_PREFIXES}][A-Z0-9]{5,6}` + // 使014578
+    `|[A-Z]{2}[0-9]{5})$`, // military-style WJ plates read without the 武警 prefix
+  'u',
+);
+
+export interface PlateRead {
+  /** the normalised plate, or null when the camera read no plate */
+  plate: string | null;
+  /** whether the normalised plate has a recognised Chinese plate shape */
+  valid: boolean;
+}
+
+/** Longest plate text kept from a read (a camera sending a novel is not a plate). */
+export const MAX_PLATE_LENGTH = 16;
+
+export function normalizePlate(raw: string | null | undefined): PlateRead {
+  if (raw === null || raw === undefined) return { plate: null, valid: false };
+  // NFKC folds full-width letters and digits (Ｂ１２) to ASCII and leaves CJK characters alone.
+  const folded = raw.normalize('NFKC').trim().toUpperCase();
+  if (NO_PLATE.has(folded)) return { plate: null, valid: false };
+  const plate = folded.replace(SEPARATORS, '').replace(/[^\p{L}\p{N}]/gu, '');
+  if (plate === '' || NO_PLATE.has(plate)) return { plate: null, valid: false };
+  const kept = [...plate].slice(0, MAX_PLATE_LENGTH).join('');
+  return { plate: kept, valid: PLATE.test(kept) };
+}
+
+/** True for new-energy (green) plates: 6 characters after the office letter. */
+export function isNewEnergy(plate: string): boolean {
+  return PLATE.test(plate) && [...plate].length === 8 && PROVINCES.includes([...plate][0] ?? '');
+}

@@ -1,0 +1,241 @@
+/**
+ * A licence-plate camera (`type: lpr-camera`): reads pushed in its vendor's format are decided
+ * locally and the lane opened before the camera is answered. Nothing on that path waits on the
+ * disk or the network: the decision is in memory, the output write is started, the event goes
+ * to the journal's queue, and the reply is sent.
+ *
+ * The same plate read again at the same camera within `repeatWindowSec` is one passage: it gets
+ * the same answer and no second event. Unreadable reads are recorded, never dropped.
+ */
+import type { AccessControl, Read, Verdict } from '../access/access.js';
+import { normalizePlate } from '../access/plate.js';
+import type { LprCameraConfig } from '../config/devices.js';
+import type { CameraProtocol, CameraPush, CameraReply, PlateReadPush } from '../drivers/lpr/index.js';
+import type { OutputPin } from '../drivers/io/pin.js';
+import type { VehicleData } from '../gateway/events.js';
+import { DeviceBase } from './base.js';
+import type { CommandResult, Device, DeviceContext, DeviceSnapshot, LaneDevice } from './types.js';
+import { refused } from './types.js';
+
+/** How long the capture trigger output is pulsed. */
+export const TRIGGER_PULSE_MS = 300;
+/** A camera not heard from for this long shows as `silent` (not a fault: cameras are quiet at night). */
+export const SILENT_AFTER_MS = 10 * 60_000;
+const MAX_RECENT = 256;
+
+export type PushResult = 'read' | 'heartbeat' | 'ignored' | 'malformed' | 'refused' | 'too-large' | 'suppressed';
+
+export interface CameraDeps {
+  protocol: CameraProtocol;
+  access: AccessControl;
+  /** the lane device, looked up when the camera starts */
+  lane(): LaneDevice | undefined;
+}
+
+interface Recent {
+  at: number;
+  verdict: Verdict;
+}
+
+export class LprCamera extends DeviceBase implements Device {
+  readonly type = 'lpr-camera' as const;
+  readonly id: string;
+  readonly counts: Record<PushResult, number> = { read: 0, heartbeat: 0, ignored: 0, malformed: 0, refused: 0, 'too-large': 0, suppressed: 0 };
+  private readonly trigger: OutputPin | undefined;
+  private lastSeenAt: number | undefined;
+  private lastAddress: string | undefined;
+  private lastRead: { at: number; plate: string | null; decision: string } | undefined;
+  private readonly recent = new Map<string, Recent>();
+  private offVehicle: (() => void) | undefined;
+
+  constructor(
+    readonly config: LprCameraConfig,
+    ctx: DeviceContext,
+    private readonly deps: CameraDeps,
+  ) {
+    super(ctx);
+    this.id = config.id;
+    this.trigger = config.trigger ? this.output(config.trigger) : undefined;
+  }
+
+  applySafeState(): void {
+    if (this.trigger) this.release(this.trigger);
+  }
+
+  start(): void {
+    const trigger = this.trigger;
+    if (trigger) {
+      this.offVehicle = this.deps.lane()?.onVehicle((present) => {
+        if (present) this.pulse(trigger, TRIGGER_PULSE_MS);
+      });
+    }
+    this.publishState();
+  }
+
+  stop(): void {
+    this.offVehicle?.();
+    if (this.trigger) this.release(this.trigger);
+  }
+
+  command(): CommandResult {
+    return refused('not-supported', `${this.id} is a camera: open its lane ${this.config.lane} instead`);
+  }
+
+  fireAlarmChanged(): void {
+    // the lane itself opens for the fire alarm; a camera has nothing to release
+  }
+
+  /** Whether a push from `address` is allowed (allowFrom). */
+  accepts(address: string): boolean {
+    return addressAllowed(address, this.config.allowFrom);
+  }
+
+  count(result: PushResult): void {
+    this.counts[result]++;
+  }
+
+  /**
+   * Handles a push the HTTP server received: reads it, decides, opens the lane, records the event
+   * and returns the vendor's answer. Throws PushError when the body cannot be read.
+   */
+  handlePush(body: Buffer, contentType: string | undefined, path: string, address: string): CameraReply {
+    const push: CameraPush = this.deps.protocol.parse(body, contentType, path);
+    const now = this.ctx.clock.now();
+    const wasSilent = this.silent(now);
+    this.lastSeenAt = now;
+    this.lastAddress = address;
+    if (push.kind !== 'read') {
+      this.count(push.kind);
+      if (wasSilent) this.publishState();
+      return this.deps.protocol.reply(push);
+    }
+    const verdict = this.handleRead(push, now);
+    return this.deps.protocol.reply(push, verdict);
+  }
+
+  private handleRead(push: PlateReadPush, now: number): Verdict {
+    const { plate, valid } = normalizePlate(push.plate);
+    const key = plate ?? undefined;
+    const repeat = key !== undefined ? this.recent.get(key) : undefined;
+    if (repeat && now - repeat.at < this.config.repeatWindowSec * 1000) {
+      this.count('suppressed');
+      return repeat.verdict;
+    }
+    this.count('read');
+    const read: Read = { camera: this.config, plate, confidence: push.confidence };
+    const verdict = this.deps.access.decide(read);
+    // A resend of an old read is recorded but moves nothing: that car is long gone.
+    const late = push.retransmission === true;
+    let laneError: string | undefined;
+    if (verdict.decision === 'granted' && !late) {
+      const lane = this.deps.lane();
+      const result = lane ? lane.command('open', { by: 'camera', user: this.id }) : refused('offline', `no lane ${this.config.lane}`);
+      if (!result.ok) laneError = result.error;
+    }
+    if (key !== undefined) this.remember(key, now, verdict);
+
+    const data: VehicleData = {
+      plate: plate ?? 'unknown',
+      confidence: push.confidence,
+      lane: this.config.lane,
+      decision: verdict.decision,
+      reason: verdict.reason,
+      visitor: verdict.visitor,
+    };
+    if (plate !== null && !valid) data.unusualPlate = true;
+    if (plate !== null && push.plate !== null && push.plate !== plate) data.rawPlate = push.plate.slice(0, 32);
+    if (push.plateColor) data.plateColor = push.plateColor;
+    if (push.cameraTime) data.cameraTime = push.cameraTime;
+    if (late) data.late = true;
+    if (laneError) data.laneError = laneError;
+    const pending = verdict.decision === 'pending' ? this.deps.access.hold(read, verdict) : undefined;
+    if (pending) data.pendingId = pending.id;
+    let eventId: string;
+    if (this.config.direction === 'in') {
+      eventId = this.ctx.emit('vehicle.entry', data);
+    } else {
+      eventId = this.ctx.emit('vehicle.exit', {
+        ...data,
+        ...(verdict.durationSec !== undefined ? { durationSec: verdict.durationSec } : {}),
+        ...(verdict.feeCents !== undefined ? { feeCents: verdict.feeCents } : {}),
+      });
+    }
+    if (pending) this.deps.access.noteEvent(pending.id, eventId);
+    this.lastRead = { at: now, plate, decision: verdict.decision };
+    this.publishState();
+    return verdict;
+  }
+
+  private remember(key: string, now: number, verdict: Verdict): void {
+    this.recent.delete(key);
+    this.recent.set(key, { at: now, verdict });
+    if (this.recent.size > MAX_RECENT) {
+      for (const [k, r] of this.recent) {
+        if (this.recent.size <= MAX_RECENT / 2 && now - r.at < this.config.repeatWindowSec * 1000) break;
+        this.recent.delete(k);
+      }
+    }
+  }
+
+  private silent(now: number): boolean {
+    return this.lastSeenAt === undefined || now - this.lastSeenAt > SILENT_AFTER_MS;
+  }
+
+  snapshot(): DeviceSnapshot {
+    const now = this.ctx.clock.now();
+    return {
+      id: this.id,
+      type: this.type,
+      ...(this.config.name ? { name: this.config.name } : {}),
+      state: this.lastSeenAt === undefined ? 'waiting' : this.silent(now) ? 'silent' : 'online',
+      fault: this.fault,
+      vendor: this.config.vendor,
+      direction: this.config.direction,
+      lane: this.config.lane,
+      lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString(),
+      lastAddress: this.lastAddress ?? null,
+      lastRead: this.lastRead ? { at: new Date(this.lastRead.at).toISOString(), plate: this.lastRead.plate, decision: this.lastRead.decision } : null,
+      pushes: { ...this.counts },
+    };
+  }
+}
+
+/** Whether `address` (as the socket reports it) is one of `allowed` (addresses or CIDR blocks). */
+export function addressAllowed(address: string, allowed: readonly string[]): boolean {
+  const addr = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  return allowed.some((entry) => {
+    const [net, bits] = entry.split('/');
+    if (!net) return false;
+    if (bits === undefined) return sameAddress(addr, net);
+    const a = toBits(addr);
+    const n = toBits(net);
+    if (!a || !n || a.length !== n.length) return false;
+    const len = Number(bits);
+    return a.slice(0, len) === n.slice(0, len);
+  });
+}
+
+function sameAddress(a: string, b: string): boolean {
+  const x = toBits(a);
+  const y = toBits(b);
+  return x !== undefined && x === y;
+}
+
+/** An address as a string of bits (32 for IPv4, 128 for IPv6), or undefined when it is not one. */
+function toBits(address: string): string | undefined {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) {
+    const parts = address.split('.').map(Number);
+    if (parts.some((p) => p > 255)) return undefined;
+    return parts.map((p) => p.toString(2).padStart(8, '0')).join('');
+  }
+  if (!address.includes(':')) return undefined;
+  const [head = '', tail, ...rest] = address.split('::');
+  if (rest.length) return undefined;
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const missing = 8 - left.length - right.length;
+  if (missing < 0 || (tail === undefined && missing !== 0)) return undefined;
+  const groups = [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
+  return groups.map((g) => parseInt(g, 16).toString(2).padStart(16, '0')).join('');
+}

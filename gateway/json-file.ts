@@ -1,0 +1,116 @@
+/**
+ * Small human-readable state files in the data dir (the plate list, open stays, accounts):
+ * written whole, atomically (temporary file, fsync, rename, fsync of the directory), so a power
+ * cut leaves either the old file or the new one, never half of one. Saves are asynchronous and
+ * coalesced: callers never wait on the disk, and a burst of changes costs one write.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { errorMessage } from './errors.js';
+
+export interface JsonFileOptions {
+  /** file mode of the written file (0o600 for accounts) */
+  mode?: number;
+  /** told when a save fails; the next save tries again */
+  onError?: (err: unknown) => void;
+}
+
+export type LoadResult<T> = { ok: true; value: T | undefined } | { ok: false; movedTo: string; reason: string };
+
+export class JsonFile<T> {
+  private pending: T | undefined;
+  private writing: Promise<void> | undefined;
+  private hasPending = false;
+
+  constructor(
+    readonly path: string,
+    private readonly options: JsonFileOptions = {},
+  ) {}
+
+  /**
+   * Reads the file: undefined when it does not exist. A file that is not JSON is moved aside
+   * (kept for a human to look at) and reported, and the caller starts from its defaults.
+   */
+  load(validate: (value: unknown) => T): LoadResult<T> {
+    if (!existsSync(this.path)) return { ok: true, value: undefined };
+    try {
+      return { ok: true, value: validate(JSON.parse(readFileSync(this.path, 'utf8'))) };
+    } catch (err) {
+      const movedTo = `${this.path}.corrupt-${Date.now()}`;
+      renameSync(this.path, movedTo);
+      return { ok: false, movedTo, reason: errorMessage(err) };
+    }
+  }
+
+  /** Schedules a write of `value`; resolves once it (or a later value) is on disk. */
+  save(value: T): Promise<void> {
+    this.pending = value;
+    this.hasPending = true;
+    this.writing ??= this.drain();
+    return this.writing;
+  }
+
+  /** Resolves once every scheduled write is done. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  /** Writes at once, synchronously: for shutdown and for CLI tools that exit right after. */
+  saveSync(value: T): void {
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, 'w', this.options.mode ?? 0o644);
+    try {
+      const bytes = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    syncDir(dirname(this.path));
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.hasPending) {
+        const value = this.pending as T;
+        this.hasPending = false;
+        try {
+          await this.write(value);
+        } catch (err) {
+          this.options.onError?.(err);
+        }
+      }
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  private async write(value: T): Promise<void> {
+    const tmp = `${this.path}.tmp`;
+    const handle = await open(tmp, 'w', this.options.mode ?? 0o644);
+    try {
+      await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, this.path);
+    syncDir(dirname(this.path));
+  }
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // some filesystems cannot fsync a directory; the rename is still atomic
+  }
+}
