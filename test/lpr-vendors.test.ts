@@ -51,7 +51,7 @@ describe('hikvision', () => {
     ['XML part named otherwise and typed text/xml', { xmlName: 'ANPR', xmlType: 'text/xml' }],
     ['bare LF line ends', { crlf: false }],
     ['a quoted boundary with odd characters', { boundary: '----=_Part_7_a.b+c' }],
-  ])('reads multipart bodies: %s', (_what, opts) => {
+  ] as Array<[string, Parameters<typeof multipart>[1] & {}]>)('reads multipart bodies: %s', (_what, opts) => {
     const { body, contentType } = multipart(fixture('hikvision-anpr.xml'), opts);
     const type = opts.boundary ? `multipart/form-data; boundary="${opts.boundary}"` : contentType;
     expect(hikvision.parse(body, type, '/lpr/cam')).toEqual(read);
