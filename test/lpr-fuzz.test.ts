@@ -1,0 +1,171 @@
+/**
+ * 10,000 mutated bodies per camera vendor against the real gateway process: every answer is a
+ * 2xx or 4xx, the process stays up, and a good push still opens the gate afterwards.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { fixture, multipart } from './lpr-fixtures.js';
+import { freePort } from './peers/modbus.js';
+
+const BIN = fileURLToPath(new URL('../bin/estate-gateway.js', import.meta.url));
+const PER_VENDOR = 10_000;
+
+/** A small seeded generator, so a failing body can be made again. */
+function prng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NASTY = ['\u0000', '\uffff', '"', '<', '>', '&', ']]>', '<!--', '{', '}', '[', ']', ':', ',', '1e999', '-0', 'null', 'true', '\\u0000', '粤', '\ud800', '<![CDATA[', '&amp;', '&#0;', '%', '\r\n', '--MIME_boundary', 'NaN'];
+
+function mutate(seed: Buffer, rnd: () => number): Buffer {
+  let body = Buffer.from(seed);
+  const rounds = 1 + Math.floor(rnd() * 4);
+  for (let r = 0; r < rounds; r++) {
+    const at = Math.floor(rnd() * (body.length + 1));
+    switch (Math.floor(rnd() * 8)) {
+      case 0: // flip a byte
+        if (body.length) body[Math.min(at, body.length - 1)] = Math.floor(rnd() * 256);
+        break;
+      case 1: // truncate
+        body = body.subarray(0, at);
+        break;
+      case 2: // insert something nasty
+        body = Buffer.concat([body.subarray(0, at), Buffer.from(NASTY[Math.floor(rnd() * NASTY.length)]!), body.subarray(at)]);
+        break;
+      case 3: // delete a run
+        body = Buffer.concat([body.subarray(0, at), body.subarray(at + Math.floor(rnd() * 40))]);
+        break;
+      case 4: // duplicate a run
+        body = Buffer.concat([body.subarray(0, at), body.subarray(at, at + Math.floor(rnd() * 200)), body.subarray(at)]);
+        break;
+      case 5: // random bytes
+        body = Buffer.concat([body.subarray(0, at), Buffer.from(Array.from({ length: Math.floor(rnd() * 32) }, () => Math.floor(rnd() * 256))), body.subarray(at)]);
+        break;
+      case 6: // deep nesting
+        body = Buffer.concat([body.subarray(0, at), Buffer.from('['.repeat(Math.floor(rnd() * 5000))), body.subarray(at)]);
+        break;
+      default: // swap a number for something else
+        body = Buffer.from(body.toString('utf8').replace(/\d+/, NASTY[Math.floor(rnd() * NASTY.length)]!));
+    }
+  }
+  return body;
+}
+
+interface Seed {
+  path: string;
+  body: Buffer;
+  contentType: string;
+}
+
+function seeds(): Record<string, Seed[]> {
+  const hik = fixture('hikvision-anpr.xml');
+  const mp = multipart(hik, { jpegType: 'application/octet-stream' });
+  const generic = Buffer.from('{"plate":"粤B12345","confidence":95,"time":"2026-11-22T10:00:00+08:00","color":"blue"}');
+  return {
+    hikvision: [
+      { path: '/lpr/cam-hik', body: hik, contentType: 'application/xml' },
+      { path: '/lpr/cam-hik', body: fixture('hikvision-anpr-prefixed.xml'), contentType: 'text/xml' },
+      { path: '/lpr/cam-hik', body: mp.body, contentType: mp.contentType },
+    ],
+    dahua: [
+      { path: '/NotificationInfo/TollgateInfo', body: fixture('dahua-itsapi-tollgate.json'), contentType: 'application/json' },
+      { path: '/lpr/cam-dahua', body: fixture('dahua-itsapi-tollgate.json'), contentType: 'text/plain' },
+    ],
+    vzenith: [
+      { path: '/lpr/cam-vz', body: fixture('vzenith-alarminfoplate.json'), contentType: 'application/json' },
+      { path: '/lpr/cam-vz', body: Buffer.from('{"heartbeat":{"countid":1}}'), contentType: 'application/json' },
+    ],
+    generic: [{ path: '/lpr/cam-gen', body: generic, contentType: 'application/json' }],
+  };
+}
+
+function post(port: number, agent: Agent, path: string, body: Buffer, contentType: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': contentType } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('camera pushes, fuzzed', () => {
+  it(`${PER_VENDOR} mutated bodies per vendor: only 2xx/4xx answers, the process lives, the gate still opens`, async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'eg-fuzz-'));
+    const config = join(dir, 'site.yaml');
+    writeFileSync(
+      config,
+      `site: { id: fuzz }
+gateway: { id: gw-1, dataDir: ./data }
+console: { listen: "127.0.0.1:${port}" }
+io: [{ id: sim, type: sim }]
+devices:
+  - { id: gate, type: barrier, open: { io: sim, pin: 1 } }
+  - { id: cam-hik, type: lpr-camera, vendor: hikvision, direction: in, lane: gate, allowFrom: [127.0.0.1] }
+  - { id: cam-dahua, type: lpr-camera, vendor: dahua, direction: in, lane: gate, allowFrom: [127.0.0.1] }
+  - { id: cam-vz, type: lpr-camera, vendor: vzenith, direction: out, lane: gate, allowFrom: [127.0.0.1] }
+  - { id: cam-gen, type: lpr-camera, vendor: generic, direction: in, lane: gate, allowFrom: [127.0.0.1] }
+access: { visitors: record, plates: [{ plate: "粤B12345" }] }
+`,
+    );
+    const child = spawn(process.execPath, [BIN, 'run', '--config', config, '--log-level', 'fatal'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+    let exited = false;
+    child.once('exit', () => void (exited = true));
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    try {
+      for (let i = 0; i < 100; i++) {
+        const ok = await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.ok, () => false);
+        if (ok) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const statuses = new Map<number, number>();
+      for (const [vendor, list] of Object.entries(seeds())) {
+        const rnd = prng(vendor.length * 7919);
+        let next = 0;
+        const worker = async () => {
+          while (next < PER_VENDOR) {
+            const n = next++;
+            const seed = list[n % list.length]!;
+            const body = mutate(seed.body, rnd);
+            const status = await post(port, agent, seed.path, body, seed.contentType);
+            statuses.set(status, (statuses.get(status) ?? 0) + 1);
+            if (status >= 500 || status < 200) throw new Error(`${vendor} body #${n} got ${status}: ${JSON.stringify(body.toString('latin1').slice(0, 300))}`);
+          }
+        };
+        await Promise.all(Array.from({ length: 16 }, worker));
+      }
+      expect(exited).toBe(false);
+      const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+      expect(total).toBe(PER_VENDOR * 4);
+      expect([...statuses.keys()].every((s) => (s >= 200 && s < 300) || (s >= 400 && s < 500))).toBe(true);
+      expect(statuses.get(400)).toBeGreaterThan(1000); // the mutations did break bodies
+      expect(statuses.get(200)).toBeGreaterThan(1000); // and some still read
+
+      const health = await fetch(`http://127.0.0.1:${port}/api/health`);
+      expect(health.status).toBe(200);
+      const good = await fetch(`http://127.0.0.1:${port}/lpr/cam-gen`, { method: 'POST', body: '{"plate":"粤B12345"}', headers: { 'content-type': 'application/json' } });
+      expect(await good.json()).toEqual({ ok: true, decision: 'granted', reason: 'resident' });
+      expect(stderr).toBe('');
+    } finally {
+      agent.destroy();
+      child.kill('SIGTERM');
+      await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
+    }
+  }, 180_000);
+});
