@@ -111,6 +111,9 @@ export class AccessControl {
     this.staysFile = deps.dataDir
       ? new JsonFile(join(deps.dataDir, 'stays.json'), {
           mode: 0o600,
+          delayMs: 1000,
+          // one stay per line: readable, and cheap to write with thousands of cars inside
+          format: (v) => `{"stays": [${v.stays.map((stay: Stay) => `\n  ${JSON.stringify(stay)}`).join(',')}${v.stays.length ? '\n' : ''}]}`,
           onError: (err) => deps.log.error({ err: errorMessage(err) }, 'open stays could not be saved; kept in memory'),
         })
       : undefined;
@@ -240,10 +243,14 @@ export class AccessControl {
     return [...this.stays.values()];
   }
 
-  stop(): void {
+  /** Forgets waiting vehicles (they are denied by nobody: the gateway is going) and saves the stays. */
+  async stop(): Promise<void> {
     for (const p of this.pending.values()) this.deps.clock.clearTimeout(p.timer);
     this.pending.clear();
-    if (this.staysFile) this.staysFile.saveSync({ stays: [...this.stays.values()] });
+    if (this.staysFile) {
+      void this.staysFile.save({ stays: [...this.stays.values()] });
+      await this.flush();
+    }
   }
 
   async flush(): Promise<void> {

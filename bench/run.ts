@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { barePublisherRate, uplinkDrain } from './drain.js';
 import { journalAppendRate, rawInsertRate } from './journal.js';
+import { lprLatency } from './lpr.js';
 import { cycleAgainstFloor, metersJob } from './meters.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -64,7 +65,17 @@ async function main(): Promise<void> {
   line('journal.transactions_per_100k_events', median(batches), 'fsyncs');
   line('journal.disk_bytes_per_event', median(bytes), 'bytes');
 
-  // 2. Uplink drain of a 100,000-event backlog vs a bare mqtt.js QoS 1 publisher, same broker.
+  // 2. Camera push to lane output with a 1,000,000-event backlog and no broker, vs a bare echo server.
+  const lpr = await lprLatency({ http: await freePort(), echo: await freePort(), deadBroker: await freePort() }, Number(process.env.BENCH_LPR_BACKLOG ?? 1_000_000));
+  line('lpr.journal_backlog', lpr.backlog, 'events pending');
+  line('lpr.push_to_output_p50', lpr.gateway.p50, 'ms');
+  line('lpr.push_to_output_p99', lpr.gateway.p99, 'ms');
+  line('lpr.bare_http_echo_p50', lpr.echo.p50, 'ms');
+  line('lpr.bare_http_echo_p99', lpr.echo.p99, 'ms');
+  line('lpr.p99_ratio', lpr.gateway.p99 / lpr.echo.p99, 'x (target <= 1.5)');
+  line('lpr.p50_ratio', lpr.gateway.p50 / lpr.echo.p50, 'x');
+
+  // 3. Uplink drain of a 100,000-event backlog vs a bare mqtt.js QoS 1 publisher, same broker.
   const broker = await mosquitto();
   if (!broker) {
     console.log('uplink.drain skipped: mosquitto not installed (apt-get install mosquitto)');
@@ -88,7 +99,7 @@ async function main(): Promise<void> {
     line('uplink.live_during_drain_p50', median(p50), 'ms');
     line('uplink.live_during_drain_p99', median(p99), 'ms (target < 1000)');
 
-    // 3. The meters job: 32 SDM630 on one Modbus TCP peer, every second, QoS 1 to mosquitto.
+    // 4. The meters job: 32 SDM630 on one Modbus TCP peer, every second, QoS 1 to mosquitto.
     if (spawnSync('/usr/bin/python3', ['-c', 'import pymodbus'], { stdio: 'ignore' }).status !== 0) {
       console.log('meters skipped: python3-pymodbus not installed');
       return;

@@ -85,9 +85,16 @@ export class LprCamera extends DeviceBase implements Device {
     // the lane itself opens for the fire alarm; a camera has nothing to release
   }
 
-  /** Whether a push from `address` is allowed (allowFrom). */
+  private readonly allowedFrom = new Map<string, boolean>();
+
+  /** Whether a push from `address` is allowed (allowFrom). Answers are remembered per address. */
   accepts(address: string): boolean {
-    return addressAllowed(address, this.config.allowFrom);
+    let ok = this.allowedFrom.get(address);
+    if (ok === undefined) {
+      ok = addressAllowed(address, this.config.allowFrom);
+      if (this.allowedFrom.size < 1024) this.allowedFrom.set(address, ok);
+    }
+    return ok;
   }
 
   count(result: PushResult): void {

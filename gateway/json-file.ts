@@ -9,12 +9,18 @@ import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { errorMessage } from './errors.js';
 
-export interface JsonFileOptions {
+export interface JsonFileOptions<T> {
   /** file mode of the written file (0o600 for accounts) */
   mode?: number;
   /** told when a save fails; the next save tries again */
   onError?: (err: unknown) => void;
+  /** gather the changes of this many ms into one write (files that change with every car) */
+  delayMs?: number;
+  /** how to write the value (default: JSON indented by 2) */
+  format?: (value: T) => string;
 }
+
+let tmpCounter = 0;
 
 export type LoadResult<T> = { ok: true; value: T | undefined } | { ok: false; movedTo: string; reason: string };
 
@@ -22,10 +28,12 @@ export class JsonFile<T> {
   private pending: T | undefined;
   private writing: Promise<void> | undefined;
   private hasPending = false;
+  /** ends the gathering delay early (flush) */
+  private wake: (() => void) | undefined;
 
   constructor(
     readonly path: string,
-    private readonly options: JsonFileOptions = {},
+    private readonly options: JsonFileOptions<T> = {},
   ) {}
 
   /**
@@ -51,17 +59,26 @@ export class JsonFile<T> {
     return this.writing;
   }
 
+  /** Resolves once every scheduled write is done (and starts a delayed one now). */
+
   /** Resolves once every scheduled write is done. */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.writing) {
+      this.wake?.();
+      await this.writing;
+    }
   }
 
-  /** Writes at once, synchronously: for shutdown and for CLI tools that exit right after. */
+  /**
+   * Writes at once, synchronously: for CLI tools that exit right after. Not while an
+   * asynchronous save may be in flight (await flush() first).
+   */
   saveSync(value: T): void {
-    const tmp = `${this.path}.tmp`;
+    this.hasPending = false;
+    const tmp = this.tmpPath();
     const fd = openSync(tmp, 'w', this.options.mode ?? 0o644);
     try {
-      const bytes = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+      const bytes = Buffer.from(this.text(value));
       let written = 0;
       while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
       fsyncSync(fd);
@@ -75,6 +92,8 @@ export class JsonFile<T> {
   private async drain(): Promise<void> {
     try {
       while (this.hasPending) {
+        // Gather what changes meanwhile into this write (flush() ends the wait early).
+        if (this.options.delayMs) await this.pause(this.options.delayMs);
         const value = this.pending as T;
         this.hasPending = false;
         try {
@@ -88,11 +107,35 @@ export class JsonFile<T> {
     }
   }
 
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      timer.unref?.();
+      this.wake = () => {
+        this.wake = undefined;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private text(value: T): string {
+    return `${this.options.format ? this.options.format(value) : JSON.stringify(value, null, 2)}\n`;
+  }
+
+  /** A temporary name of this writer's own, so two writers never share a half-written file. */
+  private tmpPath(): string {
+    return `${this.path}.${process.pid}-${(++tmpCounter).toString(36)}.tmp`;
+  }
+
   private async write(value: T): Promise<void> {
-    const tmp = `${this.path}.tmp`;
+    const tmp = this.tmpPath();
     const handle = await open(tmp, 'w', this.options.mode ?? 0o644);
     try {
-      await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`);
+      await handle.writeFile(this.text(value));
       await handle.sync();
     } finally {
       await handle.close();

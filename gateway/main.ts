@@ -177,12 +177,9 @@ export class Gateway {
       }
     }
     for (const off of this.cleanups.splice(0)) off();
-    try {
-      this.access?.stop();
-    } catch (err) {
-      this.log.error({ err: errorMessage(err) }, 'open stays could not be saved at stop');
-    }
+    const accessSaved = this.access?.stop().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'open stays could not be saved at stop'));
     await closing;
+    await accessSaved;
     await this.uplink?.stop().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'uplink stop failed'));
     await this.journal?.close().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'journal close failed'));
     await Promise.allSettled([...this.boards.values()].map((b) => b.close()));

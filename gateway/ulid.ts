@@ -18,10 +18,20 @@ function encodeTime(ms: number): string {
   return out;
 }
 
+/** Random bytes fetched 4 KB at a time: one system call per 256 ids, not one per id. */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
 /** 16 base32 digits (80 bits) as numbers 0..31. */
 function randomDigits(): number[] {
-  const bytes = randomBytes(16);
-  return [...bytes].map((b) => b & 31);
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  const digits: number[] = [];
+  for (let i = 0; i < 16; i++) digits.push(pool[poolAt + i]! & 31);
+  poolAt += 16;
+  return digits;
 }
 
 export function ulidFactory(): (timeMs: number) => string {

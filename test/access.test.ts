@@ -246,8 +246,7 @@ describe('decisions', () => {
   it('keeps open stays across a restart, in a file only its owner reads', async () => {
     const ac = control('record');
     ac.decide(read('in', '粤A77777'));
-    await ac.flush();
-    ac.stop();
+    await ac.stop();
     expect(statSync(join(dir, 'stays.json')).mode & 0o777).toBe(0o600);
     vi.advanceTimersByTime(3600_000);
     const after = control('record');
@@ -257,7 +256,7 @@ describe('decisions', () => {
   it('forgets stays older than 30 days', async () => {
     const ac = control('record');
     ac.decide(read('in', '粤A77777'));
-    ac.stop();
+    await ac.stop();
     vi.advanceTimersByTime(31 * 86_400_000);
     const after = control('record');
     expect(after.openStays()).toEqual([]);

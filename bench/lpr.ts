@@ -1,0 +1,123 @@
+/**
+ * Camera push to lane output: the round trip of a granted plate push to the real gateway process
+ * (whose reply is sent after the lane output is written), with a 1,000,000-event journal backlog
+ * and no broker, beside the round trip of a bare Node HTTP echo server in its own process. One
+ * client (this process) times both the same way, one request in flight, in alternating blocks.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { systemClock } from '../gateway/clock.js';
+import { eventMaker } from '../gateway/events.js';
+import { Journal } from '../journal/journal.js';
+
+const BIN = fileURLToPath(new URL('../../bin/estate-gateway.js', import.meta.url));
+const make = eventMaker('bench', 'gw-bench', systemClock);
+
+/** Fills a journal with `n` pending events, as a week-long outage would. */
+async function fillJournal(dataDir: string, n: number): Promise<void> {
+  const journal = await Journal.open({ dataDir, maxBytes: 20e9, keepForwardedDays: 7 });
+  await new Promise<void>((resolve) => {
+    journal.onDurable((upTo) => upTo >= n && resolve());
+    let i = 0;
+    const feed = () => {
+      for (const end = Math.min(n, i + 2000); i < end; i++) {
+        journal.append(make('alarm.raised', `zone-${i % 16}`, { kind: 'perimeter' }));
+      }
+      if (i < n) setTimeout(feed, 0);
+    };
+    feed();
+  });
+  await journal.close();
+}
+
+function post(port: number, agent: Agent, path: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`${path}: HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+const ECHO = `
+const http = require('node:http');
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(Buffer.concat(chunks)); });
+}).listen(Number(process.argv[1]), '127.0.0.1');
+`;
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+
+export interface LprLatency {
+  backlog: number;
+  gateway: { p50: number; p99: number };
+  echo: { p50: number; p99: number };
+}
+
+export async function lprLatency(ports: { http: number; echo: number; deadBroker: number }, backlog = 1_000_000, requests = 4000): Promise<LprLatency> {
+  const dir = mkdtempSync(join(tmpdir(), 'eg-bench-lpr-'));
+  const dataDir = join(dir, 'data');
+  await fillJournal(dataDir, backlog);
+  const config = join(dir, 'site.yaml');
+  writeFileSync(
+    config,
+    `site: { id: bench }
+gateway: { id: gw-bench, dataDir: ./data }
+upstream: { mqtt: { url: "mqtt://127.0.0.1:${ports.deadBroker}" } }
+console: { listen: "127.0.0.1:${ports.http}" }
+io: [{ id: sim, type: sim }]
+devices:
+  - { id: gate, type: barrier, open: { io: sim, pin: 1 }, safetyLoop: { io: sim, pin: 2 } }
+  - { id: cam, type: lpr-camera, vendor: generic, direction: in, lane: gate, allowFrom: [127.0.0.1] }
+access: { visitors: record }
+`,
+  );
+  const children: ChildProcess[] = [
+    spawn(process.execPath, [BIN, 'run', '--config', config, '--log-level', 'warn'], { stdio: 'ignore' }),
+    spawn(process.execPath, ['-e', ECHO, String(ports.echo)], { stdio: 'ignore' }),
+  ];
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    await waitFor(`http://127.0.0.1:${ports.http}/api/health`);
+    await waitFor(`http://127.0.0.1:${ports.echo}/`).catch(() => undefined);
+    const health = (await (await fetch(`http://127.0.0.1:${ports.http}/api/health`)).json()) as { journal?: { depth: number } };
+    let plate = 0;
+    const push = () => JSON.stringify({ plate: `粤A${String(plate++ % 100_000).padStart(5, '0')}`, confidence: 95 });
+    const gw: number[] = [];
+    const echo: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      await post(ports.http, agent, '/lpr/cam', push());
+      await post(ports.echo, agent, '/', push());
+    }
+    for (let block = 0; block < requests / 250; block++) {
+      for (let i = 0; i < 250; i++) gw.push(await post(ports.http, agent, '/lpr/cam', push()));
+      for (let i = 0; i < 250; i++) echo.push(await post(ports.echo, agent, '/', push()));
+    }
+    return {
+      backlog: health.journal?.depth ?? Number.NaN,
+      gateway: { p50: pct(gw, 0.5), p99: pct(gw, 0.99) },
+      echo: { p50: pct(echo, 0.5), p99: pct(echo, 0.99) },
+    };
+  } finally {
+    agent.destroy();
+    for (const c of children) c.kill('SIGTERM');
+  }
+}
