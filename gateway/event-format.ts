@@ -1,6 +1,6 @@
 /** One readable terminal line per event, for the demo and for `estate-gateway events`. */
 import type { GatewayEvent } from './events.js';
-import { maskPlatesDeep } from './privacy.js';
+import { maskPlate, maskPlatesDeep } from './privacy.js';
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
@@ -33,6 +33,15 @@ function summary(ev: GatewayEvent): string {
       return String(d.kind);
     case 'alarm.cleared':
       return `${String(d.kind)} after ${seconds(Number(d.durationMs))}, ${String(d.changes)} changes`;
+    case 'vehicle.entry':
+    case 'vehicle.exit': {
+      const fee = d.feeCents !== undefined ? `, ${(Number(d.feeCents) / 100).toFixed(2)} yuan` : '';
+      const stay = d.durationSec !== undefined ? `, stayed ${Math.round(Number(d.durationSec) / 60)} min` : '';
+      const plate = d.plate === 'unknown' ? 'no plate' : maskPlate(String(d.plate));
+      return `${plate} ${String(d.decision)} (${String(d.reason)})${stay}${fee}`;
+    }
+    case 'vehicle.decided':
+      return `${maskPlate(String(d.plate))} ${String(d.decision)} by ${String(d.by)}${who}`;
     case 'fire-alarm.raised':
       return 'every door and lane released';
     case 'fire-alarm.cleared':

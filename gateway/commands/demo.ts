@@ -12,6 +12,7 @@ import { systemClock } from '../clock.js';
 import { formatEvent } from '../event-format.js';
 import type { Logger } from '../log.js';
 import { packagePath } from '../paths.js';
+import { playDemoTraffic } from './demo-cameras.js';
 import { runUntilSignalled } from './run.js';
 import type { Output } from './output.js';
 
@@ -47,6 +48,14 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
       boards,
       onBuilt: (gateway) => {
         gateway.bus.on('event', 'demo-printer', (ev) => opts.out.stdout(formatEvent(ev, opts.color)));
+        let stopTraffic: (() => void) | undefined;
+        gateway.bus.on('event', 'demo-cameras', (ev) => {
+          if (ev.type === 'gateway.started' && gateway.address) {
+            stopTraffic = playDemoTraffic(gateway.address.port, (note) => opts.out.stdout(`${' '.repeat(14)}-- ${note}`));
+          } else if (ev.type === 'gateway.stopping') {
+            stopTraffic?.();
+          }
+        });
       },
     },
     opts.log,
