@@ -86,6 +86,17 @@ export function loadConfigFile(file: string): LoadedConfig {
   for (const board of config.io) {
     if (board.type === 'sim' && board.traceFile) board.traceFile = resolve(base, board.traceFile);
   }
+  // Secret files named relative to the config file are found beside it.
+  const mqtt = config.upstream?.mqtt;
+  if (mqtt) {
+    if (mqtt.passwordFile) mqtt.passwordFile = resolve(base, mqtt.passwordFile);
+    if (mqtt.commandKey) mqtt.commandKey = resolve(base, mqtt.commandKey);
+    if (mqtt.tls) {
+      if (mqtt.tls.ca) mqtt.tls.ca = resolve(base, mqtt.tls.ca);
+      if (mqtt.tls.cert) mqtt.tls.cert = resolve(base, mqtt.tls.cert);
+      if (mqtt.tls.key) mqtt.tls.key = resolve(base, mqtt.tls.key);
+    }
+  }
   return { config, file: path };
 }
 

@@ -52,7 +52,7 @@ export interface EventData {
   'device.recovered': { code: string };
   'audit.login': { user: string; address?: string };
   'audit.login-failed': { user: string; address?: string; reason: string };
-  'audit.command': { id: string; action: string; by?: string; device?: string };
+  'audit.command': { id: string; action: string; by?: string; device?: string; ok: boolean; error?: string };
   'storage.pressure': { usedBytes: number; maxBytes: number };
   'storage.dropped': { count: number; reason: string };
   'storage.error': { condition: string; message?: string };

@@ -9,6 +9,8 @@ import { AccessControl } from '../access/access.js';
 import type { PendingDecision, PendingOutcome } from '../access/access.js';
 import { LprCamera } from '../devices/lpr-camera.js';
 import { registerCameraRoutes } from './lpr-http.js';
+import { RemoteCommands } from './remote.js';
+import { readFileSync } from 'node:fs';
 import type { PinRef } from '../config/devices.js';
 import { pinUses } from '../config/pins.js';
 import type { SiteConfig } from '../config/schema.js';
@@ -54,6 +56,18 @@ export interface GatewayOptions {
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** The HMAC key for signed commands: the file's content, surrounding whitespace trimmed. */
+function readCommandKey(file: string): Buffer {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new GatewayError('CONFIG_UNREADABLE', `upstream.mqtt.commandKey: cannot read ${file}: ${errorMessage(err)}`, { file }, { cause: err });
+  }
+  if (text === '') throw new GatewayError('CONFIG_UNREADABLE', `upstream.mqtt.commandKey: ${file} is empty`, { file });
+  return Buffer.from(text, 'utf8');
+}
+
 export class Gateway {
   readonly bus: EventBus;
   readonly boards = new Map<string, DigitalIo>();
@@ -65,6 +79,8 @@ export class Gateway {
   /** plate decisions, visitors waiting for staff, open stays; built on start */
   access!: AccessControl;
   readonly cameras = new Map<string, LprCamera>();
+  /** commands from the platform (P/cmd); built on start when an uplink is configured */
+  remote: RemoteCommands | undefined;
   /** camera pushes no camera could take (unknown id, Dahua path from an unlisted address) */
   readonly unmatchedPushes = { refused: 0, 'unknown-camera': 0 };
   /** events made before the journal is open (the safe-state events of start-up) */
@@ -180,6 +196,7 @@ export class Gateway {
     const accessSaved = this.access?.stop().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'open stays could not be saved at stop'));
     await closing;
     await accessSaved;
+    await this.remote?.flush().catch(() => undefined);
     await this.uplink?.stop().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'uplink stop failed'));
     await this.journal?.close().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'journal close failed'));
     await Promise.allSettled([...this.boards.values()].map((b) => b.close()));
@@ -256,7 +273,18 @@ export class Gateway {
       journal.ackUpTo(journal.seq); // and so are those of earlier runs
       return;
     }
+    this.remote = new RemoteCommands({
+      key: mqttConfig.commandKey ? readCommandKey(mqttConfig.commandKey) : undefined,
+      dataDir: config.gateway.dataDir,
+      clock: this.clock,
+      log: this.log.child({ component: 'commands' }),
+      devices: this.devices,
+      access: this.access,
+      audit: (data) => this.emit('audit.command', 'gateway', data),
+    });
+    const remote = this.remote;
     this.uplink = new Uplink({
+      onCommand: (payload, retained) => remote.handle(payload, retained),
       mqtt: mqttConfig,
       prefix: topicPrefix(config),
       clientId: mqttConfig.clientId ?? `estate-gateway-${config.site.id}-${config.gateway.id}`,

@@ -19,7 +19,8 @@ import { GatewayError, errorMessage } from '../gateway/errors.js';
 import type { JournaledEvent } from '../gateway/events.js';
 import type { Logger } from '../gateway/log.js';
 import type { Journal } from '../journal/journal.js';
-import { eventTopic, livePayload, payloadOf, stateTopic, statusTopic } from './topics.js';
+import { COMMAND_MAX_BYTES } from '../gateway/remote.js';
+import { commandTopic, eventTopic, livePayload, payloadOf, replyTopic, stateTopic, statusTopic } from './topics.js';
 
 type UplinkState = 'idle' | 'connecting' | 'online' | 'backoff' | 'stopping';
 
@@ -45,6 +46,8 @@ export interface UplinkOptions {
   page?: number;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** handles a message on P/cmd and returns the reply for P/cmd/reply */
+  onCommand?: (payload: Buffer, retained: boolean) => unknown;
 }
 
 export interface UplinkStats {
@@ -68,7 +71,8 @@ export function connectionOptions(o: UplinkOptions): IClientOptions {
     clientId: o.clientId,
     clean: false, // a persistent session: the broker keeps our command subscription across outages
     protocolVersion: m.protocolVersion,
-    ...(m.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600 } } : {}),
+    // MQTT 5: the broker keeps the session a week and sends nothing larger than a command may be
+    ...(m.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600, maximumPacketSize: COMMAND_MAX_BYTES + 1024 } } : {}),
     keepalive: m.keepaliveSec,
     reconnectPeriod: 0, // our own backoff, with jitter and failover
     connectTimeout: 10_000,
@@ -173,6 +177,11 @@ export class Uplink {
       if (this.client !== client) return;
       this.online();
     });
+    client.on('message', (topic, payload, packet) => {
+      if (this.client !== client || topic !== commandTopic(this.o.prefix) || !this.o.onCommand) return;
+      const reply = this.o.onCommand(payload, packet.retain);
+      client.publish(replyTopic(this.o.prefix), JSON.stringify(reply), { qos: 1 });
+    });
     const lost = (reason: string) => {
       if (this.client !== client || this.state === 'stopping') return;
       if (/unacceptable protocol version/i.test(reason) && this.connectOptions.protocolVersion === 5) {
@@ -202,6 +211,13 @@ export class Uplink {
     this.inFlight = 0;
     this.o.log.info({ url: this.urls[this.urlIndex % this.urls.length], firstLiveSeq: this.firstLiveSeq }, 'uplink connected');
     this.publishStatus();
+    if (this.o.onCommand) {
+      // MQTT 5: keep the retain flag as published, so even a live retained command is seen as one
+      const rap = this.connectOptions.protocolVersion === 5;
+      this.client?.subscribe(commandTopic(this.o.prefix), { qos: 1, ...(rap ? { rap: true } : {}) }, (err) => {
+        if (err) this.o.log.error({ err: errorMessage(err) }, 'cannot subscribe to the command topic');
+      });
+    }
     for (const [device, payload] of this.states) {
       this.client?.publish(stateTopic(this.o.prefix, device), payload, { qos: 1, retain: true });
     }
