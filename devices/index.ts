@@ -20,6 +20,8 @@ export interface DeviceFactoryDeps {
   access: AccessControl;
   /** another device, by id (a camera's lane), looked up when asked */
   device(id: string): Device | undefined;
+  /** actuation latency of camera pushes, in seconds */
+  actuated?(seconds: number): void;
 }
 
 export function createDevice(config: DeviceConfig, ctx: DeviceContext, deps: DeviceFactoryDeps): Device {
@@ -41,6 +43,7 @@ export function createDevice(config: DeviceConfig, ctx: DeviceContext, deps: Dev
       return new LprCamera(config, ctx, {
         protocol: CAMERA_PROTOCOLS[config.vendor],
         access: deps.access,
+        ...(deps.actuated ? { actuated: deps.actuated } : {}),
         lane: () => {
           const lane = deps.device(config.lane);
           return isLane(lane) ? lane : undefined;

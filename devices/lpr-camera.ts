@@ -30,6 +30,8 @@ export interface CameraDeps {
   access: AccessControl;
   /** the lane device, looked up when the camera starts */
   lane(): LaneDevice | undefined;
+  /** told how long a granted push took from receipt to the lane output written, in seconds */
+  actuated?(seconds: number): void;
 }
 
 interface Recent {
@@ -106,6 +108,7 @@ export class LprCamera extends DeviceBase implements Device {
    * and returns the vendor's answer. Throws PushError when the body cannot be read.
    */
   handlePush(body: Buffer, contentType: string | undefined, path: string, address: string): CameraReply {
+    const received = performance.now();
     const push: CameraPush = this.deps.protocol.parse(body, contentType, path);
     const now = this.ctx.clock.now();
     const wasSilent = this.silent(now);
@@ -116,11 +119,11 @@ export class LprCamera extends DeviceBase implements Device {
       if (wasSilent) this.publishState();
       return this.deps.protocol.reply(push);
     }
-    const verdict = this.handleRead(push, now);
+    const verdict = this.handleRead(push, now, received);
     return this.deps.protocol.reply(push, verdict);
   }
 
-  private handleRead(push: PlateReadPush, now: number): Verdict {
+  private handleRead(push: PlateReadPush, now: number, received: number): Verdict {
     const { plate, valid } = normalizePlate(push.plate);
     const key = plate ?? undefined;
     const repeat = key !== undefined ? this.recent.get(key) : undefined;
@@ -138,6 +141,7 @@ export class LprCamera extends DeviceBase implements Device {
       const lane = this.deps.lane();
       const result = lane ? lane.command('open', { by: 'camera', user: this.id }) : refused('offline', `no lane ${this.config.lane}`);
       if (!result.ok) laneError = result.error;
+      else this.deps.actuated?.((performance.now() - received) / 1000);
     }
     if (key !== undefined) this.remember(key, now, verdict);
 

@@ -11,6 +11,7 @@ import { demoCommand } from './commands/demo.js';
 import { eventsCommand } from './commands/events.js';
 import { processOutput } from './commands/output.js';
 import { runCommand } from './commands/run.js';
+import { userCommand } from './commands/user.js';
 import { validateCommand } from './commands/validate.js';
 import { GatewayError, errorMessage, isGatewayError } from './errors.js';
 import type { LogLevel } from './log.js';
@@ -28,6 +29,10 @@ Commands:
                       a simulated estate with the console, no hardware needed (npm start)
   events --config FILE [--pending] [--after SEQ] [--limit N] [--type T] [--json]
                       read the journal (* marks events not yet forwarded upstream)
+  user add NAME --role staff|installer|admin --config FILE
+  user list | remove NAME | passwd NAME --config FILE
+                      console accounts; the password is prompted for, or read from
+                      the first line of stdin when it is not a terminal
 
 Options:
   -h, --help          show this help
@@ -35,7 +40,7 @@ Options:
 
 Log levels: ${LOG_LEVELS.join(', ')}
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.
-Commands still to come in later versions: doctor, user.`;
+Commands still to come in later versions: doctor.`;
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
@@ -143,8 +148,29 @@ export async function main(argv: string[]): Promise<number> {
         out,
       );
     }
+    case 'user': {
+      const [action, ...more] = rest;
+      let positional: string | undefined;
+      const flags = more.filter((a, i) => {
+        if (i === 0 && !a.startsWith('-')) {
+          positional = a;
+          return false;
+        }
+        return true;
+      });
+      const values = parse(flags, { config: { type: 'string', short: 'c' }, 'data-dir': { type: 'string' }, role: { type: 'string' } });
+      return userCommand(
+        {
+          action,
+          name: positional,
+          role: values.role as string | undefined,
+          configFile: requireConfig(values),
+          ...(values['data-dir'] ? { dataDir: values['data-dir'] as string } : {}),
+        },
+        out,
+      );
+    }
     case 'doctor':
-    case 'user':
       out.stderr(`estate-gateway: '${command}' is not available in version ${version()} yet`);
       return 1;
     default:

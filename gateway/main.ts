@@ -10,6 +10,11 @@ import type { PendingDecision, PendingOutcome } from '../access/access.js';
 import { LprCamera } from '../devices/lpr-camera.js';
 import { registerCameraRoutes } from './lpr-http.js';
 import { RemoteCommands } from './remote.js';
+import { registerApi } from './api.js';
+import { Sessions } from './auth.js';
+import { Histogram, MetricsText } from './metrics.js';
+import { UserStore } from './users.js';
+import { registerConsole } from './console.js';
 import { readFileSync } from 'node:fs';
 import type { PinRef } from '../config/devices.js';
 import { pinUses } from '../config/pins.js';
@@ -81,6 +86,8 @@ export class Gateway {
   readonly cameras = new Map<string, LprCamera>();
   /** commands from the platform (P/cmd); built on start when an uplink is configured */
   remote: RemoteCommands | undefined;
+  /** time from a camera push or console command to the output written */
+  readonly actuation = new Histogram();
   /** camera pushes no camera could take (unknown id, Dahua path from an unlisted address) */
   readonly unmatchedPushes = { refused: 0, 'unknown-camera': 0 };
   /** events made before the journal is open (the safe-state events of start-up) */
@@ -147,7 +154,13 @@ export class Gateway {
       onPendingDecided: (pending, outcome) => this.onPendingDecided(pending, outcome),
       onPendingChanged: () => this.bus.emit('pending', { waiting: this.access.waiting() }),
     });
-    const deviceDeps = { buses: this.buses, meterPhase, access: this.access, device: (id: string) => this.devices.get(id) };
+    const deviceDeps = {
+      buses: this.buses,
+      meterPhase,
+      access: this.access,
+      device: (id: string) => this.devices.get(id),
+      actuated: (seconds: number) => this.actuation.observe(seconds),
+    };
     for (const deviceConfig of config.devices) {
       const device = createDevice(deviceConfig, ctxFor(deviceConfig.id), deviceDeps);
       this.devices.set(deviceConfig.id, device);
@@ -225,6 +238,52 @@ export class Gateway {
         }
       : undefined;
     return { status: degraded ? 'degraded' : 'ok', uplink, devices: { ok, fault }, fireAlarm: this.fireAlarmActive, ...(journal ? { journal } : {}) };
+  }
+
+  /** The Prometheus page (GET /metrics). */
+  metrics(): string {
+    const m = new MetricsText();
+    const stats = this.journal?.lastStats;
+    const health = this.health();
+    m.metric('estate_gateway_up', 'gauge', '1 while the gateway runs', [[{ version: this.options.version }, 1]]);
+    m.metric('estate_gateway_journal_depth', 'gauge', 'events journaled and not yet forwarded', [[{}, stats?.depth ?? 0]]);
+    m.metric('estate_gateway_journal_oldest_unsent_age_seconds', 'gauge', 'age of the oldest event not yet forwarded', [[{}, health.journal?.oldestPendingAgeSec ?? 0]]);
+    m.metric('estate_gateway_journal_used_bytes', 'gauge', 'bytes the journal uses', [[{}, stats?.usedBytes ?? 0]]);
+    m.metric('estate_gateway_journal_last_seq', 'gauge', 'the last sequence number given', [[{}, this.journal?.seq ?? 0]]);
+    const up = this.uplink?.stats();
+    m.metric('estate_gateway_uplink_connected', 'gauge', '1 while connected to the broker', [[{}, up?.connected ? 1 : 0]]);
+    m.metric('estate_gateway_uplink_published_total', 'counter', 'events published', [[{}, up?.published ?? 0]]);
+    m.metric('estate_gateway_uplink_forwarded_total', 'counter', 'events acknowledged by the broker (PUBACK)', [[{}, up?.acked ?? 0]]);
+    m.metric('estate_gateway_uplink_reconnects_total', 'counter', 'reconnect attempts', [[{}, up?.reconnects ?? 0]]);
+    const buses = [...this.buses.values()].map((b) => [b.id, b.stats()] as const);
+    m.metric('estate_gateway_bus_transactions_total', 'counter', 'Modbus transactions', buses.map(([id, s]) => [{ bus: id }, s.transactions] as [Record<string, string>, number]));
+    m.metric(
+      'estate_gateway_bus_errors_total',
+      'counter',
+      'Modbus errors by kind',
+      buses.flatMap(([id, s]) => [
+        [{ bus: id, kind: 'timeout' }, s.timeouts],
+        [{ bus: id, kind: 'bad-frame' }, s.badFrames],
+        [{ bus: id, kind: 'exception' }, s.exceptions],
+        [{ bus: id, kind: 'backed-off' }, s.backedOff],
+      ]) as Array<[Record<string, string>, number]>,
+    );
+    m.metric(
+      'estate_gateway_camera_pushes_total',
+      'counter',
+      'camera pushes by result',
+      [
+        ...[...this.cameras.values()].flatMap((c) => Object.entries(c.counts).map(([result, n]) => [{ camera: c.id, result }, n] as [Record<string, string>, number])),
+        [{ camera: '', result: 'refused' }, this.unmatchedPushes.refused],
+        [{ camera: '', result: 'unknown-camera' }, this.unmatchedPushes['unknown-camera']],
+      ],
+    );
+    m.metric('estate_gateway_actuation_seconds', 'histogram', 'camera push or console command to lane or door output written', this.actuation.lines('estate_gateway_actuation_seconds'));
+    m.metric('estate_gateway_devices', 'gauge', 'devices by health', [[{ health: 'ok' }, health.devices.ok], [{ health: 'fault' }, health.devices.fault]]);
+    m.metric('estate_gateway_fire_alarm', 'gauge', '1 while the fire alarm is active', [[{}, this.fireAlarmActive ? 1 : 0]]);
+    m.metric('estate_gateway_visitors_waiting', 'gauge', 'vehicles held for a staff decision', [[{}, this.access?.waiting().length ?? 0]]);
+    m.metric('estate_gateway_commands_total', 'counter', 'remote commands by outcome', [[{ outcome: 'accepted' }, this.remote?.counts.accepted ?? 0], [{ outcome: 'refused' }, this.remote?.counts.refused ?? 0]]);
+    return m.toString();
   }
 
   snapshots(): DeviceSnapshot[] {
@@ -406,6 +465,23 @@ export class Gateway {
   private async startHttp(listen: string): Promise<void> {
     const { host, port } = parseListen(listen);
     const http = createHttpServer({ log: this.log, health: () => this.health() });
+    const users = new UserStore(this.options.config.gateway.dataDir);
+    registerApi(http, {
+      log: this.log.child({ component: 'api' }),
+      sessions: new Sessions(users, this.clock),
+      users,
+      devices: this.devices,
+      boards: this.boards,
+      pins: pinUses(this.options.config),
+      access: this.access,
+      bus: this.bus,
+      fireAlarmActive: () => this.fireAlarmActive,
+      readEvents: async (q) => (this.journal ? this.journal.read(q) : []),
+      audit: (type, data) => this.emit(type, 'console', data),
+      metrics: () => this.metrics(),
+      actuated: (seconds) => this.actuation.observe(seconds),
+    });
+    registerConsole(http);
     await registerCameraRoutes(http, {
       log: this.log.child({ component: 'lpr' }),
       cameras: () => this.cameras,

@@ -39,6 +39,7 @@ export function siteConfig(partial: Record<string, unknown>): SiteConfig {
 
 export interface Harness {
   gateway: Gateway;
+  config: SiteConfig;
   board: SimBoard;
   events: GatewayEvent[];
   /** events as [time ms, type, device, data] for exact comparisons */
@@ -49,7 +50,7 @@ export interface Harness {
 export async function startGateway(
   partial: Record<string, unknown>,
   existing?: SimBoard,
-  opts: { listen?: string; log?: Logger; dataDir?: string } = {},
+  opts: { listen?: string; log?: Logger; dataDir?: string; journal?: boolean } = {},
 ): Promise<Harness> {
   const config = siteConfig({ io: [{ id: 'sim', type: 'sim' }], ...partial });
   if (opts.dataDir) config.gateway.dataDir = opts.dataDir;
@@ -60,13 +61,14 @@ export async function startGateway(
     version: 'test',
     boards: new Map([['sim', board]]),
     listen: opts.listen ?? false,
-    journal: false,
+    ...(opts.journal ? {} : { journal: false as const }),
   });
   const events: GatewayEvent[] = [];
   gateway.bus.on('event', 'test', (ev) => void events.push(ev));
   await gateway.start();
   return {
     gateway,
+    config,
     board,
     events,
     timeline: () => events.map((e) => [Date.parse(e.time), e.type, e.device, e.data]),

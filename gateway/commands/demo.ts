@@ -2,6 +2,7 @@
  * `estate-gateway demo` (`npm start`): the demo estate on a sim board whose script plays the
  * people using it (config/examples/demo.yaml), with every event printed readably.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { loadConfigFile } from '../../config/load.js';
 import { createBoard } from '../../drivers/io/boards.js';
 import { SimBoard } from '../../drivers/io/sim.js';
 import { systemClock } from '../clock.js';
+import { UserStore } from '../users.js';
 import { formatEvent } from '../event-format.js';
 import type { Logger } from '../log.js';
 import { packagePath } from '../paths.js';
@@ -30,12 +32,15 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
   const { config } = loadConfigFile(packagePath('config', 'examples', 'demo.yaml'));
   config.gateway.dataDir = mkdtempSync(join(tmpdir(), 'estate-gateway-demo-'));
   const listen = opts.listen ?? config.console.listen;
+  // No default account exists anywhere; the demo makes one with a fresh random password per run.
+  const password = randomBytes(9).toString('base64url');
+  await new UserStore(config.gateway.dataDir).add('demo', 'admin', password);
   const boards = new Map(config.io.map((b) => [b.id, createBoard(b, { clock: systemClock, log: opts.log, buses: new Map() })]));
   for (const board of boards.values()) {
     if (board instanceof SimBoard) board.onNote((note) => opts.out.stdout(`${' '.repeat(14)}-- ${note}`));
   }
   opts.out.stdout(`estate-gateway ${opts.version} demo: ${config.site.name ?? config.site.id} on simulated I/O`);
-  opts.out.stdout(`console and API on http://${listen}  (GET /api/health); Ctrl-C to stop`);
+  opts.out.stdout(`console on http://${listen}/  user demo, password ${password} (this run only); Ctrl-C to stop`);
   opts.out.stdout('');
   const stopTimer = opts.durationSec ? setTimeout(() => process.kill(process.pid, 'SIGINT'), opts.durationSec * 1000) : undefined;
 
