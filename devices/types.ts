@@ -47,6 +47,8 @@ export interface Device {
   /** A board this device uses went away or came back. */
   boardStatusChanged(board: string, online: boolean, reason?: string): void;
   snapshot(): DeviceSnapshot;
+  /** For devices with a loop of their own (meter pollers): whether it still makes progress. */
+  alive?(now: number): boolean;
 }
 
 /** A barrier or bollard: a device a camera can open, with a loop that sees vehicles. */

@@ -14,6 +14,9 @@ import { registerApi } from './api.js';
 import { Sessions } from './auth.js';
 import { Histogram, MetricsText } from './metrics.js';
 import { UserStore } from './users.js';
+import type { Notifier } from './notify.js';
+import type { Loop } from './watchdog.js';
+import { Watchdog } from './watchdog.js';
 import { registerConsole } from './console.js';
 import { readFileSync } from 'node:fs';
 import type { PinRef } from '../config/devices.js';
@@ -55,6 +58,8 @@ export interface GatewayOptions {
   journal?: false;
   /** false: no uplink even if upstream is configured; an object tunes it (tests, benchmarks). */
   uplink?: false | { reconnectMinMs?: number; reconnectMaxMs?: number; window?: number };
+  /** systemd's notify socket (READY, WATCHDOG, STOPPING); none when not under systemd. */
+  notifier?: Notifier;
   /** Called once the parts are built and before anything starts: subscribe to the bus here. */
   onBuilt?: (gateway: Gateway) => void;
 }
@@ -86,6 +91,7 @@ export class Gateway {
   readonly cameras = new Map<string, LprCamera>();
   /** commands from the platform (P/cmd); built on start when an uplink is configured */
   remote: RemoteCommands | undefined;
+  private watchdog: Watchdog | undefined;
   /** time from a camera push or console command to the output written */
   readonly actuation = new Histogram();
   /** camera pushes no camera could take (unknown id, Dahua path from an unlisted address) */
@@ -186,6 +192,13 @@ export class Gateway {
     if (this.options.listen !== false) await this.startHttp(this.options.listen ?? config.console.listen);
     this.phase = 'running';
     this.emit('gateway.started', 'gateway', { version: this.options.version, devices: this.devices.size });
+    const notifier = this.options.notifier;
+    if (notifier?.enabled) {
+      // READY only now: the journal is open and every output has been in its safe state.
+      await notifier.send({ READY: 1, MAINPID: process.pid, STATUS: `running: ${this.devices.size} devices` });
+      this.watchdog = new Watchdog(notifier, () => this.loops(), this.clock, this.log.child({ component: 'watchdog' }));
+      this.watchdog.start();
+    }
     this.log.info({ devices: this.devices.size, boards: this.boards.size, http: this.address }, 'gateway started');
   }
 
@@ -193,6 +206,8 @@ export class Gateway {
   async stop(reason = 'stop'): Promise<void> {
     if (this.phase === 'stopping' || this.phase === 'stopped' || this.phase === 'idle') return;
     this.phase = 'stopping';
+    this.watchdog?.stop();
+    void this.options.notifier?.send({ STOPPING: 1, STATUS: `stopping: ${reason}` });
     this.emit('gateway.stopping', 'gateway', { reason });
     const http = this.http;
     this.http = undefined;
@@ -238,6 +253,22 @@ export class Gateway {
         }
       : undefined;
     return { status: degraded ? 'degraded' : 'ok', uplink, devices: { ok, fault }, fireAlarm: this.fireAlarmActive, ...(journal ? { journal } : {}) };
+  }
+
+  /** Every loop the watchdog watches, with how to tell it is alive. */
+  loops(): Loop[] {
+    const loops: Loop[] = [];
+    const uplink = this.uplink;
+    if (uplink) loops.push({ name: 'uplink', alive: (now) => uplink.alive(now) });
+    const journal = this.journal;
+    if (journal) loops.push({ name: 'journal', alive: () => journal.alive() });
+    for (const device of this.devices.values()) {
+      if (device.alive) loops.push({ name: `device ${device.id}`, alive: (now) => device.alive?.(now) ?? true });
+    }
+    for (const board of this.boards.values()) {
+      if (board.alive) loops.push({ name: `board ${board.id}`, alive: (now) => board.alive?.(now) ?? true });
+    }
+    return loops;
   }
 
   /** The Prometheus page (GET /metrics). */

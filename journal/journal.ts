@@ -111,6 +111,17 @@ export class Journal {
     return journaled;
   }
 
+  private lastDurableAt = Date.now();
+
+  /**
+   * Whether the worker still commits: nothing waits, or a commit came recently. A full or
+   * read-only disk is a reported condition, not a hung worker.
+   */
+  alive(now = Date.now()): boolean {
+    if (this.closed || this.durableSeq >= this.lastSeq || this.condition !== 'ok') return true;
+    return now - this.lastDurableAt <= 60_000;
+  }
+
   /** Hears each commit: every seq up to `upTo` is on disk. */
   onDurable(listener: (upTo: number) => void): () => void {
     this.durableListeners.add(listener);
@@ -218,6 +229,7 @@ export class Journal {
     switch (m.op) {
       case 'durable':
         this.durableSeq = m.upTo;
+        this.lastDurableAt = Date.now();
         this.batches++;
         for (const listener of this.durableListeners) listener(m.upTo);
         return;

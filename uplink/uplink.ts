@@ -124,6 +124,19 @@ export class Uplink {
     return this.state === 'online';
   }
 
+  /**
+   * Whether the uplink's loop still makes progress: not stuck connecting (mqtt.js gives up after
+   * its 10 s connect timeout), and acknowledgements still coming while messages are in flight.
+   */
+  alive(now: number): boolean {
+    if (this.state === 'connecting') return now - this.stateSince <= 60_000;
+    if (this.state === 'online' && this.inFlight > 0) return now - this.lastAckAt <= 300_000;
+    return true;
+  }
+
+  private stateSince = 0;
+  private lastAckAt = 0;
+
   stats(): UplinkStats {
     return { connected: this.connected, ...this.counters };
   }
@@ -171,6 +184,7 @@ export class Uplink {
   private connect(): void {
     const url = this.urls[this.urlIndex % this.urls.length]!;
     this.state = 'connecting';
+    this.stateSince = this.clock.now();
     const client = mqtt.connect(url, this.connectOptions);
     this.client = client;
     client.on('connect', () => {
@@ -200,6 +214,7 @@ export class Uplink {
 
   private online(): void {
     this.state = 'online';
+    this.lastAckAt = this.clock.now();
     this.attempts = 0;
     this.afterOutage = this.everConnected;
     this.everConnected = true;
@@ -315,6 +330,7 @@ export class Uplink {
       this.inFlight--;
       if (!err) {
         this.counters.acked++;
+        this.lastAckAt = this.clock.now();
         this.o.journal.ack([out.seq]);
       }
       this.pump();

@@ -67,7 +67,15 @@ export class Meter extends DeviceBase implements Device {
     // A meter has no outputs.
   }
 
+  /** Whether the poller still makes progress: a cycle ended (well or not) recently enough. */
+  alive(now: number): boolean {
+    return now - this.lastProgressAt <= this.config.intervalSec * 1000 * 2 + 120_000;
+  }
+
+  private lastProgressAt = 0;
+
   start(): void {
+    this.lastProgressAt = this.mctx.clock.now();
     const interval = this.config.intervalSec * 1000;
     const first = this.mctx.clock.now() + Math.floor(this.mctx.phase * interval);
     this.schedule(first, interval);
@@ -133,6 +141,7 @@ export class Meter extends DeviceBase implements Device {
       if (!this.stopped) this.failed(err);
     } finally {
       this.running = false;
+      this.lastProgressAt = this.mctx.clock.now();
     }
   }
 

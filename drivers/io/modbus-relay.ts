@@ -96,6 +96,12 @@ export class ModbusRelayBoard implements DigitalIo {
     return { address: first - 1, count: Math.max(...pins) - first + 1 };
   }
 
+  private lastPollAt: number | undefined;
+
+  alive(now: number): boolean {
+    return this.closed || this.lastPollAt === undefined || now - this.lastPollAt <= this.o.pollMs * 3 + 60_000;
+  }
+
   private async poll(): Promise<void> {
     try {
       const inputs = this.span('in');
@@ -119,6 +125,7 @@ export class ModbusRelayBoard implements DigitalIo {
       this.failedPolls++;
       if (this.failedPolls >= FAILED_POLLS_OFFLINE || !this.isOnline) this.setOnline(false, errorMessage(err));
     }
+    this.lastPollAt = this.clock.now();
     if (!this.closed) this.timer = this.clock.setTimeout(() => void this.poll(), this.o.pollMs);
   }
 

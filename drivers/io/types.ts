@@ -44,4 +44,6 @@ export interface DigitalIo {
   watch(pin: number, listener: (value: Level) => void): () => void;
   onStatus(listener: (status: BoardStatus) => void): () => void;
   close(): Promise<void>;
+  /** For boards with a loop of their own (polled relay boards): whether it still makes progress. */
+  alive?(now: number): boolean;
 }

@@ -8,6 +8,7 @@ import { loadConfigFile } from '../../config/load.js';
 import { GatewayError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Gateway } from '../main.js';
+import { createNotifier } from '../notify.js';
 import type { GatewayOptions } from '../main.js';
 
 /** systemd waits 90 s by default; the contract promises 5 s, so give up on a clean stop well before. */
@@ -80,5 +81,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   if (opts.dataDir) config.gateway.dataDir = resolve(opts.dataDir);
   prepareDataDir(config.gateway.dataDir);
   opts.log.info({ site: config.site.id, gateway: config.gateway.id, dataDir: config.gateway.dataDir }, 'starting');
-  return runUntilSignalled({ config, log: opts.log, version: opts.version }, opts.log);
+  const notifier = createNotifier(opts.log.child({ component: 'systemd' }));
+  if (notifier.enabled) opts.log.info({ transport: notifier.transport, watchdogMs: notifier.watchdogMs }, 'systemd notify socket found');
+  return runUntilSignalled({ config, log: opts.log, version: opts.version, notifier }, opts.log);
 }
