@@ -8,6 +8,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Problem } from '../config/problems.js';
 import { problemLine } from '../config/problems.js';
 import { demoCommand } from './commands/demo.js';
+import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
 import { processOutput } from './commands/output.js';
 import { runCommand } from './commands/run.js';
@@ -29,6 +30,9 @@ Commands:
                       a simulated estate with the console, no hardware needed (npm start)
   events --config FILE [--pending] [--after SEQ] [--limit N] [--type T] [--json]
                       read the journal (* marks events not yet forwarded upstream)
+  doctor --config FILE
+                      commissioning check: boards, buses, meters, cameras, broker,
+                      disk and clock; ok/FAIL with a hint per line, exit 1 on any FAIL
   user add NAME --role staff|installer|admin --config FILE
   user list | remove NAME | passwd NAME --config FILE
                       console accounts; the password is prompted for, or read from
@@ -39,8 +43,7 @@ Options:
   -v, --version       print the version
 
 Log levels: ${LOG_LEVELS.join(', ')}
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.
-Commands still to come in later versions: doctor.`;
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.`;
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
@@ -170,9 +173,20 @@ export async function main(argv: string[]): Promise<number> {
         out,
       );
     }
-    case 'doctor':
-      out.stderr(`estate-gateway: '${command}' is not available in version ${version()} yet`);
-      return 1;
+    case 'doctor': {
+      const values = parse(rest, { config: { type: 'string', short: 'c' }, 'data-dir': { type: 'string' }, timeout: { type: 'string' } });
+      const timeoutMs = values.timeout === undefined ? 5000 : Number(values.timeout) * 1000;
+      if (!(timeoutMs > 0)) usageError(`--timeout: expected a number of seconds, got "${String(values.timeout)}"`);
+      return doctorCommand(
+        {
+          configFile: requireConfig(values),
+          ...(values['data-dir'] ? { dataDir: values['data-dir'] as string } : {}),
+          log: createLogger({ level: 'silent' }),
+          timeoutMs,
+        },
+        out,
+      );
+    }
     default:
       return usageError(`unknown command "${command}"`);
   }

@@ -16,6 +16,14 @@ export interface HealthReport {
   uplink: { connected: boolean; backlog: number };
   devices: { ok: number; fault: number };
   fireAlarm: boolean;
+  /** each I/O board: online or not */
+  boards?: Record<string, { online: boolean }>;
+  /** each Modbus bus: connected or not */
+  buses?: Record<string, { connected: boolean }>;
+  /** each camera: when it was last heard from (a push or a heartbeat) */
+  cameras?: Record<string, { state: string; lastSeenAt: string | null }>;
+  /** each meter: when it was last read */
+  meters?: Record<string, { state: string; readAt: string | null; fault: string | null }>;
   /** journal figures (absent when running without a journal) */
   journal?: { depth: number; oldestPendingAgeSec: number | null; usedBytes: number; maxBytes: number; condition: string; lastSeq: number };
 }

@@ -252,7 +252,27 @@ export class Gateway {
           lastSeq: this.journal.seq,
         }
       : undefined;
-    return { status: degraded ? 'degraded' : 'ok', uplink, devices: { ok, fault }, fireAlarm: this.fireAlarmActive, ...(journal ? { journal } : {}) };
+    const boards = Object.fromEntries([...this.boards].map(([id, b]) => [id, { online: b.online }]));
+    const buses = Object.fromEntries([...this.buses].map(([id, b]) => [id, { connected: b.connected }]));
+    const cameras: NonNullable<HealthReport['cameras']> = {};
+    const meters: NonNullable<HealthReport['meters']> = {};
+    for (const device of this.devices.values()) {
+      if (device.type !== 'lpr-camera' && device.type !== 'meter') continue;
+      const snap = device.snapshot();
+      if (device.type === 'lpr-camera') cameras[device.id] = { state: snap.state, lastSeenAt: (snap['lastSeenAt'] as string | null) ?? null };
+      else meters[device.id] = { state: snap.state, readAt: (snap['readAt'] as string | null) ?? null, fault: snap.fault };
+    }
+    return {
+      status: degraded ? 'degraded' : 'ok',
+      uplink,
+      devices: { ok, fault },
+      fireAlarm: this.fireAlarmActive,
+      boards,
+      buses,
+      cameras,
+      meters,
+      ...(journal ? { journal } : {}),
+    };
   }
 
   /** Every loop the watchdog watches, with how to tell it is alive. */

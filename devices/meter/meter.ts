@@ -35,6 +35,16 @@ export function meterPlan(config: MeterConfig): PlannedRead[] {
 /** float32 carries about 7 significant digits; more would be noise from the scaling. */
 const tidy = (v: number) => Number(v.toPrecision(7));
 
+/** Reads a meter once by its plan: its values by name, decoded and scaled. */
+export async function readMeter(bus: Pick<ModbusBus, 'request'>, unit: number, plan: readonly PlannedRead[]): Promise<Record<string, number>> {
+  const values: Record<string, number> = {};
+  for (const read of plan) {
+    const { registers = [] } = await bus.request(unit, { fc: read.fc, address: read.address, count: read.count });
+    for (const v of read.values) values[v.name] = tidy(decode(registers, v.offset, v.type, v.wordOrder) * v.scale);
+  }
+  return values;
+}
+
 export interface MeterContext extends DeviceContext {
   bus: ModbusBus;
   /** where in the interval this meter is polled, 0 <= phase < 1 */
@@ -124,11 +134,7 @@ export class Meter extends DeviceBase implements Device {
     this.running = true;
     const started = performance.now();
     try {
-      const values: Record<string, number> = {};
-      for (const read of this.plan) {
-        const { registers = [] } = await this.mctx.bus.request(this.config.unit, { fc: read.fc, address: read.address, count: read.count });
-        for (const v of read.values) values[v.name] = tidy(decode(registers, v.offset, v.type, v.wordOrder) * v.scale);
-      }
+      const values = await readMeter(this.mctx.bus, this.config.unit, this.plan);
       if (this.stopped) return;
       this.lastCycleMs = performance.now() - started;
       this.recovered();

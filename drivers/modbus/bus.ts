@@ -104,6 +104,7 @@ export class QueuedModbusBus implements ModbusBus {
     } catch (err) {
       if ((this.state as LinkState) === 'stopping') return; // closed while connecting
       this.o.log.warn({ bus: this.id, err: errorMessage(err) }, 'bus not reachable; retrying');
+      this.emitStatus(false, errorMessage(err));
       this.scheduleReconnect();
       return;
     }

@@ -1,0 +1,342 @@
+/**
+ * `estate-gateway doctor --config FILE`: the installer's commissioning check. Each I/O board
+ * (reachable, pins set up), each bus and meter (one live read, decoded), each camera (last push
+ * or heartbeat), the broker (connect, TLS, publish and subscribe rights), disk space for the
+ * journal budget, and the clock. One line per check with ok/FAIL and, for a failure, what to do.
+ * Exit 1 if anything failed.
+ *
+ * While the gateway service runs it owns the boards and the serial ports: the doctor then
+ * reports boards, buses, meters and cameras as the running gateway sees them (GET /api/health)
+ * instead of opening the hardware a second time.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, statfsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { loadConfigFile, topicPrefix } from '../../config/load.js';
+import type { LoadedConfig } from '../../config/load.js';
+import { pinUses } from '../../config/pins.js';
+import type { SiteConfig } from '../../config/schema.js';
+import { meterPlan, readMeter } from '../../devices/meter/meter.js';
+import { createBoard } from '../../drivers/io/boards.js';
+import type { DigitalIo, PinPlan } from '../../drivers/io/types.js';
+import { createBus } from '../../drivers/modbus/index.js';
+import type { ModbusBus } from '../../drivers/modbus/types.js';
+import { connectionOptions } from '../../uplink/uplink.js';
+import { systemClock } from '../clock.js';
+import { errorMessage } from '../errors.js';
+import type { HealthReport } from '../http.js';
+import { parseListen } from '../http.js';
+import type { Logger } from '../log.js';
+import { JOURNAL_FILE } from '../../journal/journal.js';
+import type { Output } from './output.js';
+
+export type Result = 'ok' | 'FAIL' | 'warn' | 'skip';
+
+export interface Check {
+  name: string;
+  result: Result;
+  detail: string;
+  hint?: string;
+}
+
+export interface DoctorOptions {
+  configFile: string;
+  dataDir?: string;
+  log: Logger;
+  /** per-check time limit */
+  timeoutMs?: number;
+  /** for tests: how to tell whether the clock is synchronised */
+  clockCheck?: () => Check;
+}
+
+function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e: unknown) => (clearTimeout(t), reject(e)),
+    );
+  });
+}
+
+export async function runDoctor(opts: DoctorOptions): Promise<Check[]> {
+  const checks: Check[] = [];
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadConfigFile(opts.configFile);
+  } catch (err) {
+    const problems = (err as { context?: { problems?: Array<{ path: string; message: string }> } }).context?.problems;
+    checks.push({
+      name: 'config',
+      result: 'FAIL',
+      detail: problems?.length ? `${problems.length} problem(s), first: ${problems[0]!.path}: ${problems[0]!.message}` : errorMessage(err),
+      hint: `run estate-gateway validate --config ${opts.configFile} and fix each line it prints`,
+    });
+    return checks;
+  }
+  const { config } = loaded;
+  if (opts.dataDir) config.gateway.dataDir = opts.dataDir;
+  checks.push({ name: 'config', result: 'ok', detail: `${config.site.id}/${config.gateway.id}: ${config.devices.length} devices, ${config.io.length} boards, ${config.buses.length} buses` });
+  const timeout = opts.timeoutMs ?? 5000;
+
+  const running = await runningGateway(config);
+  if (running) {
+    checks.push({ name: 'service', result: 'ok', detail: `a gateway answers on ${config.console.listen}: boards, buses, meters and cameras as it sees them` });
+    checks.push(...fromHealth(config, running));
+  } else {
+    checks.push(...(await hardware(config, opts.log, timeout)));
+    checks.push(...cameraChecks(config, undefined));
+  }
+  checks.push(await brokerCheck(config, timeout));
+  checks.push(diskCheck(config));
+  checks.push((opts.clockCheck ?? clockCheck)());
+  return checks;
+}
+
+async function runningGateway(config: SiteConfig): Promise<HealthReport | undefined> {
+  try {
+    const { host, port } = parseListen(config.console.listen);
+    const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    const res = await fetch(`http://${target}:${port}/api/health`, { signal: AbortSignal.timeout(1500) });
+    return res.ok ? ((await res.json()) as HealthReport) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function fromHealth(config: SiteConfig, health: HealthReport): Check[] {
+  const checks: Check[] = [];
+  for (const board of config.io) {
+    const online = health.boards?.[board.id]?.online;
+    checks.push(online ? { name: `board ${board.id}`, result: 'ok', detail: `${board.type}, online` } : { name: `board ${board.id}`, result: 'FAIL', detail: `${board.type}, offline`, hint: boardHint(board.type) });
+  }
+  for (const bus of config.buses) {
+    const connected = health.buses?.[bus.id]?.connected;
+    checks.push(connected ? { name: `bus ${bus.id}`, result: 'ok', detail: `${bus.type}, connected` } : { name: `bus ${bus.id}`, result: 'FAIL', detail: `${bus.type}, not connected`, hint: busHint(bus) });
+  }
+  for (const d of config.devices) {
+    if (d.type !== 'meter') continue;
+    const m = health.meters?.[d.id];
+    checks.push(
+      m && !m.fault && m.readAt
+        ? { name: `meter ${d.id}`, result: 'ok', detail: `${d.model} unit ${d.unit}, last read ${m.readAt}` }
+        : { name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} unit ${d.unit}: ${m?.fault ?? 'no reading yet'}`, hint: meterHint(d.unit, d.bus) },
+    );
+  }
+  checks.push(...cameraChecks(config, health));
+  return checks;
+}
+
+async function hardware(config: SiteConfig, log: Logger, timeout: number): Promise<Check[]> {
+  const checks: Check[] = [];
+  const quiet = log.child({ component: 'doctor' });
+  const buses = new Map<string, ModbusBus>();
+  for (const busConfig of config.buses) {
+    const bus = createBus({ ...busConfig, retries: 0 }, { clock: systemClock, log: quiet });
+    buses.set(busConfig.id, bus);
+    let reason: string | undefined;
+    const off = bus.onStatus((s) => void (s.reason && (reason = s.reason)));
+    try {
+      await withTimeout(`bus ${busConfig.id}`, timeout, bus.start());
+      if (!bus.connected) await withTimeout(`bus ${busConfig.id}`, timeout, waitConnected(bus)).catch((err: unknown) => {
+        throw reason ? new Error(`cannot connect: ${reason}`) : err;
+      });
+      off();
+      checks.push({ name: `bus ${busConfig.id}`, result: 'ok', detail: busConfig.type === 'tcp' ? `tcp ${busConfig.host}:${busConfig.port}` : `rtu ${busConfig.port} ${busConfig.baudRate} baud` });
+    } catch (err) {
+      off();
+      checks.push({ name: `bus ${busConfig.id}`, result: 'FAIL', detail: errorMessage(err), hint: busHint(busConfig) });
+    }
+  }
+  const plans = new Map<string, PinPlan[]>();
+  for (const use of pinUses(config)) {
+    const plan = plans.get(use.ref.io) ?? [];
+    if (!plan.some((p) => p.pin === use.ref.pin && p.direction === use.direction)) plan.push({ pin: use.ref.pin, direction: use.direction });
+    plans.set(use.ref.io, plan);
+  }
+  const boards: DigitalIo[] = [];
+  for (const boardConfig of config.io) {
+    const plan = plans.get(boardConfig.id) ?? [];
+    try {
+      const board = createBoard(boardConfig, { clock: systemClock, log: quiet, buses });
+      boards.push(board);
+      await withTimeout(`board ${boardConfig.id}`, timeout, board.open(plan));
+      if (!board.online) throw new Error('not reachable');
+      const outs = plan.filter((p) => p.direction === 'out').length;
+      checks.push({ name: `board ${boardConfig.id}`, result: 'ok', detail: `${boardConfig.type}, ${plan.length} pins set up (${outs} outputs, ${plan.length - outs} inputs)` });
+    } catch (err) {
+      checks.push({ name: `board ${boardConfig.id}`, result: 'FAIL', detail: errorMessage(err), hint: boardHint(boardConfig.type) });
+    }
+  }
+  for (const d of config.devices) {
+    if (d.type !== 'meter') continue;
+    const bus = buses.get(d.bus);
+    if (!bus?.connected) {
+      checks.push({ name: `meter ${d.id}`, result: 'FAIL', detail: `bus ${d.bus} is not connected`, hint: `fix bus ${d.bus} first` });
+      continue;
+    }
+    try {
+      const values = await withTimeout(`meter ${d.id}`, timeout * 2, readMeter(bus, d.unit, meterPlan(d)));
+      const shown = Object.entries(values).slice(0, 4).map(([k, v]) => `${k}=${v}`).join(' ');
+      checks.push({ name: `meter ${d.id}`, result: 'ok', detail: `${d.model} unit ${d.unit}: ${shown}` });
+    } catch (err) {
+      checks.push({ name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} unit ${d.unit}: ${errorMessage(err)}`, hint: meterHint(d.unit, d.bus) });
+    }
+  }
+  await Promise.allSettled(boards.map((b) => b.close()));
+  await Promise.allSettled([...buses.values()].map((b) => b.close()));
+  return checks;
+}
+
+function waitConnected(bus: ModbusBus): Promise<void> {
+  return new Promise((resolve) => {
+    if (bus.connected) return resolve();
+    const off = bus.onStatus((s) => {
+      if (s.connected) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+function cameraChecks(config: SiteConfig, health: HealthReport | undefined): Check[] {
+  const checks: Check[] = [];
+  const { port } = parseListen(config.console.listen);
+  for (const d of config.devices) {
+    if (d.type !== 'lpr-camera') continue;
+    const url = `http://<this gateway's address>:${port}/lpr/${d.id}`;
+    const hint = `set the camera's HTTP push (alarm server) to ${url}${d.vendor === 'dahua' ? ' or its ITSAPI platform address to this gateway' : ''}; it must push from ${d.allowFrom.join(', ')} (allowFrom)`;
+    if (!health) {
+      checks.push({ name: `camera ${d.id}`, result: 'skip', detail: `${d.vendor}: the gateway is not running, so no push can have arrived`, hint });
+      continue;
+    }
+    const cam = health.cameras?.[d.id];
+    if (cam?.lastSeenAt) {
+      checks.push({ name: `camera ${d.id}`, result: cam.state === 'online' ? 'ok' : 'warn', detail: `${d.vendor}: last push or heartbeat ${cam.lastSeenAt}` });
+    } else {
+      checks.push({ name: `camera ${d.id}`, result: 'FAIL', detail: `${d.vendor}: nothing received since the gateway started`, hint });
+    }
+  }
+  return checks;
+}
+
+async function brokerCheck(config: SiteConfig, timeout: number): Promise<Check> {
+  const m = config.upstream?.mqtt;
+  if (!m) return { name: 'broker', result: 'skip', detail: 'no upstream configured: events stay local' };
+  const urls = m.urls ?? [m.url!];
+  const prefix = topicPrefix(config);
+  let options;
+  try {
+    options = connectionOptions({ mqtt: m, prefix, clientId: `estate-gateway-doctor-${config.gateway.id}`, journal: undefined as never, log: undefined as never, version: '', startedAt: '' });
+  } catch (err) {
+    return { name: 'broker', result: 'FAIL', detail: errorMessage(err), hint: 'check the file paths under upstream.mqtt and that this user may read them' };
+  }
+  const failures: string[] = [];
+  for (const url of urls) {
+    const client = mqtt.connect(url, { ...options, clean: true, will: undefined, reconnectPeriod: 0, connectTimeout: timeout, clientId: `estate-gateway-doctor-${config.gateway.id}-${process.pid}` });
+    try {
+      await withTimeout(url, timeout + 500, new Promise<void>((resolve, reject) => {
+        client.once('connect', () => resolve());
+        client.once('error', reject);
+        client.once('close', () => reject(new Error('connection closed')));
+      }));
+      const sub = await withTimeout('subscribe', timeout, client.subscribeAsync(`${prefix}/cmd`, { qos: 1 }));
+      const denied = sub.some((g) => g.qos === 128);
+      await withTimeout('publish', timeout, client.publishAsync(`${prefix}/doctor`, JSON.stringify({ at: new Date().toISOString() }), { qos: 1 }));
+      await client.endAsync(true);
+      if (denied) return { name: 'broker', result: 'FAIL', detail: `${url}: connected, but may not subscribe to ${prefix}/cmd`, hint: `allow ${m.username ?? 'this client'} to read ${prefix}/cmd and write ${prefix}/# in the broker's ACL` };
+      return { name: 'broker', result: 'ok', detail: `${url}: connected${url.startsWith('mqtts') || url.startsWith('ssl') ? ' (TLS verified)' : ''}, subscribed to ${prefix}/cmd, published to ${prefix}/doctor` };
+    } catch (err) {
+      client.end(true);
+      failures.push(`${url}: ${errorMessage(err)}`);
+    }
+  }
+  return { name: 'broker', result: 'FAIL', detail: failures.join('; '), hint: brokerHint(failures.join(' ')) };
+}
+
+function diskCheck(config: SiteConfig): Check {
+  const dir = config.gateway.dataDir;
+  const existing = existsSync(dir) ? dir : join(dir, '..');
+  try {
+    const fs = statfsSync(existing);
+    const free = fs.bavail * fs.bsize;
+    let used = 0;
+    for (const f of [JOURNAL_FILE, `${JOURNAL_FILE}-wal`]) {
+      try {
+        used += statSync(join(dir, f)).size;
+      } catch {
+        // not there yet
+      }
+    }
+    const budget = config.storage.maxBytes;
+    const room = free + used;
+    const detail = `${mb(free)} free on ${existing}, journal ${mb(used)} of its ${mb(budget)} budget`;
+    if (room < budget) return { name: 'disk', result: 'FAIL', detail, hint: `lower storage.maxBytes to at most ${mb(Math.floor(room * 0.9))} or free space on ${existing}` };
+    return { name: 'disk', result: 'ok', detail };
+  } catch (err) {
+    return { name: 'disk', result: 'FAIL', detail: errorMessage(err), hint: `create ${dir} and let the service user write it` };
+  }
+}
+
+export function clockCheck(): Check {
+  const r = spawnSync('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { encoding: 'utf8', timeout: 3000 });
+  const value = r.status === 0 ? r.stdout.trim() : '';
+  if (value === 'yes') return { name: 'clock', result: 'ok', detail: `synchronised (${new Date().toISOString()})` };
+  if (value === 'no') return { name: 'clock', result: 'FAIL', detail: `not synchronised (${new Date().toISOString()})`, hint: 'enable NTP: sudo timedatectl set-ntp true, and let UDP 123 out; a Pi has no battery clock, so expired-command checks and event times depend on it' };
+  if (existsSync('/run/systemd/timesync/synchronized')) return { name: 'clock', result: 'ok', detail: 'synchronised (systemd-timesyncd)' };
+  return { name: 'clock', result: 'warn', detail: `cannot tell whether the clock is synchronised here (${new Date().toISOString()})`, hint: 'check with timedatectl or chronyc tracking' };
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+
+function boardHint(type: string): string {
+  switch (type) {
+    case 'gpio':
+      return 'run on a Raspberry Pi with the service user in the gpio group; check /sys/class/gpio exists';
+    case 'firmata':
+      return 'plug the board in, flash StandardFirmata, check the port (ls /dev/ttyACM* /dev/ttyUSB*) and that the user is in dialout';
+    case 'modbus-relay':
+      return 'check the relay board unit id (DIP switches), A/B wiring, baud rate and that its bus works';
+    default:
+      return 'check the board';
+  }
+}
+
+function busHint(bus: SiteConfig['buses'][number]): string {
+  return bus.type === 'tcp'
+    ? `check that ${bus.host}:${bus.port} answers Modbus TCP (a gateway or meter with an IP), and no firewall is in between`
+    : `check the adapter is plugged in (ls -l ${bus.port}), the user is in the dialout group, and nothing else holds the port`;
+}
+
+function meterHint(unit: number, bus: string): string {
+  return `check the meter's address is ${unit}, the baud rate, parity and stop bits match bus ${bus}, and A/B are not swapped (swap them and try again)`;
+}
+
+function brokerHint(text: string): string {
+  if (/ECONNREFUSED/.test(text)) return 'the broker refuses connections: check the URL, port and that the broker runs';
+  if (/ENOTFOUND|EAI_AGAIN/.test(text)) return 'the broker host name does not resolve: check DNS or use an address';
+  if (/certificate|self.signed|CERT|UNABLE_TO_VERIFY/i.test(text)) return 'TLS certificate check failed: set upstream.mqtt.tls.ca to the CA file that signed the broker certificate';
+  if (/Not authorized|Bad User Name|bad credentials|code 4|code 5|135|134/i.test(text)) return 'the broker refused the credentials: check username and passwordFile';
+  return 'check the broker URL, port, credentials and the network path';
+}
+
+export function formatChecks(checks: readonly Check[]): string[] {
+  const width = Math.max(...checks.map((c) => c.name.length), 5);
+  const lines = [`${'CHECK'.padEnd(width)}  RESULT  DETAIL`];
+  for (const c of checks) {
+    lines.push(`${c.name.padEnd(width)}  ${c.result.padEnd(6)}  ${c.detail}`);
+    if (c.hint && c.result !== 'ok') lines.push(`${' '.repeat(width)}          hint: ${c.hint}`);
+  }
+  return lines;
+}
+
+export async function doctorCommand(opts: DoctorOptions, out: Output): Promise<number> {
+  const checks = await runDoctor(opts);
+  for (const line of formatChecks(checks)) out.stdout(line);
+  const failed = checks.filter((c) => c.result === 'FAIL').length;
+  out.stdout(failed ? `${failed} check(s) failed` : 'all checks passed');
+  if (checks[0]?.name === 'config' && checks[0].result === 'FAIL') return 2;
+  return failed ? 1 : 0;
+}
