@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Installs estate-gateway as a service on Raspberry Pi OS Bookworm (or any Debian 12 with systemd).
+#
+#   sudo ./install.sh [--package SPEC] [--config FILE] [--site-id ID] [--gateway-id ID]
+#
+# Idempotent: it changes only what differs, says what it changed, and a second run changes
+# nothing. It never overwrites a site config an installer has edited (give --config to replace
+# it; the old one is kept as site.yaml.bak).
+#
+#   --package SPEC   what npm installs: a version (0.2.0), a tarball, or a registry spec
+#                    (default: estate-gateway, the latest release)
+#   --config FILE    the site config to install as /etc/estate-gateway/site.yaml
+#   --site-id ID --gateway-id ID --site-name NAME
+#                    fill the starter config written when there is none yet
+#   --root DIR       install under DIR instead of / (a throwaway root: tests, image builds);
+#                    users go into DIR/etc/passwd, systemctl is not called
+#   --no-start       install and enable, but do not start or restart the service
+# Environment: ESTATE_GATEWAY_NPM overrides the npm command (an offline mirror wrapper, tests).
+set -euo pipefail
+
+PACKAGE="estate-gateway"
+CONFIG=""
+SITE_ID=""
+SITE_NAME=""
+GATEWAY_ID=""
+ROOT=""
+START=1
+SERVICE_USER="estate-gateway"
+NPM="${ESTATE_GATEWAY_NPM:-npm}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+MIN_NODE="20.19.0"
+
+die() { echo "install.sh: $*" >&2; exit 1; }
+say() { echo "install.sh: $*"; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --package) PACKAGE="${2:?--package needs a value}"; shift 2 ;;
+    --config) CONFIG="${2:?--config needs a file}"; shift 2 ;;
+    --site-id) SITE_ID="${2:?--site-id needs a value}"; shift 2 ;;
+    --site-name) SITE_NAME="${2:?--site-name needs a value}"; shift 2 ;;
+    --gateway-id) GATEWAY_ID="${2:?--gateway-id needs a value}"; shift 2 ;;
+    --root) ROOT="${2:?--root needs a directory}"; shift 2 ;;
+    --no-start) START=0; shift ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+
+[ "$(id -u)" -eq 0 ] || die "run as root (sudo $0 ...)"
+ROOT="${ROOT%/}"
+ETC="$ROOT/etc/estate-gateway"
+DATA="$ROOT/var/lib/estate-gateway"
+UNIT_DIR="$ROOT/etc/systemd/system"
+PREFIX="$ROOT/usr/local"
+CHANGED=()
+
+# 1. Node.js >= 20.19 (on a Pi, Node 22 or 24 LTS from NodeSource or the official tarballs).
+command -v node > /dev/null || die "Node.js is not installed: install Node 22 LTS first (https://nodejs.org or NodeSource)"
+NODE_VERSION="$(node -p 'process.versions.node')"
+if [ "$(printf '%s\n%s\n' "$MIN_NODE" "$NODE_VERSION" | sort -V | head -n1)" != "$MIN_NODE" ]; then
+  die "Node.js $NODE_VERSION is too old: estate-gateway needs >= $MIN_NODE (install Node 22 LTS)"
+fi
+
+# 2. The service user, in the gpio (Pi header) and dialout (serial adapters) groups.
+user_args=()
+[ -n "$ROOT" ] && user_args=(--prefix "$ROOT")
+has_user() { grep -q "^$1:" "$ROOT/etc/passwd"; }
+has_group() { grep -q "^$1:" "$ROOT/etc/group"; }
+in_group() { grep -Eq "^$1:[^:]*:[^:]*:(.*,)?$2(,|$)" "$ROOT/etc/group"; }
+if ! has_user "$SERVICE_USER"; then
+  useradd "${user_args[@]}" --system --user-group --no-create-home --home-dir /var/lib/estate-gateway --shell /usr/sbin/nologin "$SERVICE_USER"
+  CHANGED+=("user $SERVICE_USER")
+fi
+for group in gpio dialout; do
+  if ! has_group "$group"; then
+    groupadd "${user_args[@]}" --system "$group"
+    CHANGED+=("group $group")
+  fi
+  if ! in_group "$group" "$SERVICE_USER"; then
+    usermod "${user_args[@]}" --append --groups "$group" "$SERVICE_USER"
+    CHANGED+=("$SERVICE_USER in $group")
+  fi
+done
+
+# 3. Directories: config readable by the service, data writable only by it.
+ensure_dir() { # path mode owner group
+  if [ ! -d "$1" ]; then
+    install -d -m "$2" "$1"
+    CHANGED+=("directory ${1#"$ROOT"}")
+  fi
+  if [ "$(stat -c %a "$1")" != "${2#0}" ]; then chmod "$2" "$1"; CHANGED+=("mode of ${1#"$ROOT"}"); fi
+  local uid gid
+  uid="$(awk -F: -v u="$3" '$1 == u { print $3 }' "$ROOT/etc/passwd")"
+  gid="$(awk -F: -v g="$4" '$1 == g { print $3 }' "$ROOT/etc/group")"
+  if [ "$(stat -c %u:%g "$1")" != "$uid:$gid" ]; then chown "$uid:$gid" "$1"; CHANGED+=("owner of ${1#"$ROOT"}"); fi
+}
+ensure_dir "$ETC" 0750 root "$SERVICE_USER"
+ensure_dir "$DATA" 0750 "$SERVICE_USER" "$SERVICE_USER"
+
+# 4. The package, only when the wanted version is not the installed one.
+installed_version() {
+  local pj="$PREFIX/lib/node_modules/estate-gateway/package.json"
+  if [ -f "$pj" ]; then node -p "require('$pj').version"; fi
+}
+wanted_version() {
+  case "$PACKAGE" in
+    *.tgz|*.tar.gz) tar -xOzf "$PACKAGE" package/package.json | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).version' ;;
+    estate-gateway@*) echo "${PACKAGE#estate-gateway@}" ;;
+    [0-9]*) echo "$PACKAGE" ;;
+    *) "$NPM" view "$PACKAGE" version ;;
+  esac
+}
+SPEC="$PACKAGE"
+case "$PACKAGE" in [0-9]*) SPEC="estate-gateway@$PACKAGE" ;; esac
+WANTED="$(wanted_version)"
+HAVE="$(installed_version)"
+PACKAGE_CHANGED=0
+if [ "$WANTED" != "$HAVE" ]; then
+  say "installing estate-gateway $WANTED (installed: ${HAVE:-none})"
+  "$NPM" install --global --prefix "$PREFIX" --omit=dev --no-audit --no-fund "$SPEC"
+  CHANGED+=("estate-gateway ${HAVE:-none} -> $WANTED")
+  PACKAGE_CHANGED=1
+fi
+PKG_DIR="$PREFIX/lib/node_modules/estate-gateway"
+BIN="$PREFIX/bin/estate-gateway"
+[ -x "$BIN" ] || die "npm did not install $BIN"
+
+# 5. The systemd unit, from the installed package (or beside this script).
+UNIT_SRC="$PKG_DIR/systemd/estate-gateway.service"
+[ -f "$UNIT_SRC" ] || UNIT_SRC="$HERE/../systemd/estate-gateway.service"
+install -d -m 0755 "$UNIT_DIR"
+UNIT_CHANGED=0
+if ! cmp -s "$UNIT_SRC" "$UNIT_DIR/estate-gateway.service"; then
+  install -m 0644 "$UNIT_SRC" "$UNIT_DIR/estate-gateway.service"
+  CHANGED+=("unit estate-gateway.service")
+  UNIT_CHANGED=1
+fi
+
+# 6. The site config: the installer's file, or a starter one; never an edited one overwritten.
+SITE="$ETC/site.yaml"
+CONFIG_CHANGED=0
+if [ -n "$CONFIG" ]; then
+  [ -f "$CONFIG" ] || die "--config $CONFIG: no such file"
+  "$BIN" validate --config "$CONFIG" > /dev/null || die "--config $CONFIG is not valid: see estate-gateway validate --config $CONFIG"
+  if ! cmp -s "$CONFIG" "$SITE"; then
+    [ -f "$SITE" ] && cp -p "$SITE" "$SITE.bak"
+    install -m 0640 -o root -g "$(awk -F: -v g="$SERVICE_USER" '$1 == g { print $3 }' "$ROOT/etc/group")" "$CONFIG" "$SITE"
+    CHANGED+=("config site.yaml")
+    CONFIG_CHANGED=1
+  fi
+elif [ ! -f "$SITE" ]; then
+  TEMPLATE="$PKG_DIR/deploy/site.template.yaml"
+  [ -f "$TEMPLATE" ] || TEMPLATE="$HERE/site.template.yaml"
+  host="$(hostname -s 2>/dev/null || echo gateway)"
+  id_of() { echo "$1" | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9-\n' '-' | sed 's/^-*//'; }
+  sed -e "s/@SITE_ID@/$(id_of "${SITE_ID:-my-estate}")/" -e "s/@GATEWAY_ID@/$(id_of "${GATEWAY_ID:-$host}")/" \
+      -e "s/@SITE_NAME@/${SITE_NAME:-My estate}/" "$TEMPLATE" > "$SITE.new"
+  chmod 0640 "$SITE.new"
+  chgrp "$(awk -F: -v g="$SERVICE_USER" '$1 == g { print $3 }' "$ROOT/etc/group")" "$SITE.new"
+  mv "$SITE.new" "$SITE"
+  CHANGED+=("starter config site.yaml")
+  CONFIG_CHANGED=1
+fi
+"$BIN" validate --config "$SITE" > /dev/null || say "warning: $SITE is not valid yet: estate-gateway validate --config ${SITE#"$ROOT"}"
+
+# 7. Enable and (re)start the service.
+if [ -z "$ROOT" ]; then
+  [ "$UNIT_CHANGED" -eq 1 ] && systemctl daemon-reload
+  if ! systemctl is-enabled --quiet estate-gateway; then
+    systemctl enable estate-gateway
+    CHANGED+=("service enabled")
+  fi
+  if [ "$START" -eq 1 ]; then
+    if ! systemctl is-active --quiet estate-gateway; then
+      systemctl start estate-gateway
+      CHANGED+=("service started")
+    elif [ $((PACKAGE_CHANGED + UNIT_CHANGED + CONFIG_CHANGED)) -gt 0 ]; then
+      systemctl restart estate-gateway
+      CHANGED+=("service restarted")
+    fi
+  fi
+fi
+
+if [ ${#CHANGED[@]} -eq 0 ]; then
+  say "nothing to change: estate-gateway $WANTED is installed and configured"
+else
+  summary="$(printf '%s; ' "${CHANGED[@]}")"
+  say "changed: ${summary%; }"
+fi
+say "next: edit ${SITE#"$ROOT"}, then estate-gateway doctor --config ${SITE#"$ROOT"}; logs: journalctl -u estate-gateway -f"

@@ -1,0 +1,165 @@
+/**
+ * deploy/: the install script (shellcheck-clean; run twice in a throwaway root, the second run
+ * changes nothing) and the Ansible playbook (syntax check; run twice against this machine with
+ * connection local and a root prefix, the second run changes nothing).
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const INSTALL = join(REPO, 'deploy', 'install.sh');
+const PLAYBOOK = join(REPO, 'deploy', 'ansible', 'site.yml');
+const has = (cmd: string, arg = '--version') => spawnSync(cmd, [arg], { stdio: 'ignore' }).status === 0;
+const IS_ROOT = process.getuid?.() === 0;
+const CI = process.env.CI === 'true';
+
+/**
+ * An npm stand-in: `install --prefix P SPEC` lays out P/lib/node_modules/estate-gateway as this
+ * repository at the spec's version (no registry, no native build), and every call is logged.
+ */
+function fakeNpm(dir: string): { bin: string; calls: () => string[] } {
+  const log = join(dir, 'npm-calls.log');
+  const bin = join(dir, 'npm');
+  writeFileSync(
+    bin,
+    `#!/usr/bin/env bash
+set -euo pipefail
+echo "$*" >> "${log}"
+if [ "$1" = view ]; then echo 0.1.0; exit 0; fi
+prefix=""; spec="\${@: -1}"
+while [ $# -gt 0 ]; do case "$1" in --prefix) prefix="$2"; shift 2 ;; *) shift ;; esac; done
+case "$prefix" in ${tmpdir()}/*) ;; *) echo "fake npm: refusing prefix $prefix" >&2; exit 9 ;; esac
+version="\${spec#estate-gateway@}"
+pkg="$prefix/lib/node_modules/estate-gateway"
+rm -rf "$pkg"; mkdir -p "$pkg" "$prefix/bin"
+for d in systemd deploy config dist bin console node_modules; do ln -s "${REPO}$d" "$pkg/$d"; done
+printf '{"name":"estate-gateway","version":"%s","type":"module"}\\n' "$version" > "$pkg/package.json"
+printf '#!/bin/sh\\nexec node "%s/bin/estate-gateway.js" "$@"\\n' "$pkg" > "$prefix/bin/estate-gateway"
+chmod +x "$prefix/bin/estate-gateway"
+`,
+  );
+  chmodSync(bin, 0o755);
+  return { bin, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
+}
+
+/** A throwaway root with the host's user and group databases. */
+function throwawayRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'eg-root-'));
+  mkdirSync(join(root, 'etc'), { recursive: true });
+  for (const f of ['passwd', 'group', 'shadow', 'gshadow']) if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(root, 'etc', f));
+  return root;
+}
+
+describe('deploy/install.sh', () => {
+  it.runIf(has('shellcheck') || CI)('is shellcheck-clean', () => {
+    const r = spawnSync('shellcheck', [INSTALL], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it.runIf(IS_ROOT)('installs into a throwaway root, and a second run changes nothing', () => {
+    const root = throwawayRoot();
+    const npm = fakeNpm(mkdtempSync(join(tmpdir(), 'eg-npm-')));
+    const hostPasswd = readFileSync('/etc/passwd', 'utf8');
+    const run = (...args: string[]) =>
+      spawnSync('bash', [INSTALL, '--root', root, ...args], { encoding: 'utf8', env: { ...process.env, ESTATE_GATEWAY_NPM: npm.bin } });
+
+    const first = run('--package', '0.1.0', '--site-id', 'Music Square', '--gateway-id', 'gw-north');
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/changed: user estate-gateway; .*estate-gateway in gpio; estate-gateway in dialout; directory \/etc\/estate-gateway; .*estate-gateway none -> 0\.1\.0; unit estate-gateway\.service; starter config site\.yaml/);
+    const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
+    expect(passwd).toMatch(/^estate-gateway:x:\d+:\d+::\/var\/lib\/estate-gateway:\/usr\/sbin\/nologin$/m);
+    const group = readFileSync(join(root, 'etc/group'), 'utf8');
+    expect(group).toMatch(/^gpio:x:\d+:(.*,)?estate-gateway(,|$)/m);
+    expect(group).toMatch(/^dialout:x:\d+:(.*,)?estate-gateway(,|$)/m);
+    expect(statSync(join(root, 'var/lib/estate-gateway')).mode & 0o777).toBe(0o750);
+    expect(statSync(join(root, 'etc/estate-gateway')).mode & 0o777).toBe(0o750);
+    expect(readFileSync(join(root, 'etc/systemd/system/estate-gateway.service'), 'utf8')).toBe(readFileSync(join(REPO, 'systemd/estate-gateway.service'), 'utf8'));
+    const site = readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8');
+    expect(site).toContain('site: { id: music-square, name: "My estate" }');
+    expect(site).toContain('gateway: { id: gw-north, dataDir: /var/lib/estate-gateway }');
+    expect(statSync(join(root, 'etc/estate-gateway/site.yaml')).mode & 0o777).toBe(0o640);
+    expect(spawnSync(process.execPath, [join(REPO, 'bin/estate-gateway.js'), 'validate', '--config', join(root, 'etc/estate-gateway/site.yaml')]).status).toBe(0);
+    expect(npm.calls()).toHaveLength(1);
+
+    const second = run('--package', '0.1.0', '--site-id', 'other', '--gateway-id', 'other');
+    expect(second.status).toBe(0);
+    expect(second.stdout).toContain('nothing to change: estate-gateway 0.1.0 is installed and configured');
+    expect(npm.calls()).toHaveLength(1);
+    expect(readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8')).toBe(site); // an existing config is never rewritten
+
+    const upgrade = run('--package', '0.2.0');
+    expect(upgrade.stdout).toMatch(/changed: estate-gateway 0\.1\.0 -> 0\.2\.0$/m);
+    const custom = join(root, 'custom.yaml');
+    writeFileSync(custom, site.replace('gw-north', 'gw-south'));
+    const replaced = run('--package', '0.2.0', '--config', custom);
+    expect(replaced.stdout).toMatch(/changed: config site\.yaml$/m);
+    expect(readFileSync(join(root, 'etc/estate-gateway/site.yaml.bak'), 'utf8')).toBe(site);
+    expect(run('--package', '0.2.0', '--config', custom).stdout).toContain('nothing to change');
+    expect(readFileSync('/etc/passwd', 'utf8')).toBe(hostPasswd); // the machine itself was not touched
+  }, 60_000);
+
+  it('refuses to run as anyone but root, and explains options', () => {
+    if (IS_ROOT) {
+      const help = spawnSync('bash', [INSTALL, '--help'], { encoding: 'utf8' });
+      expect(help.stdout).toContain('Idempotent');
+      const bad = spawnSync('bash', [INSTALL, '--frobnicate'], { encoding: 'utf8' });
+      expect([bad.status, bad.stderr]).toEqual([1, 'install.sh: unknown option --frobnicate (see --help)\n']);
+    } else {
+      expect(spawnSync('bash', [INSTALL], { encoding: 'utf8' }).stderr).toContain('run as root');
+    }
+  });
+});
+
+describe('deploy/ansible', () => {
+  it.runIf(has('ansible-playbook') || CI)('passes ansible-playbook --syntax-check', () => {
+    const r = spawnSync('ansible-playbook', ['--syntax-check', '-i', join(REPO, 'deploy/ansible/inventory.example.yml'), PLAYBOOK], { encoding: 'utf8' });
+    expect(r.stderr.replace(/\[WARNING\].*\n/g, '')).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it.runIf((has('ansible-playbook') && IS_ROOT) || CI)('runs against this machine in a throwaway root, and a second run changes nothing', () => {
+    const root = throwawayRoot();
+    const npm = fakeNpm(mkdtempSync(join(tmpdir(), 'eg-npm-')));
+    const secrets = mkdtempSync(join(tmpdir(), 'eg-secrets-'));
+    const inventory = join(secrets, 'inventory.yml');
+    writeFileSync(
+      inventory,
+      `gateways:
+  hosts:
+    gw-north:
+      ansible_connection: local
+      ansible_python_interpreter: /usr/bin/python3
+      eg_site_id: music-square
+      eg_gateway_id: gw-north
+      eg_broker_url: "mqtt://127.0.0.1:1883"
+      eg_broker_username: gw-north
+      eg_broker_password: "s3cret-for-gw-north"
+  vars:
+    eg_version: "0.1.0"
+    eg_root: "${root}"
+    eg_npm: "${npm.bin}"
+`,
+    );
+    const hostPasswd = readFileSync('/etc/passwd', 'utf8');
+    const play = () => spawnSync('ansible-playbook', ['-i', inventory, PLAYBOOK], { encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_HOST_KEY_CHECKING: 'False' } });
+    const first = play();
+    expect(first.stdout.slice(-2000) + first.stderr).toMatch(/gw-north\s+: ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0/);
+    const site = readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8');
+    expect(site).toContain('id: gw-north');
+    expect(site).toContain('url: "mqtt://127.0.0.1:1883"');
+    expect(site).not.toContain('s3cret');
+    expect(readFileSync(join(root, 'etc/estate-gateway/mqtt-password'), 'utf8')).toBe('s3cret-for-gw-north\n');
+    expect(statSync(join(root, 'etc/estate-gateway/mqtt-password')).mode & 0o777).toBe(0o640);
+    expect(spawnSync(process.execPath, [join(REPO, 'bin/estate-gateway.js'), 'validate', '--config', join(root, 'etc/estate-gateway/site.yaml')]).status).toBe(0);
+    const second = play();
+    expect(second.stdout.slice(-2000) + second.stderr).toMatch(/gw-north\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0/);
+    expect(npm.calls().filter((c) => c.startsWith('install'))).toHaveLength(1);
+    expect(readFileSync('/etc/passwd', 'utf8')).toBe(hostPasswd); // the machine itself was not touched
+  }, 180_000);
+});
