@@ -11,6 +11,7 @@ import mqtt from 'mqtt';
 import { barePublisherRate, uplinkDrain } from './drain.js';
 import { journalAppendRate, rawInsertRate } from './journal.js';
 import { lprLatency } from './lpr.js';
+import { startup } from './startup.js';
 import { cycleAgainstFloor, metersJob } from './meters.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -65,7 +66,22 @@ async function main(): Promise<void> {
   line('journal.transactions_per_100k_events', median(batches), 'fsyncs');
   line('journal.disk_bytes_per_event', median(bytes), 'bytes');
 
-  // 2. Camera push to lane output with a 1,000,000-event backlog and no broker, vs a bare echo server.
+  // 2. Start-up to READY and RSS after a minute, with the demo site (as systemd runs it).
+  const starts: number[] = [];
+  const floors: number[] = [];
+  let rss = Number.NaN;
+  for (let r = 0; r < runs; r++) {
+    const s = await startup(await freePort(), r === 0 ? Number(process.env.BENCH_FOOTPRINT_SEC ?? 60) : 0.2);
+    starts.push(s.readyMs);
+    floors.push(s.floorMs);
+    if (r === 0) rss = s.rssMb;
+  }
+  line('startup.process_start_to_ready', median(starts), 'ms');
+  line('startup.bare_node_start_exit', median(floors), 'ms');
+  line('startup.ready_ratio', median(starts) / median(floors), 'x');
+  line('startup.demo_rss_after_60s', rss, 'MB');
+
+  // 3. Camera push to lane output with a 1,000,000-event backlog and no broker, vs a bare echo server.
   const lpr = await lprLatency({ http: await freePort(), echo: await freePort(), deadBroker: await freePort() }, Number(process.env.BENCH_LPR_BACKLOG ?? 1_000_000));
   line('lpr.journal_backlog', lpr.backlog, 'events pending');
   line('lpr.push_to_output_p50', lpr.gateway.p50, 'ms');
@@ -75,7 +91,7 @@ async function main(): Promise<void> {
   line('lpr.p99_ratio', lpr.gateway.p99 / lpr.echo.p99, 'x (target <= 1.5)');
   line('lpr.p50_ratio', lpr.gateway.p50 / lpr.echo.p50, 'x');
 
-  // 3. Uplink drain of a 100,000-event backlog vs a bare mqtt.js QoS 1 publisher, same broker.
+  // 4. Uplink drain of a 100,000-event backlog vs a bare mqtt.js QoS 1 publisher, same broker.
   const broker = await mosquitto();
   if (!broker) {
     console.log('uplink.drain skipped: mosquitto not installed (apt-get install mosquitto)');
@@ -99,7 +115,7 @@ async function main(): Promise<void> {
     line('uplink.live_during_drain_p50', median(p50), 'ms');
     line('uplink.live_during_drain_p99', median(p99), 'ms (target < 1000)');
 
-    // 4. The meters job: 32 SDM630 on one Modbus TCP peer, every second, QoS 1 to mosquitto.
+    // 5. The meters job: 32 SDM630 on one Modbus TCP peer, every second, QoS 1 to mosquitto.
     if (spawnSync('/usr/bin/python3', ['-c', 'import pymodbus'], { stdio: 'ignore' }).status !== 0) {
       console.log('meters skipped: python3-pymodbus not installed');
       return;

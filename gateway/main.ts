@@ -36,7 +36,7 @@ import { systemClock } from './clock.js';
 import { GatewayError, errorMessage } from './errors.js';
 import type { EventData, EventMaker, EventType, GatewayEvent } from './events.js';
 import { Journal } from '../journal/journal.js';
-import { Uplink } from '../uplink/uplink.js';
+import type { Uplink } from '../uplink/uplink.js';
 import { topicPrefix } from '../config/load.js';
 import { eventMaker } from './events.js';
 import type { HealthReport } from './http.js';
@@ -188,7 +188,7 @@ export class Gateway {
     this.fireAlarm.start();
     for (const device of this.devices.values()) device.start();
 
-    this.startUplink();
+    await this.startUplink();
     if (this.options.listen !== false) await this.startHttp(this.options.listen ?? config.console.listen);
     this.phase = 'running';
     this.emit('gateway.started', 'gateway', { version: this.options.version, devices: this.devices.size });
@@ -371,7 +371,8 @@ export class Gateway {
     if (this.journal) for (const ev of early) this.journal.append(ev);
   }
 
-  private startUplink(): void {
+  /** The uplink (and mqtt.js) is loaded only when the site forwards upstream. */
+  private async startUplink(): Promise<void> {
     const { config } = this.options;
     const mqttConfig = config.upstream?.mqtt;
     if (!this.journal) return;
@@ -393,6 +394,7 @@ export class Gateway {
       audit: (data) => this.emit('audit.command', 'gateway', data),
     });
     const remote = this.remote;
+    const { Uplink } = await import('../uplink/uplink.js');
     this.uplink = new Uplink({
       onCommand: (payload, retained) => remote.handle(payload, retained),
       mqtt: mqttConfig,

@@ -189,7 +189,7 @@ describe('the systemd unit', () => {
   });
 
   it('is hardened as far as GPIO and serial allow', () => {
-    for (const [k, v] of [['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['NoNewPrivileges', 'yes'], ['PrivateTmp', 'yes'], ['RestrictAddressFamilies', 'AF_UNIX AF_INET AF_INET6 AF_NETLINK'], ['CapabilityBoundingSet', ''], ['SystemCallFilter', '@system-service']]) {
+    for (const [k, v] of ( [['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['NoNewPrivileges', 'yes'], ['PrivateTmp', 'yes'], ['RestrictAddressFamilies', 'AF_UNIX AF_INET AF_INET6 AF_NETLINK'], ['CapabilityBoundingSet', ''], ['SystemCallFilter', '@system-service']] as Array<[string, string]>)) {
       expect(directives.get(k), k).toBe(v);
     }
     // V8 needs writable and executable memory for its JIT

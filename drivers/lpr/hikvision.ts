@@ -4,20 +4,26 @@
  * (hikvision.com/ver20, isapi.org/ver20, std-cgi.com/ver10) and NVRs forward it with prefixes,
  * so elements are matched by local name. The camera does not resend: it is answered 200 at once.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
 import { parseMultipart } from './multipart.js';
 import { decodeText, isRecord } from './text.js';
 import type { CameraProtocol, CameraPush, CameraReply } from './types.js';
 import { PushError, confidenceOf, json, show } from './types.js';
 
-const parser = new XMLParser({
-  removeNSPrefix: true,
-  ignoreAttributes: true,
-  parseTagValue: false,
-  processEntities: false,
-  htmlEntities: false,
-  trimValues: true,
-});
+type Fxp = typeof import('fast-xml-parser');
+let fxp: { parser: InstanceType<Fxp['XMLParser']>; validator: Fxp['XMLValidator'] } | undefined;
+
+/** fast-xml-parser is loaded the first time a Hikvision push arrives: sites without one never pay for it. */
+function xml() {
+  if (!fxp) {
+    const { XMLParser, XMLValidator } = createRequire(import.meta.url)('fast-xml-parser') as Fxp;
+    fxp = {
+      parser: new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, processEntities: false, htmlEntities: false, trimValues: true }),
+      validator: XMLValidator,
+    };
+  }
+  return fxp;
+}
 
 export const hikvision: CameraProtocol = {
   vendor: 'hikvision',
@@ -40,15 +46,15 @@ function xmlPart(body: Buffer, contentType: string): string {
   return decodeText(part.data);
 }
 
-export function readAlert(xml: string): CameraPush {
-  if (xml.trim() === '') throw new PushError('empty body');
+export function readAlert(body: string): CameraPush {
+  if (body.trim() === '') throw new PushError('empty body');
   // Cameras never send document type declarations; refusing them keeps entity expansion out.
-  if (/<!(DOCTYPE|ENTITY)/i.test(xml)) throw new PushError('XML with a DOCTYPE or ENTITY declaration is not accepted');
-  const valid = XMLValidator.validate(xml);
+  if (/<!(DOCTYPE|ENTITY)/i.test(body)) throw new PushError('XML with a DOCTYPE or ENTITY declaration is not accepted');
+  const valid = xml().validator.validate(body);
   if (valid !== true) throw new PushError(`body is not well-formed XML: line ${valid.err.line}: ${validatorMessage(valid.err.msg)}`);
   let doc: unknown;
   try {
-    doc = parser.parse(xml);
+    doc = xml().parser.parse(body);
   } catch (err) {
     throw new PushError(`body could not be read as XML: ${firstLine(err)}`);
   }
