@@ -16,7 +16,7 @@ export function maskPlatesInText(text: string): string {
   return text.replace(PLATE_IN_TEXT, (m) => maskPlate(m));
 }
 
-const PLATE_KEYS = new Set(['plate', 'license', 'licensePlate', 'plateNumber', 'PlateNumber']);
+const PLATE_KEYS = new Set(['plate', 'rawPlate', 'license', 'licensePlate', 'plateNumber', 'PlateNumber']);
 
 /** A copy of a log object with every plate masked: values under plate keys, and plates in text. */
 export function maskPlatesDeep(value: unknown, depth = 0): unknown {

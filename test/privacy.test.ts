@@ -20,6 +20,21 @@ describe('plate numbers in logs', () => {
     expect(text).not.toMatch(/B12345|AD12345|E12345/);
     expect(lines()[0]).toMatchObject({ plate: '粤****45', msg: 'granted 粤****45', event: { data: { plate: '沪*****45' } } });
   });
+
+  it('are masked in vehicle events as the gateway logs them, the camera\'s raw text included', async () => {
+    const { log, lines } = capturingLog();
+    const { startGateway } = await import('./helpers.js');
+    const h = await startGateway(
+      { devices: [{ id: 'gate', type: 'barrier', open: { io: 'sim', pin: 1 } }, { id: 'cam', type: 'lpr-camera', vendor: 'generic', direction: 'in', lane: 'gate', allowFrom: ['127.0.0.1'] }] },
+      undefined,
+      { log },
+    );
+    h.gateway.cameras.get('cam')!.handlePush(Buffer.from('{"plate":"粤Ａ·77777"}'), 'application/json', '/lpr/cam', '127.0.0.1');
+    await h.gateway.stop();
+    const text = JSON.stringify(lines());
+    expect(text).toContain('vehicle.entry');
+    expect(text).not.toMatch(/77777|Ａ·7/);
+  });
 });
 
 describe('secrets in logs', () => {
