@@ -35,7 +35,7 @@ import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { GatewayError, errorMessage } from './errors.js';
 import type { EventData, EventMaker, EventType, GatewayEvent } from './events.js';
-import { Journal } from '../journal/journal.js';
+import { Journal, TELEMETRY_TYPES } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
 import { topicPrefix } from '../config/load.js';
 import { eventMaker } from './events.js';
@@ -114,7 +114,8 @@ export class Gateway {
     this.bus = new EventBus(options.log);
     this.makeEvent = eventMaker(options.config.site.id, options.config.gateway.id, this.clock);
     this.startedAt = new Date(this.clock.now()).toISOString();
-    this.bus.on('event', 'log', (ev) => this.log.info({ event: ev }, ev.type));
+    // Telemetry is journaled and forwarded, not written to the system log every second.
+    this.bus.on('event', 'log', (ev) => (TELEMETRY_TYPES.has(ev.type) ? this.log.debug({ event: ev }, ev.type) : this.log.info({ event: ev }, ev.type)));
     this.bus.on('event', 'journal', (ev) => {
       if (this.journal) this.journal.append(ev);
       else this.early?.push(ev);

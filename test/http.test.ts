@@ -28,6 +28,10 @@ describe('GET /api/health', () => {
       uplink: { connected: false, backlog: 0 },
       devices: { ok: 1, fault: 0 },
       fireAlarm: false,
+      boards: { sim: { online: true } },
+      buses: {},
+      cameras: {},
+      meters: {},
       journal: { depth: 0, oldestPendingAgeSec: null, usedBytes: expect.any(Number), maxBytes: 1_000_000_000, condition: 'ok', lastSeq: 1 },
     });
   });

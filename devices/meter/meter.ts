@@ -139,10 +139,13 @@ export class Meter extends DeviceBase implements Device {
       this.lastCycleMs = performance.now() - started;
       this.recovered();
       const flags = this.checkEnergy(values);
+      const first = this.last === undefined;
       this.last = values;
       this.lastAt = this.mctx.clock.now();
       this.ctx.emit('meter.reading', flags.length ? { values, flags } : { values });
-      this.publishState();
+      // The retained state says whether the meter answers; its values travel as telemetry.
+      // Publishing every reading again as state would double the traffic of a busy bus.
+      if (first) this.publishState();
     } catch (err) {
       if (!this.stopped) this.failed(err);
     } finally {
