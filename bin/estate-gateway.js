@@ -2,6 +2,11 @@
 // Launcher: the gateway runs from compiled JavaScript (dist/), which a Pi starts much faster than
 // a TypeScript loader. `npm ci` builds it (the prepare script); `npm run build` rebuilds it.
 import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+
+// A gateway makes small objects at a steady pace: a 1 MB young generation (V8's default grows
+// to 16 MB) keeps the resident size down by tens of MB on a 1 GB Pi, for a little more GC work.
+if (!process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) setFlagsFromString('--max-semi-space-size=1');
 
 const entry = new URL('../dist/gateway/cli.js', import.meta.url);
 if (!existsSync(entry)) {

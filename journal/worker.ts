@@ -14,6 +14,12 @@ const MAX_WAITING_ROWS = 200_000;
 const RETRY_MS = 1000;
 const HOUSEKEEPING_MS = 1000;
 const RETENTION_MS = 10 * 60_000;
+/**
+ * Telemetry and acknowledgements alone are committed at most once per LAZY_MS: a bus of meters
+ * read every second costs one fsync a second, not one per reading. Anything else (access and
+ * safety events) is committed at once, and takes whatever telemetry waits along with it.
+ */
+const LAZY_MS = 1000;
 
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
@@ -72,8 +78,14 @@ function housekeeping(force: boolean): void {
   post({ op: 'stats', stats: store.stats() });
 }
 
+let lazyTimer: ReturnType<typeof setTimeout> | undefined;
+let lastFlush = 0;
+
 function flush(): void {
   scheduled = false;
+  clearTimeout(lazyTimer);
+  lazyTimer = undefined;
+  if (rows.some((r) => r.cls === TELEMETRY) || acks.length) lastFlush = Date.now();
   try {
     if (rows.length) {
       const batch = rows;
@@ -102,6 +114,13 @@ function flush(): void {
   }
 }
 
+function scheduleLazily(): void {
+  if (scheduled || lazyTimer) return;
+  const wait = lastFlush + LAZY_MS - Date.now();
+  if (wait <= 0) return schedule();
+  lazyTimer = setTimeout(schedule, wait);
+}
+
 function schedule(): void {
   if (scheduled) return;
   scheduled = true;
@@ -121,13 +140,19 @@ setInterval(() => {
 
 port.on('message', (m: ToWorker) => {
   switch (m.op) {
-    case 'append':
-      for (const r of m.rows) rows.push(r);
-      schedule();
+    case 'append': {
+      let urgent = false;
+      for (const r of m.rows) {
+        rows.push(r);
+        if (r.cls !== TELEMETRY) urgent = true;
+      }
+      if (urgent) schedule();
+      else scheduleLazily();
       return;
+    }
     case 'ack':
       for (const s of m.seqs) acks.push(s);
-      schedule();
+      scheduleLazily();
       return;
     case 'ackUpTo':
       flush();
@@ -149,6 +174,7 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'close':
       clearTimeout(retryTimer);
+      clearTimeout(lazyTimer);
       try {
         flush();
         store.close();
