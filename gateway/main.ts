@@ -7,41 +7,42 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { AccessControl } from '../access/access.js';
 import type { PendingDecision, PendingOutcome } from '../access/access.js';
-import { LprCamera } from '../devices/lpr-camera.js';
-import { registerCameraRoutes } from './lpr-http.js';
-import { RemoteCommands } from './remote.js';
-import { registerApi } from './api.js';
-import { Sessions } from './auth.js';
-import { Histogram, MetricsText } from './metrics.js';
-import { UserStore } from './users.js';
-import type { Notifier } from './notify.js';
-import type { Loop } from './watchdog.js';
-import { Watchdog } from './watchdog.js';
-import { registerConsole } from './console.js';
-import { readFileSync } from 'node:fs';
 import type { PinRef } from '../config/devices.js';
+import { topicPrefix } from '../config/load.js';
 import { pinUses } from '../config/pins.js';
 import type { SiteConfig } from '../config/schema.js';
-import { createDevice } from '../devices/index.js';
 import { FireAlarm } from '../devices/fire-alarm.js';
+import { createDevice } from '../devices/index.js';
+import { LprCamera } from '../devices/lpr-camera.js';
 import type { Device, DeviceContext, DeviceSnapshot } from '../devices/types.js';
 import { createBoard } from '../drivers/io/boards.js';
 import { InputPin, OutputPin } from '../drivers/io/pin.js';
 import type { DigitalIo, PinPlan } from '../drivers/io/types.js';
 import { createBus } from '../drivers/modbus/index.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
-import { EventBus } from './bus.js';
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
-import { GatewayError, errorMessage } from './errors.js';
-import type { EventData, EventMaker, EventType, GatewayEvent } from './events.js';
 import { Journal, TELEMETRY_TYPES } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
-import { topicPrefix } from '../config/load.js';
+import { registerApi } from './api.js';
+import { Sessions } from './auth.js';
+import { EventBus } from './bus.js';
+import { systemClock } from './clock.js';
+import type { Clock } from './clock.js';
+import { registerConsole } from './console.js';
+import { GatewayError, errorMessage } from './errors.js';
 import { eventMaker } from './events.js';
-import type { HealthReport } from './http.js';
+import type { EventData, EventMaker, EventType, GatewayEvent } from './events.js';
 import { createHttpServer, parseListen } from './http.js';
+import type { HealthReport } from './http.js';
 import type { Logger } from './log.js';
+import { registerCameraRoutes } from './lpr-http.js';
+import { Histogram } from './metrics.js';
+import type { Notifier } from './notify.js';
+import { RemoteCommands, readCommandKey } from './remote.js';
+import { healthReport, metricsPage } from './report.js';
+import type { ReportView } from './report.js';
+import { UserStore } from './users.js';
+import { Watchdog } from './watchdog.js';
+import type { Loop } from './watchdog.js';
 
 export interface GatewayOptions {
   config: SiteConfig;
@@ -65,18 +66,6 @@ export interface GatewayOptions {
 }
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
-
-/** The HMAC key for signed commands: the file's content, surrounding whitespace trimmed. */
-function readCommandKey(file: string): Buffer {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    throw new GatewayError('CONFIG_UNREADABLE', `upstream.mqtt.commandKey: cannot read ${file}: ${errorMessage(err)}`, { file }, { cause: err });
-  }
-  if (text === '') throw new GatewayError('CONFIG_UNREADABLE', `upstream.mqtt.commandKey: ${file} is empty`, { file });
-  return Buffer.from(text, 'utf8');
-}
 
 export class Gateway {
   readonly bus: EventBus;
@@ -235,45 +224,7 @@ export class Gateway {
   }
 
   health(): HealthReport {
-    let ok = 0;
-    let fault = 0;
-    for (const device of this.devices.values()) device.snapshot().fault === null ? ok++ : fault++;
-    const uplink = { connected: this.uplink?.connected ?? false, backlog: this.journal?.lastStats?.depth ?? 0 };
-    const uplinkWanted = this.options.config.upstream !== undefined && this.options.uplink !== false;
-    const journalBad = this.journal !== undefined && this.journal.condition !== 'ok';
-    const degraded = fault > 0 || (uplinkWanted && !uplink.connected) || journalBad || this.phase !== 'running';
-    const stats = this.journal?.lastStats;
-    const journal = this.journal
-      ? {
-          depth: stats?.depth ?? 0,
-          oldestPendingAgeSec: stats?.oldestPendingTime ? Math.max(0, Math.round((this.clock.now() - Date.parse(stats.oldestPendingTime)) / 1000)) : null,
-          usedBytes: stats?.usedBytes ?? 0,
-          maxBytes: this.options.config.storage.maxBytes,
-          condition: this.journal.condition,
-          lastSeq: this.journal.seq,
-        }
-      : undefined;
-    const boards = Object.fromEntries([...this.boards].map(([id, b]) => [id, { online: b.online }]));
-    const buses = Object.fromEntries([...this.buses].map(([id, b]) => [id, { connected: b.connected }]));
-    const cameras: NonNullable<HealthReport['cameras']> = {};
-    const meters: NonNullable<HealthReport['meters']> = {};
-    for (const device of this.devices.values()) {
-      if (device.type !== 'lpr-camera' && device.type !== 'meter') continue;
-      const snap = device.snapshot();
-      if (device.type === 'lpr-camera') cameras[device.id] = { state: snap.state, lastSeenAt: (snap['lastSeenAt'] as string | null) ?? null };
-      else meters[device.id] = { state: snap.state, readAt: (snap['readAt'] as string | null) ?? null, fault: snap.fault };
-    }
-    return {
-      status: degraded ? 'degraded' : 'ok',
-      uplink,
-      devices: { ok, fault },
-      fireAlarm: this.fireAlarmActive,
-      boards,
-      buses,
-      cameras,
-      meters,
-      ...(journal ? { journal } : {}),
-    };
+    return healthReport(this.reportView());
   }
 
   /** Every loop the watchdog watches, with how to tell it is alive. */
@@ -294,48 +245,28 @@ export class Gateway {
 
   /** The Prometheus page (GET /metrics). */
   metrics(): string {
-    const m = new MetricsText();
-    const stats = this.journal?.lastStats;
-    const health = this.health();
-    m.metric('estate_gateway_up', 'gauge', '1 while the gateway runs', [[{ version: this.options.version }, 1]]);
-    m.metric('estate_gateway_journal_depth', 'gauge', 'events journaled and not yet forwarded', [[{}, stats?.depth ?? 0]]);
-    m.metric('estate_gateway_journal_oldest_unsent_age_seconds', 'gauge', 'age of the oldest event not yet forwarded', [[{}, health.journal?.oldestPendingAgeSec ?? 0]]);
-    m.metric('estate_gateway_journal_used_bytes', 'gauge', 'bytes the journal uses', [[{}, stats?.usedBytes ?? 0]]);
-    m.metric('estate_gateway_journal_last_seq', 'gauge', 'the last sequence number given', [[{}, this.journal?.seq ?? 0]]);
-    const up = this.uplink?.stats();
-    m.metric('estate_gateway_uplink_connected', 'gauge', '1 while connected to the broker', [[{}, up?.connected ? 1 : 0]]);
-    m.metric('estate_gateway_uplink_published_total', 'counter', 'events published', [[{}, up?.published ?? 0]]);
-    m.metric('estate_gateway_uplink_forwarded_total', 'counter', 'events acknowledged by the broker (PUBACK)', [[{}, up?.acked ?? 0]]);
-    m.metric('estate_gateway_uplink_reconnects_total', 'counter', 'reconnect attempts', [[{}, up?.reconnects ?? 0]]);
-    const buses = [...this.buses.values()].map((b) => [b.id, b.stats()] as const);
-    m.metric('estate_gateway_bus_transactions_total', 'counter', 'Modbus transactions', buses.map(([id, s]) => [{ bus: id }, s.transactions] as [Record<string, string>, number]));
-    m.metric(
-      'estate_gateway_bus_errors_total',
-      'counter',
-      'Modbus errors by kind',
-      buses.flatMap(([id, s]) => [
-        [{ bus: id, kind: 'timeout' }, s.timeouts],
-        [{ bus: id, kind: 'bad-frame' }, s.badFrames],
-        [{ bus: id, kind: 'exception' }, s.exceptions],
-        [{ bus: id, kind: 'backed-off' }, s.backedOff],
-      ]) as Array<[Record<string, string>, number]>,
-    );
-    m.metric(
-      'estate_gateway_camera_pushes_total',
-      'counter',
-      'camera pushes by result',
-      [
-        ...[...this.cameras.values()].flatMap((c) => Object.entries(c.counts).map(([result, n]) => [{ camera: c.id, result }, n] as [Record<string, string>, number])),
-        [{ camera: '', result: 'refused' }, this.unmatchedPushes.refused],
-        [{ camera: '', result: 'unknown-camera' }, this.unmatchedPushes['unknown-camera']],
-      ],
-    );
-    m.metric('estate_gateway_actuation_seconds', 'histogram', 'camera push or console command to lane or door output written', this.actuation.lines('estate_gateway_actuation_seconds'));
-    m.metric('estate_gateway_devices', 'gauge', 'devices by health', [[{ health: 'ok' }, health.devices.ok], [{ health: 'fault' }, health.devices.fault]]);
-    m.metric('estate_gateway_fire_alarm', 'gauge', '1 while the fire alarm is active', [[{}, this.fireAlarmActive ? 1 : 0]]);
-    m.metric('estate_gateway_visitors_waiting', 'gauge', 'vehicles held for a staff decision', [[{}, this.access?.waiting().length ?? 0]]);
-    m.metric('estate_gateway_commands_total', 'counter', 'remote commands by outcome', [[{ outcome: 'accepted' }, this.remote?.counts.accepted ?? 0], [{ outcome: 'refused' }, this.remote?.counts.refused ?? 0]]);
-    return m.toString();
+    return metricsPage(this.reportView());
+  }
+
+  private reportView(): ReportView {
+    return {
+      config: this.options.config,
+      version: this.options.version,
+      clock: this.clock,
+      running: this.phase === 'running',
+      uplinkWanted: this.options.config.upstream !== undefined && this.options.uplink !== false,
+      devices: this.devices,
+      boards: this.boards,
+      buses: this.buses,
+      cameras: this.cameras,
+      journal: this.journal,
+      uplink: this.uplink,
+      remote: this.remote,
+      access: this.access,
+      actuation: this.actuation,
+      unmatchedPushes: this.unmatchedPushes,
+      fireAlarmActive: this.fireAlarmActive,
+    };
   }
 
   snapshots(): DeviceSnapshot[] {

@@ -10,13 +10,14 @@
  * passes these checks becomes an `audit.command` event, whatever its action then does.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AccessControl } from '../access/access.js';
 import type { PlateChange } from '../access/plates.js';
 import type { Device } from '../devices/types.js';
 import type { Clock } from './clock.js';
-import { errorMessage } from './errors.js';
+import { GatewayError, errorMessage } from './errors.js';
 import type { EventData } from './events.js';
 import { JsonFile } from './json-file.js';
 import type { Logger } from './log.js';
@@ -230,4 +231,16 @@ export function canonicalJson(value: unknown): string {
 export function signCommand(command: Record<string, unknown>, key: Buffer | string): string {
   const { sig: _sig, ...unsigned } = command;
   return createHmac('sha256', key).update(canonicalJson(unsigned), 'utf8').digest('hex');
+}
+
+/** The HMAC key for signed commands: the file's content, surrounding whitespace trimmed. */
+export function readCommandKey(file: string): Buffer {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new GatewayError('CONFIG_UNREADABLE', `upstream.mqtt.commandKey: cannot read ${file}: ${errorMessage(err)}`, { file }, { cause: err });
+  }
+  if (text === '') throw new GatewayError('CONFIG_UNREADABLE', `upstream.mqtt.commandKey: ${file} is empty`, { file });
+  return Buffer.from(text, 'utf8');
 }
