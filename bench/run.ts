@@ -82,7 +82,11 @@ async function main(): Promise<void> {
   line('startup.demo_rss_after_60s', rss, 'MB');
 
   // 3. Camera push to lane output with a 1,000,000-event backlog and no broker, vs a bare echo server.
-  const lpr = await lprLatency({ http: await freePort(), echo: await freePort(), deadBroker: await freePort() }, Number(process.env.BENCH_LPR_BACKLOG ?? 1_000_000));
+  const lpr = await lprLatency(
+    async () => ({ http: await freePort(), echo: await freePort(), deadBroker: await freePort() }),
+    Number(process.env.BENCH_LPR_BACKLOG ?? 1_000_000),
+    runs,
+  );
   line('lpr.journal_backlog', lpr.backlog, 'events pending');
   line('lpr.push_to_output_p50', lpr.gateway.p50, 'ms');
   line('lpr.push_to_output_p99', lpr.gateway.p99, 'ms');

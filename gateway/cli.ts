@@ -7,13 +7,7 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import type { Problem } from '../config/problems.js';
 import { problemLine } from '../config/problems.js';
-import { demoCommand } from './commands/demo.js';
-import { doctorCommand } from './commands/doctor.js';
-import { eventsCommand } from './commands/events.js';
 import { processOutput } from './commands/output.js';
-import { runCommand } from './commands/run.js';
-import { userCommand } from './commands/user.js';
-import { validateCommand } from './commands/validate.js';
 import { GatewayError, errorMessage, isGatewayError } from './errors.js';
 import type { LogLevel } from './log.js';
 import { LOG_LEVELS, createLogger, createPrettyLogger } from './log.js';
@@ -90,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'validate': {
       const values = parse(rest, { config: { type: 'string', short: 'c' } });
-      return validateCommand(requireConfig(values), out);
+      return (await import('./commands/validate.js')).validateCommand(requireConfig(values), out);
     }
     case 'run': {
       const values = parse(rest, {
@@ -100,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
       });
       const configFile = requireConfig(values);
       const log = createLogger({ level: logLevel(values['log-level'], 'info') });
-      return runCommand({ configFile, dataDir: values['data-dir'] as string | undefined, log, version: version() });
+      return (await import('./commands/run.js')).runCommand({ configFile, dataDir: values['data-dir'] as string | undefined, log, version: version() });
     }
     case 'demo': {
       const values = parse(rest, {
@@ -111,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
       const duration = values.duration === undefined ? undefined : Number(values.duration);
       if (duration !== undefined && !(duration > 0)) usageError(`--duration: expected a number of seconds, got "${String(values.duration)}"`);
       const log = await createPrettyLogger(logLevel(values['log-level'], 'warn'));
-      return demoCommand({
+      return (await import('./commands/demo.js')).demoCommand({
         log,
         version: version(),
         out,
@@ -137,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!Number.isInteger(n) || n < min) usageError(`--${name}: expected an integer >= ${min}, got "${String(v)}"`);
         return n;
       };
-      return eventsCommand(
+      return (await import('./commands/events.js')).eventsCommand(
         {
           configFile: requireConfig(values),
           dataDir: values['data-dir'] as string | undefined,
@@ -162,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
         return true;
       });
       const values = parse(flags, { config: { type: 'string', short: 'c' }, 'data-dir': { type: 'string' }, role: { type: 'string' } });
-      return userCommand(
+      return (await import('./commands/user.js')).userCommand(
         {
           action,
           name: positional,
@@ -177,7 +171,7 @@ export async function main(argv: string[]): Promise<number> {
       const values = parse(rest, { config: { type: 'string', short: 'c' }, 'data-dir': { type: 'string' }, timeout: { type: 'string' } });
       const timeoutMs = values.timeout === undefined ? 5000 : Number(values.timeout) * 1000;
       if (!(timeoutMs > 0)) usageError(`--timeout: expected a number of seconds, got "${String(values.timeout)}"`);
-      return doctorCommand(
+      return (await import('./commands/doctor.js')).doctorCommand(
         {
           configFile: requireConfig(values),
           ...(values['data-dir'] ? { dataDir: values['data-dir'] as string } : {}),

@@ -79,13 +79,16 @@ function housekeeping(force: boolean): void {
 }
 
 let lazyTimer: ReturnType<typeof setTimeout> | undefined;
+let dueAt = Number.POSITIVE_INFINITY;
+/** when telemetry was last committed */
 let lastFlush = 0;
 
 function flush(): void {
   scheduled = false;
   clearTimeout(lazyTimer);
   lazyTimer = undefined;
-  if (rows.some((r) => r.cls === TELEMETRY) || acks.length) lastFlush = Date.now();
+  dueAt = Number.POSITIVE_INFINITY;
+  if (rows.some((r) => r.cls === TELEMETRY)) lastFlush = Date.now();
   try {
     if (rows.length) {
       const batch = rows;
@@ -114,9 +117,12 @@ function flush(): void {
   }
 }
 
-function scheduleLazily(): void {
-  if (scheduled || lazyTimer) return;
-  const wait = lastFlush + LAZY_MS - Date.now();
+/** Commits at `at` at the latest (an earlier due time stands; at once when it has passed). */
+function scheduleBy(at: number): void {
+  if (scheduled || at >= dueAt) return;
+  clearTimeout(lazyTimer);
+  dueAt = at;
+  const wait = at - Date.now();
   if (wait <= 0) return schedule();
   lazyTimer = setTimeout(schedule, wait);
 }
@@ -146,13 +152,14 @@ port.on('message', (m: ToWorker) => {
         rows.push(r);
         if (r.cls !== TELEMETRY) urgent = true;
       }
+      // telemetry alone: at once if none was committed in the last LAZY_MS, else when that is up
       if (urgent) schedule();
-      else scheduleLazily();
+      else scheduleBy(lastFlush + LAZY_MS);
       return;
     }
     case 'ack':
       for (const s of m.seqs) acks.push(s);
-      scheduleLazily();
+      scheduleBy(Date.now() + LAZY_MS); // acknowledgements alone wait, or ride along with an earlier commit
       return;
     case 'ackUpTo':
       flush();
