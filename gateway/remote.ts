@@ -188,6 +188,11 @@ export class RemoteCommands {
 
   private remember(id: string, until: number): void {
     const now = this.deps.clock.now();
+    // Ids are kept in arrival order, and most are kept for the same day: forget from the front.
+    for (const [k, t] of this.seen) {
+      if (t > now) break;
+      this.seen.delete(k);
+    }
     if (this.seen.size >= MAX_REMEMBERED) for (const [k, t] of this.seen) if (t <= now) this.seen.delete(k);
     if (this.seen.size >= MAX_REMEMBERED) {
       // Still full of live ids: a flood. Forget the oldest; its command expired long ago in practice.

@@ -238,3 +238,29 @@ describe.runIf(HAVE_MOSQUITTO || process.env.CI === 'true')('remote commands ove
     expect(board.historyOf(5).map(([, v]) => v)).toEqual([0, 1]);
   });
 });
+
+describe('remembered command ids', () => {
+  it('are kept for a day (and until their command expires), then forgotten, also on disk', async () => {
+    const { RemoteCommands } = await import('../gateway/remote.js');
+    const { AccessControl } = await import('../access/access.js');
+    const { readFileSync } = await import('node:fs');
+    let now = Date.parse('2026-11-22T00:00:00Z');
+    const clock = { now: () => now, setTimeout: () => 0 as never, clearTimeout: () => undefined };
+    const dir = mkdtempSync(join(tmpdir(), 'eg-seen-'));
+    const config = siteConfig({});
+    const access = new AccessControl({ config, dataDir: undefined, clock, log: silentLog, onPendingDecided: () => undefined });
+    const remote = new RemoteCommands({ key: undefined, dataDir: dir, clock, log: silentLog, devices: new Map(), access, audit: () => undefined });
+    const ping = (id: string, expiresInMs = 30_000) => remote.handle(Buffer.from(JSON.stringify({ id, action: 'ping', expiresAt: new Date(now + expiresInMs).toISOString() })), false);
+    expect(ping('a')).toEqual({ id: 'a', ok: true });
+    expect(ping('b', 3 * 86_400_000)).toEqual({ id: 'b', ok: true }); // valid for three days: remembered that long
+    now += 23 * 3600_000;
+    expect(ping('a')).toMatchObject({ ok: false, error: 'replayed' });
+    now += 2 * 3600_000;
+    expect(ping('c')).toEqual({ id: 'c', ok: true }); // 'a' is forgotten now
+    expect(ping('a')).toEqual({ id: 'a', ok: true });
+    expect(ping('b')).toMatchObject({ ok: false, error: 'replayed' });
+    await remote.flush();
+    const onDisk = JSON.parse(readFileSync(join(dir, 'commands-seen.json'), 'utf8')) as { seen: Array<[string, number]> };
+    expect(onDisk.seen.map(([id]) => id).sort()).toEqual(['a', 'b', 'c']);
+  });
+});
