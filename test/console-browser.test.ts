@@ -8,9 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encode } from '../drivers/modbus/decode.js';
 import { UserStore } from '../gateway/users.js';
 import type { Harness } from './helpers.js';
 import { startGateway } from './helpers.js';
+import type { ModbusPeer } from './peers/modbus.js';
+import { RUN_PEER_TESTS, freePort, startModbusPeer } from './peers/modbus.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = fileURLToPath(new URL('../test-output/', import.meta.url));
@@ -19,11 +22,22 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
   let h: Harness;
   let browser: Browser;
   let base: string;
+  let peer: ModbusPeer | undefined;
 
   beforeAll(async () => {
+    // A meter on a real Modbus peer, when pymodbus is here (CI installs it).
+    const meter: Record<string, unknown> = {};
+    if (RUN_PEER_TESTS) {
+      const port = await freePort();
+      peer = await startModbusPeer({ mode: 'tcp', port, units: { '1': { ir: { '0': encode(230.1, 'float32'), '6': encode(5.5, 'float32'), '12': encode(1265.6, 'float32') } } } });
+      meter['buses'] = [{ id: 'plant', type: 'tcp', host: '127.0.0.1', port }];
+      meter['meter'] = { id: 'meter-pump', type: 'meter', model: 'custom', bus: 'plant', unit: 1, intervalSec: 1, registers: [{ name: 'voltageV', address: 0, function: 4, type: 'float32' }, { name: 'currentA', address: 6, function: 4, type: 'float32' }, { name: 'powerW', address: 12, function: 4, type: 'float32' }] };
+    }
     h = await startGateway(
       {
+        ...(meter['buses'] ? { buses: meter['buses'] } : {}),
         devices: [
+          ...(meter['meter'] ? [meter['meter']] : []),
           { id: 'door-lobby', name: '大堂门 Lobby door', type: 'door', lock: { io: 'sim', pin: 1 }, lockType: 'fail-safe' },
           { id: 'gate-north', name: '北门道闸 North gate', type: 'barrier', open: { io: 'sim', pin: 5 }, safetyLoop: { io: 'sim', pin: 13 } },
           { id: 'cam', type: 'lpr-camera', vendor: 'generic', direction: 'in', lane: 'gate-north', allowFrom: ['127.0.0.1'] },
@@ -42,6 +56,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
   afterAll(async () => {
     await browser?.close();
     await h?.gateway.stop();
+    await peer?.stop();
   });
 
   it('logs in, opens a gate, sees the event live, lets a visitor in, switches language', async () => {
@@ -73,6 +88,14 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
     await visitor.getByRole('button', { name: '放行' }).click();
     await visitor.waitFor({ state: 'detached', timeout: 5000 });
     await page.locator('#events li', { hasText: 'vehicle.decided' }).waitFor({ timeout: 5000 });
+
+    // a meter's tile follows its readings live
+    if (peer) {
+      const tile = page.locator('#dev-meter-pump');
+      await expect.poll(() => tile.locator('.state').textContent(), { timeout: 5000 }).toContain('voltageV 230.1');
+      await peer.send({ op: 'set', unit: 1, table: 'ir', address: 0, values: encode(231.7, 'float32') });
+      await expect.poll(() => tile.locator('.state').textContent(), { timeout: 5000 }).toContain('voltageV 231.7');
+    }
 
     // English, remembered across a reload
     await page.getByRole('button', { name: 'English' }).click();
