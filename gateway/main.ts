@@ -15,16 +15,15 @@ import { FireAlarm } from '../devices/fire-alarm.js';
 import { createDevice } from '../devices/index.js';
 import { LprCamera } from '../devices/lpr-camera.js';
 import type { Device, DeviceContext, DeviceSnapshot } from '../devices/types.js';
-import { createBoard } from '../drivers/io/boards.js';
 import { InputPin, OutputPin } from '../drivers/io/pin.js';
-import type { DigitalIo, PinPlan } from '../drivers/io/types.js';
-import { createBus } from '../drivers/modbus/index.js';
+import type { DigitalIo } from '../drivers/io/types.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
 import { Journal, TELEMETRY_TYPES } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
 import { registerApi } from './api.js';
 import { Sessions } from './auth.js';
 import { EventBus } from './bus.js';
+import { openBoards, openBuses } from './hardware.js';
 import { systemClock } from './clock.js';
 import type { Clock } from './clock.js';
 import { registerConsole } from './console.js';
@@ -125,8 +124,9 @@ export class Gateway {
     if (this.phase !== 'idle') throw new GatewayError('INTERNAL', `gateway cannot start from ${this.phase}`);
     this.phase = 'starting';
     const { config } = this.options;
-    await this.openBuses();
-    await this.openBoards();
+    const hardware = { clock: this.clock, log: this.log };
+    await openBuses(config, this.options.buses, this.buses, hardware);
+    await openBoards(config, this.options.boards, this.buses, this.boards, hardware);
 
     const ctxFor = (device: string): DeviceContext => this.deviceContext(device);
     const fireInput = config.fireAlarm ? this.inputPin(config.fireAlarm.input) : undefined;
@@ -341,39 +341,6 @@ export class Gateway {
     });
     for (const device of this.devices.values()) this.uplink.publishState(device.id, device.snapshot());
     this.uplink.start();
-  }
-
-  private async openBuses(): Promise<void> {
-    for (const busConfig of this.options.config.buses) {
-      this.buses.set(busConfig.id, this.options.buses?.get(busConfig.id) ?? createBus(busConfig, { clock: this.clock, log: this.log }));
-    }
-    await Promise.all([...this.buses.values()].map((b) => b.start()));
-  }
-
-  private async openBoards(): Promise<void> {
-    const { config } = this.options;
-    const plans = new Map<string, PinPlan[]>();
-    for (const use of pinUses(config)) {
-      const plan = plans.get(use.ref.io) ?? [];
-      if (!plan.some((p) => p.pin === use.ref.pin && p.direction === use.direction)) {
-        plan.push({ pin: use.ref.pin, direction: use.direction });
-      }
-      plans.set(use.ref.io, plan);
-    }
-    for (const boardConfig of config.io) {
-      const board =
-        this.options.boards?.get(boardConfig.id) ?? createBoard(boardConfig, { clock: this.clock, log: this.log, buses: this.buses });
-      this.boards.set(boardConfig.id, board);
-    }
-    await Promise.all(
-      [...this.boards].map(async ([id, board]) => {
-        try {
-          await board.open(plans.get(id) ?? []);
-        } catch (err) {
-          throw new GatewayError('BOARD_OFFLINE', `io board ${id} could not be opened: ${errorMessage(err)}`, { board: id }, { cause: err });
-        }
-      }),
-    );
   }
 
   private board(ref: PinRef): DigitalIo {

@@ -15,16 +15,16 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadConfigFile, topicPrefix } from '../../config/load.js';
 import type { LoadedConfig } from '../../config/load.js';
-import { pinUses } from '../../config/pins.js';
 import type { SiteConfig } from '../../config/schema.js';
 import { meterPlan, readMeter } from '../../devices/meter/meter.js';
 import { createBoard } from '../../drivers/io/boards.js';
-import type { DigitalIo, PinPlan } from '../../drivers/io/types.js';
+import type { DigitalIo } from '../../drivers/io/types.js';
 import { createBus } from '../../drivers/modbus/index.js';
 import type { ModbusBus } from '../../drivers/modbus/types.js';
 import { connectionOptions } from '../../uplink/uplink.js';
 import { systemClock } from '../clock.js';
 import { errorMessage } from '../errors.js';
+import { pinPlans } from '../hardware.js';
 import type { HealthReport } from '../http.js';
 import { parseListen } from '../http.js';
 import type { Logger } from '../log.js';
@@ -149,12 +149,7 @@ async function hardware(config: SiteConfig, log: Logger, timeout: number): Promi
       checks.push({ name: `bus ${busConfig.id}`, result: 'FAIL', detail: errorMessage(err), hint: busHint(busConfig) });
     }
   }
-  const plans = new Map<string, PinPlan[]>();
-  for (const use of pinUses(config)) {
-    const plan = plans.get(use.ref.io) ?? [];
-    if (!plan.some((p) => p.pin === use.ref.pin && p.direction === use.direction)) plan.push({ pin: use.ref.pin, direction: use.direction });
-    plans.set(use.ref.io, plan);
-  }
+  const plans = pinPlans(config);
   const boards: DigitalIo[] = [];
   for (const boardConfig of config.io) {
     const plan = plans.get(boardConfig.id) ?? [];
