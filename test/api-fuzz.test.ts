@@ -3,26 +3,21 @@
  * 10,000 fuzzed API bodies on every route that takes one. Every answer is a 4xx (or a 2xx for
  * the rare mutation that is still valid), never a 5xx, and the process stays up.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { freePort } from './peers/modbus.js';
+import { runGatewayProcess, siteFile } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/estate-gateway.js', import.meta.url));
 
 describe('the API, fuzzed', () => {
   it('10,000 fuzzed bodies: only 2xx/4xx, the process lives, and the user CLI works', async () => {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'eg-apifuzz-'));
-    const config = join(dir, 'site.yaml');
-    writeFileSync(
-      config,
-      `site: { id: fuzz }
+    const { file: config, dir, port } = await siteFile(
+      (p) => `site: { id: fuzz }
 gateway: { id: gw-1, dataDir: ./data }
-console: { listen: "127.0.0.1:${port}" }
+console: { listen: "127.0.0.1:${p}" }
 io: [{ id: sim, type: sim }]
 devices:
   - { id: gate, type: barrier, open: { io: sim, pin: 1 }, close: { io: sim, pin: 2 }, safetyLoop: { io: sim, pin: 3 } }
@@ -40,13 +35,8 @@ devices:
     expect(cli(['user', 'passwd', 'sam'], 'staff-password-2\n').status).toBe(0);
     expect(cli(['user', 'remove', 'nobody']).status).toBe(2);
 
-    const child = spawn(process.execPath, [BIN, 'run', '--config', config, '--log-level', 'fatal'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
-    let exited = false;
-    child.once('exit', () => void (exited = true));
+    const gateway = await runGatewayProcess(config, port);
     try {
-      for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
       const login = await fetch(`http://127.0.0.1:${port}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"ada","password":"admin-password-1"}' });
       const { token } = (await login.json()) as { token: string };
       expect(token).toBeTruthy();
@@ -101,7 +91,7 @@ devices:
         }
       };
       await Promise.all(Array.from({ length: 8 }, worker));
-      expect(exited).toBe(false);
+      expect(gateway.exited()).toBe(false);
       expect([...statuses.keys()].every((s) => s < 500)).toBe(true);
       expect([...statuses.values()].reduce((a, b) => a + b, 0)).toBe(10_000);
       expect(statuses.get(400)).toBeGreaterThan(2000);
@@ -110,10 +100,9 @@ devices:
       const devices = await fetch(`http://127.0.0.1:${port}/api/devices`, { headers: { authorization: `Bearer ${token}` } });
       expect(devices.status).toBe(200);
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
-      expect(stderr).toBe('');
+      expect(gateway.stderr()).toBe('');
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
+      await gateway.stop();
     }
   }, 180_000);
 });

@@ -120,7 +120,8 @@ io:
   - id: sim
     type: sim
     traceFile: ./trace.jsonl
-    script: { steps: [{ at: 200, pin: 3, value: 1 }, { at: 400, pin: 3, value: 0 }] }
+    # the exit button is pressed every second, so a start-up slowed by a busy machine cannot miss it
+    script: { repeatMs: 1000, steps: [{ at: 200, pin: 3, value: 1 }, { at: 400, pin: 3, value: 0 }] }
 devices:
   - { id: door-a, type: door, lock: { io: sim, pin: 1 }, lockType: ${lockType}, exitButton: { io: sim, pin: 3 }, unlockMs: 60000 }
 `,

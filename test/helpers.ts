@@ -1,4 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,6 +13,9 @@ import type { GatewayEvent } from '../gateway/events.js';
 import { createLogger } from '../gateway/log.js';
 import type { Logger } from '../gateway/log.js';
 import { Gateway } from '../gateway/main.js';
+import { freePort } from './peers/modbus.js';
+
+const BIN = fileURLToPath(new URL('../bin/estate-gateway.js', import.meta.url));
 
 export const silentLog = createLogger({ level: 'silent' });
 
@@ -72,5 +78,57 @@ export async function startGateway(
     board,
     events,
     timeline: () => events.map((e) => [Date.parse(e.time), e.type, e.device, e.data]),
+  };
+}
+
+/** A small seedable generator (mulberry32), so a failing random case can be made again from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  /** whether the process has exited */
+  exited(): boolean;
+  stderr(): string;
+  /** SIGTERM, and resolves once it has gone */
+  stop(): Promise<void>;
+}
+
+/** Writes a site file into a fresh temp dir: `{port}` in the text becomes a free port. */
+export async function siteFile(yaml: (port: number) => string): Promise<{ file: string; dir: string; port: number }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'eg-site-'));
+  const file = join(dir, 'site.yaml');
+  writeFileSync(file, yaml(port));
+  return { file, dir, port };
+}
+
+/** `estate-gateway run` as a real child process; resolves once GET /api/health answers on `port`. */
+export async function runGatewayProcess(file: string, port: number): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [BIN, 'run', '--config', file, '--log-level', 'fatal'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
+  let exited = false;
+  const gone = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
+  for (let i = 0; i < 100 && !exited; i++) {
+    if (await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    exited: () => exited,
+    stderr: () => stderr,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await gone;
+    },
   };
 }

@@ -7,7 +7,7 @@ import { SimBoard } from '../drivers/io/sim.js';
 import type { Level } from '../drivers/io/types.js';
 import { systemClock } from '../gateway/clock.js';
 import { Gateway } from '../gateway/main.js';
-import { siteConfig, silentLog } from './helpers.js';
+import { seededRandom, siteConfig, silentLog } from './helpers.js';
 import { SafetyChecker } from './safety-checker.js';
 
 const PINS = {
@@ -30,18 +30,6 @@ const config = siteConfig({
   fireAlarm: { input: { io: 'sim', pin: 20 } },
 });
 
-/** Small, seedable PRNG (mulberry32) so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The bollard's mechanics: it reaches a limit switch 2.5 s after a move starts. */
 function bollardPhysics(board: SimBoard): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -61,7 +49,7 @@ async function startOn(board: SimBoard): Promise<Gateway> {
 }
 
 async function scenario(seed: number, steps: number): Promise<{ violations: string[]; counts: Record<string, number> }> {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const board = new SimBoard('sim', { clock: systemClock });
   bollardPhysics(board);

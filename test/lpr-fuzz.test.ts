@@ -2,30 +2,11 @@
  * 10,000 mutated bodies per camera vendor against the real gateway process: every answer is a
  * 2xx or 4xx, the process stays up, and a good push still opens the gate afterwards.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runGatewayProcess, seededRandom, siteFile } from './helpers.js';
 import { fixture, multipart } from './lpr-fixtures.js';
-import { freePort } from './peers/modbus.js';
-
-const BIN = fileURLToPath(new URL('../bin/estate-gateway.js', import.meta.url));
 const PER_VENDOR = 10_000;
-
-/** A small seeded generator, so a failing body can be made again. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY = ['\u0000', '\uffff', '"', '<', '>', '&', ']]>', '<!--', '{', '}', '[', ']', ':', ',', '1e999', '-0', 'null', 'true', '\\u0000', '粤', '\ud800', '<![CDATA[', '&amp;', '&#0;', '%', '\r\n', '--MIME_boundary', 'NaN'];
 
@@ -104,14 +85,10 @@ function post(port: number, agent: Agent, path: string, body: Buffer, contentTyp
 
 describe('camera pushes, fuzzed', () => {
   it(`${PER_VENDOR} mutated bodies per vendor: only 2xx/4xx answers, the process lives, the gate still opens`, async () => {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'eg-fuzz-'));
-    const config = join(dir, 'site.yaml');
-    writeFileSync(
-      config,
-      `site: { id: fuzz }
+    const { file, port } = await siteFile(
+      (p) => `site: { id: fuzz }
 gateway: { id: gw-1, dataDir: ./data }
-console: { listen: "127.0.0.1:${port}" }
+console: { listen: "127.0.0.1:${p}" }
 io: [{ id: sim, type: sim }]
 devices:
   - { id: gate, type: barrier, open: { io: sim, pin: 1 } }
@@ -122,21 +99,12 @@ devices:
 access: { visitors: record, plates: [{ plate: "粤B12345" }] }
 `,
     );
-    const child = spawn(process.execPath, [BIN, 'run', '--config', config, '--log-level', 'fatal'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
-    let exited = false;
-    child.once('exit', () => void (exited = true));
+    const gateway = await runGatewayProcess(file, port);
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     try {
-      for (let i = 0; i < 100; i++) {
-        const ok = await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.ok, () => false);
-        if (ok) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
       const statuses = new Map<number, number>();
       for (const [vendor, list] of Object.entries(seeds())) {
-        const rnd = prng(vendor.length * 7919);
+        const rnd = seededRandom(vendor.length * 7919);
         let next = 0;
         const worker = async () => {
           while (next < PER_VENDOR) {
@@ -150,7 +118,7 @@ access: { visitors: record, plates: [{ plate: "粤B12345" }] }
         };
         await Promise.all(Array.from({ length: 16 }, worker));
       }
-      expect(exited).toBe(false);
+      expect(gateway.exited()).toBe(false);
       const total = [...statuses.values()].reduce((a, b) => a + b, 0);
       expect(total).toBe(PER_VENDOR * 4);
       expect([...statuses.keys()].every((s) => (s >= 200 && s < 300) || (s >= 400 && s < 500))).toBe(true);
@@ -161,11 +129,10 @@ access: { visitors: record, plates: [{ plate: "粤B12345" }] }
       expect(health.status).toBe(200);
       const good = await fetch(`http://127.0.0.1:${port}/lpr/cam-gen`, { method: 'POST', body: '{"plate":"粤B12345"}', headers: { 'content-type': 'application/json' } });
       expect(await good.json()).toEqual({ ok: true, decision: 'granted', reason: 'resident' });
-      expect(stderr).toBe('');
+      expect(gateway.stderr()).toBe('');
     } finally {
       agent.destroy();
-      child.kill('SIGTERM');
-      await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
+      await gateway.stop();
     }
   }, 180_000);
 });
