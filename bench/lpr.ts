@@ -10,12 +10,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { systemClock } from '../gateway/clock.js';
 import { eventMaker } from '../gateway/events.js';
 import { Journal } from '../journal/journal.js';
+import { launchGateway } from './launch.js';
 
-const BIN = fileURLToPath(new URL('../../bin/estate-gateway.js', import.meta.url));
 const make = eventMaker('bench', 'gw-bench', systemClock);
 
 /** Fills a journal with `n` pending events, as a week-long outage would. */
@@ -105,7 +104,7 @@ access: { visitors: record }
 `,
   );
   const children: ChildProcess[] = [
-    spawn(process.execPath, [BIN, 'run', '--config', config, '--log-level', 'warn'], { stdio: 'ignore' }),
+    launchGateway(['run', '--config', config, '--log-level', 'warn'], { stdio: 'ignore' }),
     spawn(process.execPath, ['-e', ECHO, String(ports.echo)], { stdio: 'ignore' }),
   ];
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });

@@ -4,7 +4,6 @@
  * energy at 0x0156), published QoS 1 to a local mosquitto, by the real gateway process.
  * And one poll cycle on a simulated 9600-baud line against the wire floor of its transactions.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +13,8 @@ import { validateConfig } from '../config/load.js';
 import { encode } from '../drivers/modbus/decode.js';
 import { readWireTimeMs } from '../drivers/modbus/timing.js';
 import { Gateway } from '../gateway/main.js';
-import { packagePath } from '../gateway/paths.js';
 import type { Meter } from '../devices/meter/meter.js';
+import { launchGateway } from './launch.js';
 import { modbusPeer, ptyPair } from './peers.js';
 import { silentLog } from './quiet.js';
 
@@ -63,7 +62,7 @@ export async function metersJob(mqttUrl: string, mqttPort: number, modbusPort: n
   await sub.subscribeAsync('estate/bench/gw-1/telemetry/#', { qos: 1 });
 
   const t0 = performance.now();
-  const child = spawn(process.execPath, [packagePath('bin', 'estate-gateway.js'), 'run', '--config', file, '--log-level', 'warn'], { stdio: 'ignore' });
+  const child = launchGateway(['run', '--config', file, '--log-level', 'warn'], { stdio: 'ignore' });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   while (!first && performance.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 5));
   const firstReadingMs = first - t0;

@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchGateway } from './launch.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'estate-gateway.js');
 const RECEIVER = `
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -45,7 +45,7 @@ export async function startup(port: number, footprintSec: number): Promise<{ rea
   await new Promise<void>((resolve) => receiver.stdout.on('data', (d: Buffer) => ((lines += d.toString()), lines.includes('listening') && resolve())));
   try {
     const started = Date.now();
-    const child = spawn(process.execPath, [BIN, 'run', '--config', config, '--log-level', 'warn'], {
+    const child = launchGateway(['run', '--config', config, '--log-level', 'warn'], {
       env: { ...process.env, NOTIFY_SOCKET: socketPath },
       stdio: 'ignore',
     });

@@ -125,8 +125,19 @@ export class Gateway {
     this.phase = 'starting';
     const { config } = this.options;
     const hardware = { clock: this.clock, log: this.log };
-    await openBuses(config, this.options.buses, this.buses, hardware);
-    await openBoards(config, this.options.boards, this.buses, this.boards, hardware);
+    // The journal's worker thread and the uplink's modules load while the hardware connects:
+    // start-up then costs the longest of them, not their sum. Neither is used before the
+    // outputs are safe.
+    const journalOpening = this.startJournal();
+    const uplinkLoading = this.wantsUplink() ? import('../uplink/uplink.js') : undefined;
+    uplinkLoading?.catch(() => undefined);
+    try {
+      await openBuses(config, this.options.buses, this.buses, hardware);
+      await openBoards(config, this.options.boards, this.buses, this.boards, hardware);
+    } catch (err) {
+      void journalOpening?.then((j) => j.close()).catch(() => undefined);
+      throw err;
+    }
 
     const ctxFor = (device: string): DeviceContext => this.deviceContext(device);
     const fireInput = config.fireAlarm ? this.inputPin(config.fireAlarm.input) : undefined;
@@ -167,7 +178,7 @@ export class Gateway {
     this.fireAlarm.readInitial();
     for (const device of this.devices.values()) device.applySafeState();
 
-    await this.openJournal();
+    await this.openJournal(journalOpening);
     for (const problem of this.access.load()) this.emit('storage.corrupt', 'access', { movedTo: problem.movedTo });
 
     for (const [id, board] of this.boards) {
@@ -178,7 +189,7 @@ export class Gateway {
     this.fireAlarm.start();
     for (const device of this.devices.values()) device.start();
 
-    await this.startUplink();
+    await this.startUplink(uplinkLoading);
     if (this.options.listen !== false) await this.startHttp(this.options.listen ?? config.console.listen);
     this.phase = 'running';
     this.emit('gateway.started', 'gateway', { version: this.options.version, devices: this.devices.size });
@@ -273,42 +284,53 @@ export class Gateway {
     return [...this.devices.values()].map((d) => d.snapshot());
   }
 
-  /** Buses connect in the background when their adapter or peer is not there yet: never fatal. */
-  /**
-   * The journal opens after the outputs are safe (safety first) and before anything else runs;
-   * the events of start-up made meanwhile are journaled as soon as it is open.
-   */
-  private async openJournal(): Promise<void> {
+  /** Starts the journal's worker; nothing is appended before openJournal. */
+  private startJournal(): Promise<Journal> | undefined {
+    if (this.options.journal === false) return undefined;
     const { config } = this.options;
-    if (this.options.journal !== false) {
-      const emitStorage = <T extends EventType>(type: T, data: EventData[T]) => this.emit(type, 'journal', data);
-      this.journal = await Journal.open(
-        { dataDir: config.gateway.dataDir, maxBytes: config.storage.maxBytes, keepForwardedDays: config.storage.keepForwardedDays },
-        {
-          dropped: (count, reason) => emitStorage('storage.dropped', { count, reason }),
-          pressure: (usedBytes, maxBytes) => emitStorage('storage.pressure', { usedBytes, maxBytes }),
-          condition: (condition, message) => {
-            if (condition === 'ok') emitStorage('storage.recovered', {});
-            else {
-              this.log.error({ condition, message }, 'journal cannot write; gates keep working, events wait in memory');
-              emitStorage('storage.error', { condition, ...(message ? { message } : {}) });
-            }
-          },
+    const emitStorage = <T extends EventType>(type: T, data: EventData[T]) => this.emit(type, 'journal', data);
+    const opening = Journal.open(
+      { dataDir: config.gateway.dataDir, maxBytes: config.storage.maxBytes, keepForwardedDays: config.storage.keepForwardedDays },
+      {
+        dropped: (count, reason) => emitStorage('storage.dropped', { count, reason }),
+        pressure: (usedBytes, maxBytes) => emitStorage('storage.pressure', { usedBytes, maxBytes }),
+        condition: (condition, message) => {
+          if (condition === 'ok') emitStorage('storage.recovered', {});
+          else {
+            this.log.error({ condition, message }, 'journal cannot write; gates keep working, events wait in memory');
+            emitStorage('storage.error', { condition, ...(message ? { message } : {}) });
+          }
         },
-      );
-      if (this.journal.movedAside) emitStorage('storage.corrupt', { movedTo: this.journal.movedAside });
+      },
+    );
+    opening.catch(() => undefined); // awaited in openJournal; a failure there fails the start
+    return opening;
+  }
+
+  /**
+   * The journal is taken into use after the outputs are safe (safety first) and before anything
+   * else runs; the events of start-up made meanwhile are journaled as soon as it is open.
+   */
+  private async openJournal(opening: Promise<Journal> | undefined): Promise<void> {
+    if (opening) {
+      this.journal = await opening;
+      if (this.journal.movedAside) this.emit('storage.corrupt', 'journal', { movedTo: this.journal.movedAside });
     }
     const early = this.early ?? [];
     this.early = undefined;
     if (this.journal) for (const ev of early) this.journal.append(ev);
   }
 
+  private wantsUplink(): boolean {
+    return this.options.journal !== false && this.options.uplink !== false && this.options.config.upstream?.mqtt !== undefined;
+  }
+
   /** The uplink (and mqtt.js) is loaded only when the site forwards upstream. */
-  private async startUplink(): Promise<void> {
+  private async startUplink(loading: Promise<typeof import('../uplink/uplink.js')> | undefined): Promise<void> {
     const { config } = this.options;
     const mqttConfig = config.upstream?.mqtt;
     if (!this.journal) return;
-    if (!mqttConfig || this.options.uplink === false) {
+    if (!mqttConfig || !loading) {
       // Local only: nothing will ever forward these events, so they count as delivered once
       // journaled and retention (keepForwardedDays) bounds how long they, and their plates, stay.
       const journal = this.journal;
@@ -326,7 +348,7 @@ export class Gateway {
       audit: (data) => this.emit('audit.command', 'gateway', data),
     });
     const remote = this.remote;
-    const { Uplink } = await import('../uplink/uplink.js');
+    const { Uplink } = await loading;
     this.uplink = new Uplink({
       onCommand: (payload, retained) => remote.handle(payload, retained),
       mqtt: mqttConfig,

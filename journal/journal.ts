@@ -11,10 +11,24 @@ import type { GatewayEvent, JournaledEvent } from '../gateway/events.js';
 import { packagePath } from '../gateway/paths.js';
 import type { Condition, FromWorker, ToWorker, WorkerData } from './protocol.js';
 import type { JournalRow, StoreStats, StoredEvent } from './store.js';
-import { ACCESS, TELEMETRY } from './store.js';
+import { ACCESS, TELEMETRY } from './protocol.js';
 
 export const JOURNAL_FILE = 'journal.db';
+
+/** Set by scripts/bundle.mjs in the shipped bundle: the worker's path below the package root. */
+declare const ESTATE_GATEWAY_BUNDLED_WORKER: string | undefined;
+const workerScript = () =>
+  typeof ESTATE_GATEWAY_BUNDLED_WORKER === 'string' ? packagePath(ESTATE_GATEWAY_BUNDLED_WORKER) : packagePath('dist', 'journal', 'worker.js');
 export const TELEMETRY_TYPES: ReadonlySet<string> = new Set(['meter.reading']);
+
+/**
+ * Telemetry and acknowledgements alone go to the worker (and so to disk) at most once per
+ * LAZY_MS: a bus of meters read every second costs one message, one transaction and one fsync
+ * a second, not one per reading. Anything else (access and safety events) goes at once, and
+ * takes whatever telemetry waits along with it. The first telemetry after a quiet spell goes at
+ * once too, so a reading is never held longer than LAZY_MS.
+ */
+export const LAZY_MS = 1000;
 
 export interface JournalOptions {
   dataDir: string;
@@ -53,6 +67,10 @@ export class Journal {
   private outgoing: JournalRow[] = [];
   private outgoingAcks: number[] = [];
   private postScheduled = false;
+  private lazyTimer: NodeJS.Timeout | undefined;
+  /** when telemetry or acknowledgements last went to the worker */
+  private lastLazyPostAt = Number.NEGATIVE_INFINITY;
+  private lazyWaiting = false;
   private qid = 0;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private readonly appendListeners = new Set<(event: JournaledEvent) => void>();
@@ -86,7 +104,7 @@ export class Journal {
   static async open(options: JournalOptions, hooks: JournalHooks = {}): Promise<Journal> {
     mkdirSync(options.dataDir, { recursive: true });
     const file = join(options.dataDir, JOURNAL_FILE);
-    const script = packagePath('dist', 'journal', 'worker.js');
+    const script = workerScript();
     if (!existsSync(script)) throw new GatewayError('INTERNAL', `journal worker ${script} is missing; run npm run build`);
     const data: WorkerData = { file, options: { maxBytes: options.maxBytes, keepForwardedDays: options.keepForwardedDays } };
     const worker = new Worker(script, { workerData: data });
@@ -105,8 +123,9 @@ export class Journal {
   append(event: GatewayEvent): JournaledEvent {
     if (this.closed) throw new GatewayError('INTERNAL', 'journal is closed');
     const journaled: JournaledEvent = { ...event, seq: ++this.lastSeq, historical: false };
-    this.outgoing.push(rowOf(journaled));
-    this.schedulePost();
+    const row = rowOf(journaled);
+    this.outgoing.push(row);
+    this.schedulePost(row.cls !== TELEMETRY);
     for (const listener of this.appendListeners) listener(journaled);
     return journaled;
   }
@@ -137,7 +156,7 @@ export class Journal {
   ack(seqs: readonly number[]): void {
     if (this.closed) return;
     for (const s of seqs) this.outgoingAcks.push(s);
-    this.schedulePost();
+    this.schedulePost(false);
   }
 
   /** Marks every event up to `seq` forwarded (a gateway without an uplink). */
@@ -190,6 +209,7 @@ export class Journal {
     if (this.closed) return;
     this.postNow();
     this.closed = true;
+    clearTimeout(this.lazyTimer);
     const qid = ++this.qid;
     const done = new Promise((resolve, reject) => this.waiting.set(qid, { resolve, reject }));
     this.worker.postMessage({ op: 'close', qid } satisfies ToWorker);
@@ -206,8 +226,15 @@ export class Journal {
     return answer;
   }
 
-  private schedulePost(): void {
+  /** Urgent rows go after this turn of the event loop; lazy ones within LAZY_MS of the last post. */
+  private schedulePost(urgent: boolean): void {
+    if (!urgent) this.lazyWaiting = true;
     if (this.postScheduled) return;
+    const wait = urgent ? 0 : this.lastLazyPostAt + LAZY_MS - Date.now();
+    if (wait > 0) {
+      this.lazyTimer ??= setTimeout(() => this.postNow(), wait);
+      return;
+    }
     this.postScheduled = true;
     // Everything appended in this turn of the event loop goes to the worker as one message.
     setImmediate(() => this.postNow());
@@ -215,14 +242,14 @@ export class Journal {
 
   private postNow(): void {
     this.postScheduled = false;
-    if (this.outgoing.length) {
-      this.worker.postMessage({ op: 'append', rows: this.outgoing } satisfies ToWorker);
-      this.outgoing = [];
-    }
-    if (this.outgoingAcks.length) {
-      this.worker.postMessage({ op: 'ack', seqs: this.outgoingAcks } satisfies ToWorker);
-      this.outgoingAcks = [];
-    }
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    if (this.outgoing.length === 0 && this.outgoingAcks.length === 0) return;
+    this.worker.postMessage({ op: 'write', rows: this.outgoing, acks: this.outgoingAcks } satisfies ToWorker);
+    this.outgoing = [];
+    this.outgoingAcks = [];
+    if (this.lazyWaiting) this.lastLazyPostAt = Date.now();
+    this.lazyWaiting = false;
   }
 
   private onMessage(m: FromWorker): void {

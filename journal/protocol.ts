@@ -1,9 +1,16 @@
 /** Messages between the journal (main thread) and its worker. */
 import type { JournalRow, StoreOptions, StoreStats, StoredEvent } from './store.js';
 
+/**
+ * Row classes: telemetry may be thinned when the disk budget runs out, access events never.
+ * Defined here, not in store.ts, so the main thread never loads better-sqlite3.
+ */
+export const TELEMETRY = 1;
+export const ACCESS = 0;
+
 export type ToWorker =
-  | { op: 'append'; rows: JournalRow[] }
-  | { op: 'ack'; seqs: number[] }
+  /** new rows and forwarded marks, committed at once in one transaction */
+  | { op: 'write'; rows: JournalRow[]; acks: number[] }
   | { op: 'ackUpTo'; seq: number }
   | { op: 'query'; qid: number; kind: 'pending'; after: number; before: number; limit: number }
   | { op: 'query'; qid: number; kind: 'read'; after?: number; limit?: number; pendingOnly?: boolean; type?: string }

@@ -9,9 +9,9 @@
 import { existsSync, renameSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as DB, Statement } from 'better-sqlite3';
+import { TELEMETRY } from './protocol.js';
 
-export const TELEMETRY = 1;
-export const ACCESS = 0;
+export { ACCESS, TELEMETRY } from './protocol.js';
 
 export interface JournalRow {
   seq: number;

@@ -14,13 +14,6 @@ const MAX_WAITING_ROWS = 200_000;
 const RETRY_MS = 1000;
 const HOUSEKEEPING_MS = 1000;
 const RETENTION_MS = 10 * 60_000;
-/**
- * Telemetry and acknowledgements alone are committed at most once per LAZY_MS: a bus of meters
- * read every second costs one fsync a second, not one per reading. Anything else (access and
- * safety events) is committed at once, and takes whatever telemetry waits along with it.
- */
-const LAZY_MS = 1000;
-
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
 const { file, options } = workerData as WorkerData;
@@ -78,17 +71,8 @@ function housekeeping(force: boolean): void {
   post({ op: 'stats', stats: store.stats() });
 }
 
-let lazyTimer: ReturnType<typeof setTimeout> | undefined;
-let dueAt = Number.POSITIVE_INFINITY;
-/** when telemetry was last committed */
-let lastFlush = 0;
-
 function flush(): void {
   scheduled = false;
-  clearTimeout(lazyTimer);
-  lazyTimer = undefined;
-  dueAt = Number.POSITIVE_INFINITY;
-  if (rows.some((r) => r.cls === TELEMETRY)) lastFlush = Date.now();
   try {
     if (rows.length) {
       const batch = rows;
@@ -117,16 +101,6 @@ function flush(): void {
   }
 }
 
-/** Commits at `at` at the latest (an earlier due time stands; at once when it has passed). */
-function scheduleBy(at: number): void {
-  if (scheduled || at >= dueAt) return;
-  clearTimeout(lazyTimer);
-  dueAt = at;
-  const wait = at - Date.now();
-  if (wait <= 0) return schedule();
-  lazyTimer = setTimeout(schedule, wait);
-}
-
 function schedule(): void {
   if (scheduled) return;
   scheduled = true;
@@ -146,20 +120,11 @@ setInterval(() => {
 
 port.on('message', (m: ToWorker) => {
   switch (m.op) {
-    case 'append': {
-      let urgent = false;
-      for (const r of m.rows) {
-        rows.push(r);
-        if (r.cls !== TELEMETRY) urgent = true;
-      }
-      // telemetry alone: at once if none was committed in the last LAZY_MS, else when that is up
-      if (urgent) schedule();
-      else scheduleBy(lastFlush + LAZY_MS);
-      return;
-    }
-    case 'ack':
-      for (const s of m.seqs) acks.push(s);
-      scheduleBy(Date.now() + LAZY_MS); // acknowledgements alone wait, or ride along with an earlier commit
+    case 'write':
+      // The main thread already held lazy rows back (LAZY_MS): whatever comes is committed now.
+      for (const r of m.rows) rows.push(r);
+      for (const s of m.acks) acks.push(s);
+      schedule();
       return;
     case 'ackUpTo':
       flush();
@@ -181,7 +146,6 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'close':
       clearTimeout(retryTimer);
-      clearTimeout(lazyTimer);
       try {
         flush();
         store.close();

@@ -44,6 +44,36 @@ describe('the journal', () => {
     expect(j.batches).toBeLessThanOrEqual(3);
   });
 
+  it('telemetry is committed about once a second, the first reading at once; an access event at once, taking waiting readings along', async () => {
+    const j = await journal(dir());
+    const started = j.append(door(0)); // as gateway.started is, just before the first reading
+    while (j.durable < started.seq) await new Promise((r) => setTimeout(r, 5));
+    const commits: Array<{ at: number; upTo: number }> = [];
+    const t0 = Date.now();
+    j.onDurable((upTo) => commits.push({ at: Date.now() - t0, upTo }));
+    // 20 readings a second for 2.5 s, as a busy meter bus makes them
+    for (let i = 0; i < 50; i++) {
+      j.append(reading(i));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(commits[0]!.upTo).toBe(2);
+    expect(commits[0]!.at).toBeLessThan(200); // the first reading waited neither for company nor for the door event's commit
+    expect(commits.length).toBeGreaterThanOrEqual(2);
+    expect(commits.length).toBeLessThanOrEqual(4); // not 50
+    for (let k = 1; k < commits.length; k++) expect(commits[k]!.at - commits[k - 1]!.at).toBeGreaterThanOrEqual(900);
+    // the last commit was under a second ago: a reading now waits, a door event does not
+    const before = commits.length;
+    j.append(reading(50));
+    const door1 = j.append(door(1));
+    const sent = Date.now();
+    while (j.durable < door1.seq) await new Promise((r) => setTimeout(r, 5));
+    expect(Date.now() - sent).toBeLessThan(300);
+    expect(commits.length).toBe(before + 1); // one commit for both
+    // acknowledgements alone wait for the next window, but a reader sees them at once
+    j.ack([1, 2, 3]);
+    expect((await j.pending(0, 4, 10)).map((e) => e.seq)).toEqual([]);
+  });
+
   it('forwarded events leave the pending list; seqs are never reused after retention deletes them', async () => {
     const d = dir();
     let j = await journal(d, 100_000_000, 0);

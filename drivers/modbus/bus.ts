@@ -18,6 +18,7 @@ export interface BusOptions {
   retries: number;
   /** silence between frames (t3.5 on RTU, 0 on TCP) */
   gapMs: number;
+  /** a logger that already names the bus */
   log: Logger;
   clock?: Clock;
   /** first back-off of a unit that stopped answering, doubled per failed probe up to unitBackoffMaxMs */
@@ -103,7 +104,7 @@ export class QueuedModbusBus implements ModbusBus {
       await this.o.link.connect();
     } catch (err) {
       if ((this.state as LinkState) === 'stopping') return; // closed while connecting
-      this.o.log.warn({ bus: this.id, err: errorMessage(err) }, 'bus not reachable; retrying');
+      this.o.log.warn({ err: errorMessage(err) }, 'bus not reachable; retrying');
       this.emitStatus(false, errorMessage(err));
       this.scheduleReconnect();
       return;
@@ -116,7 +117,7 @@ export class QueuedModbusBus implements ModbusBus {
 
   private lost(reason: string): void {
     if (this.state !== 'online') return;
-    this.o.log.error({ bus: this.id, reason }, 'bus lost');
+    this.o.log.error({ reason }, 'bus lost');
     this.failQueued(this.disconnectedError(reason));
     this.emitStatus(false, reason);
     this.scheduleReconnect();
