@@ -39,6 +39,7 @@ export function crossCheck(config: SiteConfig): Problem[] {
 
   const boards = firstById(config.io);
   const buses = firstById(config.buses);
+  const WILDCARD = 'AAAAAAAAAAAA';
   const devices = firstById(config.devices);
 
   // Pins: the board exists, the pin is on it, an output has one driver, a pin is not both.
@@ -99,6 +100,16 @@ export function crossCheck(config: SiteConfig): Problem[] {
     if (other) problems.push({ path: `${path}.unit`, message: `unit ${unit} on bus ${busId} is already used by ${other}` });
     else units.set(key, path);
   };
+  const dltOnBus = new Map<string, Array<{ address: string; path: string }>>();
+  const claimDltAddress = (busId: string, address: string, path: string) => {
+    const mine = address.toUpperCase();
+    const others = dltOnBus.get(busId) ?? [];
+    // The wildcard is answered by every meter on the line: it only suits a lone DL/T 645 meter.
+    const clash = others.find((o) => o.address === mine || o.address === WILDCARD || mine === WILDCARD);
+    if (clash) problems.push({ path: `${path}.address`, message: `meter ${address} on bus ${busId} clashes with ${clash.path} (${clash.address}); the wildcard only suits a lone meter` });
+    others.push({ address: mine, path });
+    dltOnBus.set(busId, others);
+  };
   config.io.forEach((b, i) => {
     if (b.type !== 'modbus-relay') return;
     if (!buses.has(b.bus)) problems.push({ path: `io[${i}].bus`, message: `no bus "${b.bus}" (${known(buses.keys())})` });
@@ -124,8 +135,19 @@ export function crossCheck(config: SiteConfig): Problem[] {
       }
     }
     if (d.type === 'meter') {
-      if (!buses.has(d.bus)) problems.push({ path: `${at}.bus`, message: `no bus "${d.bus}" (${known(buses.keys())})` });
-      else claimUnit(d.bus, d.unit, at);
+      const bus = buses.get(d.bus);
+      if (!bus) problems.push({ path: `${at}.bus`, message: `no bus "${d.bus}" (${known(buses.keys())})` });
+      if (d.model === 'dlt645') {
+        if (d.address === undefined) problems.push({ path: `${at}.address`, message: 'required for model dlt645 (the 12-digit meter number)' });
+        else if (bus) claimDltAddress(d.bus, d.address, at);
+        if (d.unit !== undefined) problems.push({ path: `${at}.unit`, message: 'only for Modbus meters; a dlt645 meter has an address' });
+        if (bus && bus.type !== 'rtu') problems.push({ path: `${at}.bus`, message: `bus "${d.bus}" is ${bus.type}; DL/T 645 meters need an RS485 (rtu) bus` });
+      } else {
+        if (d.unit === undefined) problems.push({ path: `${at}.unit`, message: `required for model ${d.model} (the Modbus unit id)` });
+        else if (bus) claimUnit(d.bus, d.unit, at);
+        if (d.address !== undefined) problems.push({ path: `${at}.address`, message: 'only for dlt645 meters' });
+        if (d.values !== undefined) problems.push({ path: `${at}.values`, message: 'only for dlt645 meters' });
+      }
       if (d.model === 'custom' && !d.registers) {
         problems.push({ path: `${at}.registers`, message: 'required for model custom' });
       }

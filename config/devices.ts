@@ -95,7 +95,23 @@ export const lprCamera = z.strictObject({
   repeatWindowSec: intRange(0, 600).default(10),
 });
 
-export const METER_MODELS = ['sdm120', 'sdm630', 'ddsu666', 'dtsu666', 'custom'] as const;
+export const METER_MODELS = ['sdm120', 'sdm630', 'ddsu666', 'dtsu666', 'custom', 'dlt645'] as const;
+/** DL/T 645-2007 values by name (drivers/dlt645/frame.ts has their data identifiers). */
+export const DLT645_VALUE_NAMES = [
+  'energyImportKwh', 'energyExportKwh', 'voltageL1V', 'voltageL2V', 'voltageL3V', 'currentL1A', 'currentL2A', 'currentL3A', 'powerW', 'powerFactor', 'frequencyHz',
+] as const;
+/**
+ * A DL/T 645 meter number: 12 digits as printed on the meter (leading zeros kept), or the
+ * wildcard AAAAAAAAAAAA for a lone meter on its line. YAML reads 000012345678 unquoted as a
+ * number; the zeros it drops are put back.
+ */
+const dltAddress = z.union(
+  [
+    z.string().regex(/^(\d{12}|[Aa]{12})$/, { error: 'expected the 12-digit meter number, e.g. "000012345678", or AAAAAAAAAAAA' }),
+    z.number().int().min(0).max(999_999_999_999).transform((n) => String(n).padStart(12, '0')),
+  ],
+  { error: 'expected the 12-digit meter number, e.g. "000012345678", or AAAAAAAAAAAA' },
+);
 export const REGISTER_TYPES = ['int16', 'uint16', 'int32', 'uint32', 'float32'] as const;
 export const WORD_ORDERS = ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const;
 const valueName = z
@@ -118,7 +134,13 @@ export const meter = z.strictObject({
   name: displayName,
   model: oneOf(METER_MODELS),
   bus: ref,
-  unit: intRange(1, 247, 'Modbus unit id'),
+  unit: intRange(1, 247, 'Modbus unit id').optional().meta({ description: 'Modbus meters (every model but dlt645)' }),
+  address: dltAddress.optional().meta({ description: 'dlt645 meters: the 12-digit meter number' }),
+  values: z
+    .array(oneOf(DLT645_VALUE_NAMES))
+    .min(1)
+    .optional()
+    .meta({ description: 'dlt645 meters: what to read (default energyImportKwh, voltageL1V, currentL1A, powerW)' }),
   intervalSec: intRange(1, 86_400).default(60),
   registers: z.array(meterRegister).min(1).optional().meta({ description: 'custom meters only' }),
   readable: z

@@ -73,7 +73,7 @@ export class Journal {
   private lazyWaiting = false;
   private qid = 0;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-  private readonly appendListeners = new Set<(event: JournaledEvent) => void>();
+  private readonly appendListeners = new Set<(event: JournaledEvent, body: string) => void>();
   private readonly durableListeners = new Set<(upTo: number) => void>();
   private latest: StoreStats | undefined;
   private durableSeq: number;
@@ -126,7 +126,7 @@ export class Journal {
     const row = rowOf(journaled);
     this.outgoing.push(row);
     this.schedulePost(row.cls !== TELEMETRY);
-    for (const listener of this.appendListeners) listener(journaled);
+    for (const listener of this.appendListeners) listener(journaled, row.body);
     return journaled;
   }
 
@@ -147,7 +147,8 @@ export class Journal {
     return () => this.durableListeners.delete(listener);
   }
 
-  onAppend(listener: (event: JournaledEvent) => void): () => void {
+  /** Hears each append, with the envelope's JSON as journaled (`historical` left out). */
+  onAppend(listener: (event: JournaledEvent, body: string) => void): () => void {
     this.appendListeners.add(listener);
     return () => this.appendListeners.delete(listener);
   }

@@ -119,7 +119,7 @@ const INVALID: Array<[string, (c: Record<string, any>) => void, string]> = [
   ['a meter on a bus that does not exist', (c) => (c.devices[6].bus = 'rs485-2'), 'devices[6].bus: no bus "rs485-2" (known: rs485-1, plant)'],
   ['two units with one address on a bus', (c) => (c.devices[6].unit = 9), 'devices[6].unit: unit 9 on bus rs485-1 is already used by io[2]'],
   ['a Modbus unit out of range', (c) => (c.devices[7].unit = 248), 'devices[7].unit: expected an integer 1-247 (Modbus unit id), got 248'],
-  ['an unknown meter model', (c) => (c.devices[6].model = 'sdm230'), 'devices[6].model: expected one of sdm120|sdm630|ddsu666|dtsu666|custom, got "sdm230"'],
+  ['an unknown meter model', (c) => (c.devices[6].model = 'sdm230'), 'devices[6].model: expected one of sdm120|sdm630|ddsu666|dtsu666|custom|dlt645, got "sdm230"'],
   ['a custom meter without registers', (c) => (c.devices[6].model = 'custom'), 'devices[6].registers: required for model custom'],
   ['a relay board on a bus that does not exist', (c) => (c.io[2].bus = 'rs485-9'), 'io[2].bus: no bus "rs485-9" (known: rs485-1, plant)'],
   ['a serial port used twice', (c) => (c.io[1].port = '/dev/ttyUSB0'), 'io[1].port: serial port /dev/ttyUSB0 is already used by buses[0]'],

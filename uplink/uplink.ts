@@ -20,7 +20,7 @@ import type { JournaledEvent } from '../gateway/events.js';
 import type { Logger } from '../gateway/log.js';
 import type { Journal } from '../journal/journal.js';
 import { COMMAND_MAX_BYTES } from '../gateway/remote.js';
-import { commandTopic, eventTopic, livePayload, payloadOf, replyTopic, stateTopic, statusTopic } from './topics.js';
+import { commandTopic, eventTopic, payloadOf, replyTopic, stateTopic, statusTopic } from './topics.js';
 
 type UplinkState = 'idle' | 'connecting' | 'online' | 'backoff' | 'stopping';
 
@@ -146,7 +146,7 @@ export class Uplink {
 
   start(): void {
     if (this.state !== 'idle') return;
-    const offAppend = this.o.journal.onAppend((ev) => this.onAppend(ev));
+    const offAppend = this.o.journal.onAppend((ev, body) => this.onAppend(ev, body));
     const offDurable = this.o.journal.onDurable(() => this.pump());
     this.unsubscribe = () => {
       offAppend();
@@ -268,9 +268,9 @@ export class Uplink {
     }, wait);
   }
 
-  private onAppend(ev: JournaledEvent): void {
+  private onAppend(ev: JournaledEvent, body: string): void {
     if (this.state !== 'online' || ev.seq < this.firstLiveSeq) return;
-    this.live.push({ seq: ev.seq, topic: eventTopic(this.o.prefix, ev.type, ev.device), payload: livePayload(ev) });
+    this.live.push({ seq: ev.seq, topic: eventTopic(this.o.prefix, ev.type, ev.device), payload: payloadOf(body, false) }); // serialised once, by the journal
     this.pump();
   }
 

@@ -1,6 +1,7 @@
 /**
  * An energy meter on a Modbus bus: its values read every intervalSec as `meter.reading`
- * telemetry, in as few transactions as its register map allows (plan.ts). Meters on one bus are
+ * telemetry, in as few transactions as its register map allows (plan.ts), or by DL/T 645-2007
+ * on the same RS485 line. Meters on one bus are
  * spread over the interval rather than polled in a burst. An energy total that goes backwards or
  * jumps more than maxEnergyJumpKwh is flagged in the reading, not silently forwarded.
  */
@@ -8,7 +9,8 @@ import type { MeterConfig } from '../../config/devices.js';
 import { decode } from '../../drivers/modbus/decode.js';
 import type { ModbusBus } from '../../drivers/modbus/types.js';
 import type { TimerHandle } from '../../gateway/clock.js';
-import { errorMessage, isGatewayError } from '../../gateway/errors.js';
+import { answers, decodeValue, diText, DLT645_DEFAULT_VALUES, DLT645_VALUES, readRequest, scan, valueBytes, WILDCARD } from '../../drivers/dlt645/frame.js';
+import { GatewayError, errorMessage, isGatewayError } from '../../gateway/errors.js';
 import { DeviceBase } from '../base.js';
 import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from '../types.js';
 import { refused } from '../types.js';
@@ -18,6 +20,7 @@ import type { RegisterSpec } from './templates.js';
 import { TEMPLATES } from './templates.js';
 
 export function meterSpecs(config: MeterConfig): RegisterSpec[] {
+  if (config.model === 'dlt645') return []; // not Modbus registers: see readDlt645
   const base: RegisterSpec[] =
     config.model === 'custom'
       ? (config.registers ?? []).map((r) => ({ name: r.name, fc: r.function, address: r.address, type: r.type, wordOrder: r.wordOrder, scale: r.scale }))
@@ -44,6 +47,42 @@ export async function readMeter(bus: Pick<ModbusBus, 'request'>, unit: number, p
   }
   return values;
 }
+
+/**
+ * Reads a DL/T 645 meter once, a request per value, on the same queue as the Modbus traffic of
+ * its bus. A value the meter does not have (it answers "no such data") is left out; a meter
+ * that has none of them, or does not answer, fails the reading.
+ */
+export async function readDlt645(bus: Pick<ModbusBus, 'exchange'>, address: string, names: readonly string[]): Promise<Record<string, number>> {
+  const values: Record<string, number> = {};
+  let refusal: unknown;
+  for (const name of names) {
+    const v = DLT645_VALUES.find((x) => x.name === name);
+    if (!v) throw new GatewayError('CONFIG_INVALID', `no DL/T 645 value "${name}"`);
+    try {
+      const bytes = await bus.exchange({ key: `dlt645:${address}`, who: `meter ${address}`, what: `DI ${diText(v.di)}` }, readRequest(address, v.di), (received) => {
+        const found = scan(received);
+        if (found.kind !== 'frame' || !answers(found.frame, address, v.di)) return undefined;
+        return valueBytes(found.frame, v.di);
+      });
+      values[name] = decodeValue(v, bytes);
+    } catch (err) {
+      if (!isGatewayError(err) || err.code !== 'DLT645_REFUSED') throw err;
+      refusal = err;
+    }
+  }
+  if (Object.keys(values).length === 0 && refusal) throw refusal;
+  return values;
+}
+
+/** One reading of any meter, by its protocol. */
+export function readOnce(bus: Pick<ModbusBus, 'request' | 'exchange'>, config: MeterConfig, plan: readonly PlannedRead[]): Promise<Record<string, number>> {
+  if (config.model === 'dlt645') return readDlt645(bus, config.address ?? WILDCARD, config.values ?? DLT645_DEFAULT_VALUES);
+  return readMeter(bus, config.unit ?? 1, plan);
+}
+
+/** How installers and the doctor name a meter on its bus. */
+export const meterWhere = (config: MeterConfig) => (config.model === 'dlt645' ? `meter number ${config.address}` : `unit ${config.unit}`);
 
 export interface MeterContext extends DeviceContext {
   bus: ModbusBus;
@@ -134,7 +173,7 @@ export class Meter extends DeviceBase implements Device {
     this.running = true;
     const started = performance.now();
     try {
-      const values = await readMeter(this.mctx.bus, this.config.unit, this.plan);
+      const values = await readOnce(this.mctx.bus, this.config, this.plan);
       if (this.stopped) return;
       this.lastCycleMs = performance.now() - started;
       this.recovered();

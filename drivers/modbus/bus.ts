@@ -30,9 +30,14 @@ export interface BusOptions {
 }
 
 interface Job {
-  unit: number;
-  req: ModbusRequest;
-  resolve: (r: ModbusResponse) => void;
+  /** what is backed off when it stops answering: a Modbus unit, or a DL/T 645 meter address */
+  key: number | string;
+  /** names it in errors: "unit 7", "meter 000012345678" */
+  who: string;
+  /** names the request in errors: "FC3 at 0" */
+  what: string;
+  attempt: (timeoutMs: number) => Promise<unknown>;
+  resolve: (r: never) => void;
   reject: (e: unknown) => void;
 }
 
@@ -48,7 +53,7 @@ export class QueuedModbusBus implements ModbusBus {
   private readonly normal: Job[] = [];
   private running = false;
   private lastFrameEnd = Number.NEGATIVE_INFINITY;
-  private readonly units = new Map<number, { failures: number; until: number }>();
+  private readonly units = new Map<number | string, { failures: number; until: number }>();
   private readonly statusListeners = new Set<(s: { connected: boolean; reason?: string }) => void>();
   private reconnectTimer: TimerHandle | undefined;
   private reconnectAttempts = 0;
@@ -72,12 +77,25 @@ export class QueuedModbusBus implements ModbusBus {
   }
 
   request(unit: number, req: ModbusRequest, options: RequestOptions = {}): Promise<ModbusResponse> {
+    return this.enqueue<ModbusResponse>(
+      { key: unit, who: `unit ${unit}`, what: `FC${req.fc} at ${req.address}`, attempt: (timeoutMs) => this.o.link.transact(unit, req, timeoutMs) },
+      options,
+    );
+  }
+
+  exchange<T>(device: { key: string; who: string; what: string }, request: Buffer, take: (received: Buffer) => T | undefined, options: RequestOptions = {}): Promise<T> {
+    const link = this.o.link;
+    if (!link.exchange) return Promise.reject(new GatewayError('NOT_SUPPORTED', `bus ${this.id} cannot carry raw frames`, { bus: this.id }));
+    return this.enqueue<T>({ ...device, attempt: (timeoutMs) => link.exchange!(request, take, timeoutMs) }, options);
+  }
+
+  private enqueue<T>(job: Omit<Job, 'resolve' | 'reject'>, options: RequestOptions): Promise<T> {
     if (this.state === 'stopping') return Promise.reject(new GatewayError('BUS_CLOSED', `bus ${this.id} is closed`));
     if (this.state !== 'online') return Promise.reject(this.disconnectedError());
-    const backoff = this.backoffError(unit);
+    const backoff = this.backoffError(job.key, job.who);
     if (backoff) return Promise.reject(backoff);
-    return new Promise((resolve, reject) => {
-      (options.priority === 'high' ? this.high : this.normal).push({ unit, req, resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      (options.priority === 'high' ? this.high : this.normal).push({ ...job, resolve: resolve as (r: never) => void, reject });
       void this.pump();
     });
   }
@@ -142,7 +160,7 @@ export class QueuedModbusBus implements ModbusBus {
     try {
       for (let job = this.next(); job; job = this.next()) {
         // Queued behind a unit that has just stopped answering: fail fast, keep the wire free.
-        const backoff = this.backoffError(job.unit);
+        const backoff = this.backoffError(job.key, job.who);
         if (backoff) {
           job.reject(backoff);
           continue;
@@ -163,7 +181,7 @@ export class QueuedModbusBus implements ModbusBus {
   }
 
   private async run(job: Job): Promise<void> {
-    const unitState = this.units.get(job.unit);
+    const unitState = this.units.get(job.key);
     // A probe after a back-off gets the full retries too: a unit (or a TCP gateway) coming back
     // often drops its first frame, and a single-shot probe would double the back-off for nothing.
     const attempts = this.o.retries + 1;
@@ -171,24 +189,30 @@ export class QueuedModbusBus implements ModbusBus {
       await this.gap();
       this.counters.transactions++;
       try {
-        const response = await this.o.link.transact(job.unit, job.req, this.o.timeoutMs);
+        const response = await job.attempt(this.o.timeoutMs);
         this.lastFrameEnd = this.clock.now();
-        this.units.delete(job.unit);
-        job.resolve(response);
+        this.units.delete(job.key);
+        job.resolve(response as never);
         return;
       } catch (err) {
         this.lastFrameEnd = this.clock.now();
-        const e = err as { modbusCode?: number; name?: string; errno?: string; message?: string };
+        const e = err as { modbusCode?: number; errorCode?: number; name?: string; errno?: string; message?: string };
         if (typeof e.modbusCode === 'number') {
           this.counters.exceptions++;
-          this.units.delete(job.unit); // it answered: it is alive
+          this.units.delete(job.key); // it answered: it is alive
           job.reject(
-            new GatewayError('MODBUS_EXCEPTION', `bus ${this.id} unit ${job.unit}: exception ${e.modbusCode} for FC${job.req.fc} at ${job.req.address}`, {
+            new GatewayError('MODBUS_EXCEPTION', `bus ${this.id} ${job.who}: exception ${e.modbusCode} for ${job.what}`, {
               bus: this.id,
-              unit: job.unit,
+              unit: job.key,
               exception: e.modbusCode,
             }),
           );
+          return;
+        }
+        if (e.name === 'Dlt645Error') {
+          this.counters.exceptions++;
+          this.units.delete(job.key); // it answered: it is alive
+          job.reject(new GatewayError('DLT645_REFUSED', `bus ${this.id} ${job.who}: ${e.message}`, { bus: this.id, meter: job.key, error: e.errorCode ?? null }));
           return;
         }
         const linkGone = !this.o.link.isOpen || LINK_ERRORS.has(e.errno ?? '') || /not open|closed/i.test(e.message ?? '');
@@ -206,11 +230,11 @@ export class QueuedModbusBus implements ModbusBus {
     const failures = (unitState?.failures ?? 0) + 1;
     const min = this.o.unitBackoffMs ?? 5000;
     const wait = Math.min(this.o.unitBackoffMaxMs ?? 300_000, min * 2 ** (failures - 1));
-    this.units.set(job.unit, { failures, until: this.clock.now() + wait });
+    this.units.set(job.key, { failures, until: this.clock.now() + wait });
     job.reject(
-      new GatewayError('MODBUS_TIMEOUT', `bus ${this.id} unit ${job.unit}: no answer after ${attempts} attempt(s) of ${this.o.timeoutMs} ms`, {
+      new GatewayError('MODBUS_TIMEOUT', `bus ${this.id} ${job.who}: no answer after ${attempts} attempt(s) of ${this.o.timeoutMs} ms`, {
         bus: this.id,
-        unit: job.unit,
+        unit: job.key,
         backoffMs: wait,
       }),
     );
@@ -222,13 +246,13 @@ export class QueuedModbusBus implements ModbusBus {
     return new Promise((resolve) => this.clock.setTimeout(resolve, wait));
   }
 
-  private backoffError(unit: number): GatewayError | undefined {
-    const u = this.units.get(unit);
+  private backoffError(key: number | string, who: string): GatewayError | undefined {
+    const u = this.units.get(key);
     if (!u || u.until <= this.clock.now()) return undefined;
     this.counters.backedOff++;
-    return new GatewayError('MODBUS_UNIT_BACKOFF', `bus ${this.id} unit ${unit} is not answering; next try in ${u.until - this.clock.now()} ms`, {
+    return new GatewayError('MODBUS_UNIT_BACKOFF', `bus ${this.id} ${who} is not answering; next try in ${u.until - this.clock.now()} ms`, {
       bus: this.id,
-      unit,
+      unit: key,
     });
   }
 

@@ -5,6 +5,16 @@ import type { ModbusLink, ModbusRequest, ModbusResponse } from './types.js';
 
 import type { ModbusRTU as Client } from 'modbus-serial/ModbusRTU.js';
 
+/** The serialport under modbus-serial's RTU port, for raw exchanges. */
+interface RawPort {
+  on(event: 'data', listener: (chunk: Buffer) => void): void;
+  off(event: 'data', listener: (chunk: Buffer) => void): void;
+  write(data: Buffer, callback: (err?: Error | null) => void): void;
+}
+
+/** Bytes kept while waiting for one answer; a babbling line starts over rather than grows. */
+const MAX_EXCHANGE_BYTES = 1024;
+
 export class ModbusSerialLink implements ModbusLink {
   private client: Client | undefined;
   private readonly closeListeners: Array<(reason: string) => void> = [];
@@ -64,6 +74,40 @@ export class ModbusSerialLink implements ModbusLink {
         await client.writeRegisters(req.address, req.values);
         return {};
     }
+  }
+
+  /**
+   * One exchange of raw bytes on an RTU line, for other protocols sharing it (DL/T 645): writes
+   * `request` to the serial port and hands everything that arrives to `take` until it returns a
+   * result. modbus-serial sees the same bytes but has no transaction open, so it ignores them.
+   */
+  async exchange<T>(request: Buffer, take: (received: Buffer) => T | undefined, timeoutMs: number): Promise<T> {
+    const client = this.client;
+    if (!client?.isOpen) throw Object.assign(new Error('Port Not Open'), { errno: 'ECONNRESET' });
+    const serial = (client as unknown as { _port?: { _client?: RawPort } })._port?._client;
+    if (this.config.type !== 'rtu' || !serial) throw new Error(`bus ${this.config.id} is not a serial line`);
+    return new Promise<T>((resolve, reject) => {
+      let received: Buffer = Buffer.alloc(0);
+      const done = (fn: () => void) => {
+        clearTimeout(timer);
+        serial.off('data', onData);
+        fn();
+      };
+      const onData = (chunk: Buffer) => {
+        received = received.length + chunk.length > MAX_EXCHANGE_BYTES ? chunk : Buffer.concat([received, chunk]);
+        try {
+          const result = take(received);
+          if (result !== undefined) done(() => resolve(result));
+        } catch (err) {
+          done(() => reject(err));
+        }
+      };
+      const timer = setTimeout(() => done(() => reject(Object.assign(new Error(`Timed out after ${timeoutMs} ms`), { name: 'TransactionTimedOutError' }))), timeoutMs);
+      serial.on('data', onData);
+      serial.write(request, (err) => {
+        if (err) done(() => reject(err));
+      });
+    });
   }
 
   onClose(listener: (reason: string) => void): void {

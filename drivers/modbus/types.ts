@@ -43,6 +43,12 @@ export interface ModbusBus {
   readonly id: string;
   readonly connected: boolean;
   request(unit: number, req: ModbusRequest, options?: RequestOptions): Promise<ModbusResponse>;
+  /**
+   * One raw exchange on a serial line, queued with the Modbus transactions: DL/T 645 meters on
+   * the same RS485 pair. `device.key` is what is backed off when it stops answering; `take`
+   * returns the answer once the bytes received hold it (or throws the device's refusal).
+   */
+  exchange<T>(device: { key: string; who: string; what: string }, request: Buffer, take: (received: Buffer) => T | undefined, options?: RequestOptions): Promise<T>;
   onStatus(listener: (status: { connected: boolean; reason?: string }) => void): () => void;
   stats(): BusStats;
   start(): Promise<void>;
@@ -55,6 +61,8 @@ export interface ModbusLink {
   readonly isOpen: boolean;
   /** Performs one transaction; rejects with the link's raw error. */
   transact(unit: number, req: ModbusRequest, timeoutMs: number): Promise<ModbusResponse>;
+  /** Raw bytes on a serial line (another protocol on the same wire); `take` says when the answer is complete. */
+  exchange?<T>(request: Buffer, take: (received: Buffer) => T | undefined, timeoutMs: number): Promise<T>;
   onClose(listener: (reason: string) => void): void;
   close(): Promise<void>;
 }

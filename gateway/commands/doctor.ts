@@ -14,9 +14,10 @@ import { existsSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadConfigFile, topicPrefix } from '../../config/load.js';
+import type { MeterConfig } from '../../config/devices.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { SiteConfig } from '../../config/schema.js';
-import { meterPlan, readMeter } from '../../devices/meter/meter.js';
+import { meterPlan, meterWhere, readOnce } from '../../devices/meter/meter.js';
 import { createBoard } from '../../drivers/io/boards.js';
 import type { DigitalIo } from '../../drivers/io/types.js';
 import { createBus } from '../../drivers/modbus/index.js';
@@ -120,8 +121,8 @@ function fromHealth(config: SiteConfig, health: HealthReport): Check[] {
     const m = health.meters?.[d.id];
     checks.push(
       m && !m.fault && m.readAt
-        ? { name: `meter ${d.id}`, result: 'ok', detail: `${d.model} unit ${d.unit}, last read ${m.readAt}` }
-        : { name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} unit ${d.unit}: ${m?.fault ?? 'no reading yet'}`, hint: meterHint(d.unit, d.bus) },
+        ? { name: `meter ${d.id}`, result: 'ok', detail: `${d.model} ${meterWhere(d)}, last read ${m.readAt}` }
+        : { name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} ${meterWhere(d)}: ${m?.fault ?? 'no reading yet'}`, hint: meterHint(d) },
     );
   }
   checks.push(...cameraChecks(config, health));
@@ -172,11 +173,11 @@ async function hardware(config: SiteConfig, log: Logger, timeout: number): Promi
       continue;
     }
     try {
-      const values = await withTimeout(`meter ${d.id}`, timeout * 2, readMeter(bus, d.unit, meterPlan(d)));
+      const values = await withTimeout(`meter ${d.id}`, timeout * 2, readOnce(bus, d, meterPlan(d)));
       const shown = Object.entries(values).slice(0, 4).map(([k, v]) => `${k}=${v}`).join(' ');
-      checks.push({ name: `meter ${d.id}`, result: 'ok', detail: `${d.model} unit ${d.unit}: ${shown}` });
+      checks.push({ name: `meter ${d.id}`, result: 'ok', detail: `${d.model} ${meterWhere(d)}: ${shown}` });
     } catch (err) {
-      checks.push({ name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} unit ${d.unit}: ${errorMessage(err)}`, hint: meterHint(d.unit, d.bus) });
+      checks.push({ name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} ${meterWhere(d)}: ${errorMessage(err)}`, hint: meterHint(d) });
     }
   }
   await Promise.allSettled(boards.map((b) => b.close()));
@@ -305,8 +306,10 @@ function busHint(bus: SiteConfig['buses'][number]): string {
     : `check the adapter is plugged in (ls -l ${bus.port}), the user is in the dialout group, and nothing else holds the port`;
 }
 
-function meterHint(unit: number, bus: string): string {
-  return `check the meter's address is ${unit}, the baud rate, parity and stop bits match bus ${bus}, and A/B are not swapped (swap them and try again)`;
+function meterHint(d: MeterConfig): string {
+  const address = d.model === 'dlt645' ? `number is ${d.address} (on its nameplate)` : `address is ${d.unit}`;
+  const line = d.model === 'dlt645' ? ' (DL/T 645 meters usually talk 2400 baud, even parity)' : '';
+  return `check the meter's ${address}, the baud rate, parity and stop bits match bus ${d.bus}${line}, and A/B are not swapped (swap them and try again)`;
 }
 
 function brokerHint(text: string): string {
