@@ -202,3 +202,18 @@ describe('estate-gateway demo', () => {
     expect(stdout).toMatch(/cam-north-in\s+vehicle\.entry\s+粤\*\*\*\*45 granted \(resident\)/);
   }, 20_000);
 });
+
+describe('the launcher', () => {
+  it('run as an executable (as systemd and npm start run it), it gives node the heap and malloc options of its first line', async () => {
+    const child = spawn(BIN, ['demo', '--listen', '127.0.0.1:0', '--duration', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    while (!stdout.includes('door.') && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    // env -S execs node in the same process: the pid is the gateway's
+    const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+    const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+    expect(argv.slice(0, 2)).toEqual(['node', '--max-semi-space-size=1']);
+    expect(environ).toContain('MALLOC_ARENA_MAX=2');
+    expect(await new Promise<number | null>((r) => child.on('exit', (c) => r(c)))).toBe(0);
+  }, 20_000);
+});

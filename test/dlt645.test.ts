@@ -7,6 +7,8 @@ import { validateConfig } from '../config/load.js';
 import { DLT645_VALUES, Dlt645Error, addressBytes, answers, decodeBcd, decodeValue, readRequest, scan, valueBytes } from '../drivers/dlt645/frame.js';
 import { encode } from '../drivers/modbus/decode.js';
 import type { GatewayEvent } from '../gateway/events.js';
+import { readDlt645 } from '../devices/meter/meter.js';
+import { GatewayError } from '../gateway/errors.js';
 import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
 import { until } from './peers/broker.js';
@@ -68,6 +70,31 @@ describe('DL/T 645-2007 frames', () => {
     expect(decodeBcd(hex('00 05 80'), 3, true)).toBe(-0.5);
     expect(decodeBcd(hex('50 12 00'), 4, true)).toBe(0.125);
     expect(() => decodeBcd(hex('1a'), 0)).toThrow(/not a BCD value/);
+  });
+
+  it('reads past an RS485 adapter echoing the request, and leaves out a value the meter does not have', async () => {
+    const meterA = (request: Buffer) => {
+      const di = scan(request);
+      if (di.kind !== 'frame') throw new Error('bad request');
+      const id = di.frame.data.readUInt32LE(0);
+      // 12345.67 kWh; no frequency (error 02)
+      return id === 0x00010000 ? good : withChecksum(hex('68 78 56 34 12 00 00 68 d1 01 35'));
+    };
+    const bus = {
+      // as the bus does: `take` sees what arrived; a refusal it throws becomes DLT645_REFUSED
+      exchange: async <T>(_d: unknown, request: Buffer, take: (b: Buffer) => T | undefined) => {
+        let answer: T | undefined;
+        try {
+          answer = take(Buffer.concat([request, hex('fe fe'), meterA(request)])); // echo first, then the meter
+        } catch (err) {
+          throw new GatewayError('DLT645_REFUSED', (err as Error).message);
+        }
+        if (answer === undefined) throw new Error('the answer was not found behind the echo');
+        return answer;
+      },
+    };
+    expect(await readDlt645(bus, '000012345678', ['energyImportKwh', 'frequencyHz'])).toEqual({ energyImportKwh: 12345.67 });
+    await expect(readDlt645(bus, '000012345678', ['frequencyHz'])).rejects.toThrow(/no such data/);
   });
 
   it('every value a config may name has a data identifier, and the other way round', () => {

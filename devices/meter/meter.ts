@@ -61,9 +61,13 @@ export async function readDlt645(bus: Pick<ModbusBus, 'exchange'>, address: stri
     if (!v) throw new GatewayError('CONFIG_INVALID', `no DL/T 645 value "${name}"`);
     try {
       const bytes = await bus.exchange({ key: `dlt645:${address}`, who: `meter ${address}`, what: `DI ${diText(v.di)}` }, readRequest(address, v.di), (received) => {
-        const found = scan(received);
-        if (found.kind !== 'frame' || !answers(found.frame, address, v.di)) return undefined;
-        return valueBytes(found.frame, v.di);
+        // Frames that are not the answer (an adapter's echo of the request, another meter) are passed over.
+        for (let rest = received; ; ) {
+          const found = scan(rest);
+          if (found.kind !== 'frame') return undefined;
+          if (answers(found.frame, address, v.di)) return valueBytes(found.frame, v.di);
+          rest = rest.subarray(found.end);
+        }
       });
       values[name] = decodeValue(v, bytes);
     } catch (err) {
