@@ -68,9 +68,10 @@ export class Journal {
   private outgoingAcks: number[] = [];
   private postScheduled = false;
   private lazyTimer: NodeJS.Timeout | undefined;
-  /** when telemetry or acknowledgements last went to the worker */
-  private lastLazyPostAt = Number.NEGATIVE_INFINITY;
-  private lazyWaiting = false;
+  private lazyDueAt = Number.POSITIVE_INFINITY;
+  /** when telemetry last went to the worker */
+  private lastTelemetryPostAt = Number.NEGATIVE_INFINITY;
+  private telemetryWaiting = false;
   private qid = 0;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private readonly appendListeners = new Set<(event: JournaledEvent, body: string) => void>();
@@ -125,7 +126,7 @@ export class Journal {
     const journaled: JournaledEvent = { ...event, seq: ++this.lastSeq, historical: false };
     const row = rowOf(journaled);
     this.outgoing.push(row);
-    this.schedulePost(row.cls !== TELEMETRY);
+    this.schedulePost(row.cls === TELEMETRY ? 'telemetry' : 'urgent');
     for (const listener of this.appendListeners) listener(journaled, row.body);
     return journaled;
   }
@@ -157,7 +158,7 @@ export class Journal {
   ack(seqs: readonly number[]): void {
     if (this.closed) return;
     for (const s of seqs) this.outgoingAcks.push(s);
-    this.schedulePost(false);
+    this.schedulePost('ack');
   }
 
   /** Marks every event up to `seq` forwarded (a gateway without an uplink). */
@@ -227,13 +228,21 @@ export class Journal {
     return answer;
   }
 
-  /** Urgent rows go after this turn of the event loop; lazy ones within LAZY_MS of the last post. */
-  private schedulePost(urgent: boolean): void {
-    if (!urgent) this.lazyWaiting = true;
+  /**
+   * Urgent rows go after this turn of the event loop. Telemetry goes at most once per LAZY_MS
+   * (at once after a quiet spell); acknowledgements alone wait up to LAZY_MS for company. A post
+   * takes everything waiting, whatever caused it.
+   */
+  private schedulePost(kind: 'urgent' | 'telemetry' | 'ack'): void {
+    if (kind === 'telemetry') this.telemetryWaiting = true;
     if (this.postScheduled) return;
-    const wait = urgent ? 0 : this.lastLazyPostAt + LAZY_MS - Date.now();
-    if (wait > 0) {
-      this.lazyTimer ??= setTimeout(() => this.postNow(), wait);
+    const now = Date.now();
+    const dueAt = kind === 'urgent' ? now : kind === 'telemetry' ? this.lastTelemetryPostAt + LAZY_MS : now + LAZY_MS;
+    if (dueAt > now) {
+      if (dueAt >= this.lazyDueAt) return; // an earlier post is already due
+      clearTimeout(this.lazyTimer);
+      this.lazyDueAt = dueAt;
+      this.lazyTimer = setTimeout(() => this.postNow(), dueAt - now);
       return;
     }
     this.postScheduled = true;
@@ -245,12 +254,13 @@ export class Journal {
     this.postScheduled = false;
     clearTimeout(this.lazyTimer);
     this.lazyTimer = undefined;
+    this.lazyDueAt = Number.POSITIVE_INFINITY;
     if (this.outgoing.length === 0 && this.outgoingAcks.length === 0) return;
     this.worker.postMessage({ op: 'write', rows: this.outgoing, acks: this.outgoingAcks } satisfies ToWorker);
     this.outgoing = [];
     this.outgoingAcks = [];
-    if (this.lazyWaiting) this.lastLazyPostAt = Date.now();
-    this.lazyWaiting = false;
+    if (this.telemetryWaiting) this.lastTelemetryPostAt = Date.now();
+    this.telemetryWaiting = false;
   }
 
   private onMessage(m: FromWorker): void {
