@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +11,7 @@ import { DLT645_VALUES, Dlt645Error, addressBytes, answers, decodeBcd, decodeVal
 import { encode } from '../drivers/modbus/decode.js';
 import type { GatewayEvent } from '../gateway/events.js';
 import { readDlt645 } from '../devices/meter/meter.js';
+import { runDoctor } from '../gateway/commands/doctor.js';
 import { GatewayError } from '../gateway/errors.js';
 import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
@@ -231,4 +235,27 @@ describe.runIf(RUN_PEER_TESTS && HAVE_SOCAT)('DL/T 645 meters and a Modbus meter
     await line.send({ op: 'restore', address: '000012345678' });
     await until('recovered', () => of('m-a', 'device.recovered').length > 0, 15_000);
   }, 40_000);
+
+  it('the doctor reads a DL/T 645 meter live, and for one that does not answer names the nameplate number and the usual line settings', async () => {
+    const line = await dltLine({ meters: { '000012345678': METER_A } });
+    cleanups.push(() => line.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'eg-dlt-doctor-'));
+    const file = join(dir, 'site.yaml');
+    writeFileSync(
+      file,
+      `site: { id: doc }
+gateway: { id: gw-1, dataDir: ./data }
+buses: [{ id: rs485-1, type: rtu, port: ${line.gatewaySide}, baudRate: 2400, parity: even, timeoutMs: 300, retries: 0 }]
+devices:
+  - { id: pump, type: meter, model: dlt645, bus: rs485-1, address: 000012345678 }
+  - { id: ghost, type: meter, model: dlt645, bus: rs485-1, address: "000011112222" }
+`,
+    );
+    const checks = Object.fromEntries((await runDoctor({ configFile: file, log: silentLog, timeoutMs: 2000, clockCheck: () => ({ name: 'clock', result: 'ok', detail: 'test' }) })).map((c) => [c.name, c]));
+    expect(checks['meter pump']).toMatchObject({ result: 'ok', detail: 'dlt645 meter number 000012345678: energyImportKwh=12345.67 voltageL1V=230.2 currentL1A=-8.05 powerW=125' });
+    expect(checks['meter ghost']).toMatchObject({ result: 'FAIL' });
+    expect(checks['meter ghost']!.detail).toMatch(/meter number 000011112222: .*meter 000011112222: no answer/);
+    expect(checks['meter ghost']!.hint).toMatch(/number is 000011112222 \(on its nameplate\).*2400 baud, even parity/);
+  }, 30_000);
 });
+
