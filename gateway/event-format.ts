@@ -42,6 +42,14 @@ function summary(ev: GatewayEvent): string {
     }
     case 'vehicle.decided':
       return `${maskPlate(String(d.plate))} ${String(d.decision)} by ${String(d.by)}${who}`;
+    case 'meter.reading': {
+      // a line, not the whole register map: power, energy and voltage first, then how many more
+      const values = Object.entries((d.values ?? {}) as Record<string, number>);
+      const rank = (name: string) => ['powerW', 'energyImportKwh', 'voltageV', 'voltageL1V'].indexOf(name) >>> 0;
+      const shown = [...values].sort((a, b) => rank(a[0]) - rank(b[0])).slice(0, 3);
+      const flags = Array.isArray(d.flags) && d.flags.length ? ` FLAGGED ${d.flags.join(', ')}` : '';
+      return `${shown.map(([k, v]) => `${k}=${v}`).join(' ')}${values.length > 3 ? ` (+${values.length - 3} more)` : ''}${flags}`;
+    }
     case 'fire-alarm.raised':
       return 'every door and lane released';
     case 'fire-alarm.cleared':

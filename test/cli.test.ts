@@ -201,6 +201,28 @@ describe('estate-gateway demo', () => {
     expect(stdout).toMatch(/gate-north\s+barrier\.opened\s+by camera \(cam-north-in\)/);
     expect(stdout).toMatch(/cam-north-in\s+vehicle\.entry\s+粤\*\*\*\*45 granted \(resident\)/);
   }, 20_000);
+
+  it('reads its simulated meters and forwards every event to its embedded broker', async () => {
+    const child = spawn(process.execPath, [BIN, 'demo', '--listen', '127.0.0.1:0', '--duration', '9'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    while (!/embedded broker (mqtt:\S+)/.test(stdout) && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    const url = /embedded broker (mqtt:\S+)/.exec(stdout)![1]!;
+    const { default: mqtt } = await import('mqtt');
+    const sub = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 });
+    const topics = new Map<string, Record<string, unknown>>();
+    sub.on('message', (topic, payload) => topics.set(topic, JSON.parse(payload.toString()) as Record<string, unknown>));
+    await sub.subscribeAsync('estate/demo-estate/gw-demo/#', { qos: 1 });
+    expect(await exited).toBe(0);
+    await sub.endAsync(true);
+    expect(stdout).toMatch(/meter-lifts\s+meter\.reading\s+powerW=[\d.]+ energyImportKwh=[\d.]+ voltageL1V=[\d.]+ \(\+11 more\)/);
+    expect(stdout).toMatch(/meter-pump\s+meter\.reading\s+powerW=/);
+    expect(stdout).not.toMatch(/fault/);
+    // the platform's view: telemetry and access events, each in the documented envelope
+    expect(topics.get('estate/demo-estate/gw-demo/telemetry/meter-pump')).toMatchObject({ type: 'meter.reading', device: 'meter-pump', site: 'demo-estate', gateway: 'gw-demo' });
+    expect(topics.get('estate/demo-estate/gw-demo/events/vehicle.entry')).toMatchObject({ type: 'vehicle.entry', device: 'cam-north-in' });
+  }, 30_000);
 });
 
 describe('the launcher', () => {

@@ -15,6 +15,7 @@ import { formatEvent } from '../event-format.js';
 import type { Logger } from '../log.js';
 import { packagePath } from '../paths.js';
 import { playDemoTraffic } from './demo-cameras.js';
+import { startDemoBroker, startDemoMeters } from './demo-plant.js';
 import { runUntilSignalled } from './run.js';
 import type { Output } from './output.js';
 
@@ -31,6 +32,11 @@ export interface DemoOptions {
 export async function demoCommand(opts: DemoOptions): Promise<number> {
   const { config } = loadConfigFile(packagePath('config', 'examples', 'demo.yaml'));
   config.gateway.dataDir = mkdtempSync(join(tmpdir(), 'estate-gateway-demo-'));
+  // The plant room and the platform, simulated on loopback ports of their own.
+  const meters = await startDemoMeters(config.devices.filter((d) => d.type === 'meter'));
+  const broker = await startDemoBroker();
+  for (const bus of config.buses) if (bus.type === 'tcp') bus.port = meters.port;
+  if (config.upstream?.mqtt) config.upstream.mqtt.url = broker.url;
   const listen = opts.listen ?? config.console.listen;
   // No default account exists anywhere; the demo makes one with a fresh random password per run.
   const password = randomBytes(9).toString('base64url');
@@ -41,6 +47,7 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
   }
   opts.out.stdout(`estate-gateway ${opts.version} demo: ${config.site.name ?? config.site.id} on simulated I/O`);
   opts.out.stdout(`console on http://${listen}/  user demo, password ${password} (this run only); Ctrl-C to stop`);
+  opts.out.stdout(`events forwarded to the embedded broker ${broker.url} (mosquitto_sub -h 127.0.0.1 -p ${new URL(broker.url).port} -t 'estate/#' -v)`);
   opts.out.stdout('');
   const stopTimer = opts.durationSec ? setTimeout(() => process.kill(process.pid, 'SIGINT'), opts.durationSec * 1000) : undefined;
 
@@ -66,5 +73,7 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
     opts.log,
   );
   clearTimeout(stopTimer);
+  await broker.close();
+  await meters.close();
   return code;
 }
