@@ -238,4 +238,10 @@ describe('the launcher', () => {
     expect(environ).toContain('MALLOC_ARENA_MAX=2');
     expect(await new Promise<number | null>((r) => child.on('exit', (c) => r(c)))).toBe(0);
   }, 20_000);
+
+  it('the benchmarks run their in-process figures (journal, drain) with the same options', () => {
+    const shebang = readFileSync(BIN, 'utf8').split('\n')[0]!.replace('#!/usr/bin/env -S ', '');
+    const bench = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { bench: string } }).scripts.bench;
+    expect(bench).toContain(`env ${shebang} dist/bench/run.js`);
+  });
 });
