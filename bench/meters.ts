@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { validateConfig } from '../config/load.js';
@@ -14,7 +15,7 @@ import { encode } from '../drivers/modbus/decode.js';
 import { readWireTimeMs } from '../drivers/modbus/timing.js';
 import { Gateway } from '../gateway/main.js';
 import type { Meter } from '../devices/meter/meter.js';
-import { launchGateway } from './launch.js';
+import { launchGateway, launchLikeGateway } from './launch.js';
 import { modbusPeer, ptyPair } from './peers.js';
 import { silentLog } from './quiet.js';
 
@@ -88,6 +89,32 @@ export async function metersJob(mqttUrl: string, mqttPort: number, modbusPort: n
     published,
     expected: Math.floor(((tb - t0) / 1000) * 32),
   };
+}
+
+/**
+ * The same wire work by modbus-serial and mqtt.js alone (meters-floor.ts), in a process started
+ * like the gateway: what the job costs before the gateway adds anything.
+ */
+export async function metersFloor(mqttUrl: string, modbusPort: number, seconds = 30): Promise<{ rssMb: number; cpuPercent: number; published: number }> {
+  const units = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [String(i + 1), { ir: floats(SDM630_REGS) }]));
+  const stopPeer = await modbusPeer({ mode: 'tcp', port: modbusPort, units });
+  const sub = await mqtt.connectAsync(mqttUrl, { clientId: 'bench-floor-sub', reconnectPeriod: 0 });
+  let published = 0;
+  sub.on('message', () => void published++);
+  await sub.subscribeAsync('estate/bench-floor/#', { qos: 1 });
+  const child = launchLikeGateway(fileURLToPath(new URL('./meters-floor.js', import.meta.url)), [String(modbusPort), mqttUrl], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await new Promise((r) => setTimeout(r, 5000));
+  const a = procStat(child.pid!);
+  const ta = performance.now();
+  await new Promise((r) => setTimeout(r, (seconds - 5) * 1000));
+  const b = procStat(child.pid!);
+  const tb = performance.now();
+  child.kill('SIGTERM');
+  await exited;
+  await sub.endAsync(true);
+  stopPeer();
+  return { rssMb: b.rssKb / 1024, cpuPercent: (((b.cpuTicks - a.cpuTicks) / 100) * 100) / ((tb - ta) / 1000), published };
 }
 
 /** One SDM630 on a simulated 9600 8N1 line: median poll cycle against its transactions' wire floor. */

@@ -12,7 +12,7 @@ import { barePublisherRate, uplinkDrain } from './drain.js';
 import { journalAppendRate, rawInsertRate } from './journal.js';
 import { lprLatency } from './lpr.js';
 import { startup } from './startup.js';
-import { cycleAgainstFloor, metersJob } from './meters.js';
+import { cycleAgainstFloor, metersFloor, metersJob } from './meters.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const line = (name: string, value: number, unit: string) => console.log(`${name} ${Number.isFinite(value) ? +value.toFixed(value < 10 ? 3 : 1) : value} ${unit}`);
@@ -132,6 +132,12 @@ async function main(): Promise<void> {
     line('meters.readings_journaled', m.journaled, 'readings');
     line('meters.readings_published', m.published, 'readings');
     line('meters.journaled_ratio', m.journaled / m.expected, 'x');
+    const f = await metersFloor(broker.url, await freePort());
+    line('meters.floor_modbus_serial_mqttjs_cpu', f.cpuPercent, '% of a core (the same wire work by the two libraries alone)');
+    line('meters.floor_modbus_serial_mqttjs_rss', f.rssMb, 'MB');
+    line('meters.floor_published', f.published, 'readings');
+    line('meters.cpu_to_floor', m.cpuPercent / f.cpuPercent, 'x');
+    line('meters.rss_to_floor', m.rssMb / f.rssMb, 'x');
     const cycles: number[] = [];
     let floor = 0;
     for (let r = 0; r < runs; r++) {
