@@ -23,7 +23,7 @@ async function coils(peer: ModbusPeer, count = 5): Promise<number[]> {
 }
 
 /** The contract example's east lane: a bollard on channels 1-5 of relay board unit 9. */
-async function lane(bus: Record<string, unknown>) {
+async function lane(bus: Record<string, unknown>, bollard: Record<string, unknown> = {}, more: Array<Record<string, unknown>> = []) {
   const config = siteConfig({
     buses: [{ id: 'rs485-1', timeoutMs: 300, retries: 1, ...bus }],
     io: [{ id: 'relays', type: 'modbus-relay', bus: 'rs485-1', unit: 9, channels: 8, pollMs: 50 }],
@@ -31,8 +31,9 @@ async function lane(bus: Record<string, unknown>) {
       {
         id: 'bollard-east', type: 'bollard', lower: { io: 'relays', pin: 1 }, raise: { io: 'relays', pin: 2 },
         safetyLoop: { io: 'relays', pin: 3 }, downLimit: { io: 'relays', pin: 4 }, upLimit: { io: 'relays', pin: 5 },
-        travelMs: 6000, pulseMs: 300,
+        travelMs: 6000, pulseMs: 300, ...bollard,
       },
+      ...more,
     ],
   });
   const gateway = new Gateway({ config, log: silentLog, version: 't', listen: false });
@@ -68,17 +69,23 @@ describe.runIf(RUN_PEER_TESTS)('a Modbus relay board against a pymodbus peer', (
     const port = await freePort();
     const peer = await startModbusPeer({ mode: 'tcp', port, units: { '9': { co: 8, di: 8 } } });
     cleanups.push(() => peer.stop());
-    const { gateway, events } = await lane({ type: 'tcp', host: '127.0.0.1', port });
+    // A travel time the test cannot outlast: the only fault here is the board's.
+    const maglock = { id: 'door-pump', type: 'door', lock: { io: 'relays', pin: 8 }, lockType: 'fail-safe' }; // energised to lock
+    const { gateway, events } = await lane({ type: 'tcp', host: '127.0.0.1', port }, { travelMs: 60_000 }, [maglock]);
+    expect((await coils(peer, 8))[7]).toBe(1);
     gateway.devices.get('bollard-east')!.command('open', { by: 'console' }); // lower pulse
     await peer.send({ op: 'remove', unit: 9 });
     await until('device.fault', () => events.some((e) => e.type === 'device.fault'));
-    expect(gateway.health().devices).toEqual({ ok: 0, fault: 1 });
-    await peer.send({ op: 'restore', unit: 9 });
-    await until('device.recovered', () => events.some((e) => e.type === 'device.recovered'), 15_000);
-    expect(events.filter((e) => e.device === 'bollard-east' && e.type.startsWith('device.')).map((e) => e.type)).toEqual([
-      'device.fault',
-      'device.recovered',
+    expect(gateway.health().devices).toEqual({ ok: 0, fault: 2 });
+    await peer.send({ op: 'restore', unit: 9, reset: true }); // back from a power cut, relays off
+    await until('device.recovered', () => events.filter((e) => e.type === 'device.recovered').length === 2, 15_000);
+    await until('the maglock energised again', async () => (await coils(peer, 8))[7] === 1);
+    const faults = events.filter((e) => e.device === 'bollard-east' && e.type.startsWith('device.'));
+    expect(faults.map((e) => [e.type, (e.data as { code?: string }).code])).toEqual([
+      ['device.fault', 'BOARD_OFFLINE'],
+      ['device.recovered', 'BOARD_OFFLINE'],
     ]);
+    expect(gateway.health().devices).toEqual({ ok: 2, fault: 0 });
   }, 30_000);
 
   it('writes a relay again when the board comes back from a power cut with its relays off', async () => {

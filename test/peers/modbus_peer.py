@@ -10,7 +10,7 @@ Control, one JSON object per line on stdin, one JSON answer per line on stdout:
   {"op": "set", "unit": 9, "table": "di", "address": 2, "values": [1]}
   {"op": "get", "unit": 9, "table": "co", "address": 0, "count": 8}
   {"op": "remove", "unit": 2}      the unit stops answering (as if unplugged)
-  {"op": "restore", "unit": 2}
+  {"op": "restore", "unit": 2}     answers again; with "reset": true its tables are zeroed, as after a power cut
   SPEC "wire": {"baud": 9600, "bits": 10} delays each register read by its frames' wire time.
 Prints {"ready": true} once it is serving.
 """
@@ -84,7 +84,8 @@ def main():
                     removed[cmd["unit"]] = context._slaves.pop(cmd["unit"])
                     answer = {"ok": True}
                 elif op == "restore":
-                    context._slaves[cmd["unit"]] = removed.pop(cmd["unit"])
+                    back = removed.pop(cmd["unit"])
+                    context._slaves[cmd["unit"]] = slave(spec["units"][str(cmd["unit"])]) if cmd.get("reset") else back
                     answer = {"ok": True}
                 else:
                     answer = {"error": f"unknown op {op}"}
