@@ -32,13 +32,27 @@ export interface MetersJob {
   cpuPercent: number;
   journaled: number;
   published: number;
+  /** 32 readings a second over the time from the first reading to the stop */
   expected: number;
+  /** a meter's consecutive journaled readings more than 1.5 intervals apart: a reading missing */
+  gaps: number;
 }
 
 function procStat(pid: number): { rssKb: number; cpuTicks: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]), cpuTicks: Number(stat[11]) + Number(stat[12]) };
+}
+
+/** From now until `until` (a performance.now() time): the CPU used, as % of a core, and the RSS at the end. */
+async function usageUntil(pid: number, until: number): Promise<{ rssMb: number; cpuPercent: number }> {
+  const ticksPerSec = 100; // USER_HZ
+  const a = procStat(pid);
+  const ta = performance.now();
+  await new Promise((r) => setTimeout(r, until - ta));
+  const b = procStat(pid);
+  const seconds = (performance.now() - ta) / 1000;
+  return { rssMb: b.rssKb / 1024, cpuPercent: ((b.cpuTicks - a.cpuTicks) / ticksPerSec / seconds) * 100 };
 }
 
 export async function metersJob(mqttUrl: string, mqttPort: number, modbusPort: number, seconds = 30): Promise<MetersJob> {
@@ -68,26 +82,30 @@ export async function metersJob(mqttUrl: string, mqttPort: number, modbusPort: n
   while (!first && performance.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 5));
   const firstReadingMs = first - t0;
   await new Promise((r) => setTimeout(r, 5000)); // settle, then measure CPU over the rest
-  const a = procStat(child.pid!);
-  const ta = performance.now();
-  await new Promise((r) => setTimeout(r, (seconds - 5) * 1000 - (performance.now() - t0 - 5000 - firstReadingMs)));
-  const b = procStat(child.pid!);
+  const usage = await usageUntil(child.pid!, t0 + seconds * 1000);
   const tb = performance.now();
   child.kill('SIGTERM');
   await exited;
   await sub.endAsync(true);
   stopPeer();
   const db = new Database(join(dir, 'data', 'journal.db'), { readonly: true });
-  const journaled = (db.prepare("SELECT count(*) AS n FROM events WHERE type = 'meter.reading'").get() as { n: number }).n;
+  const readings = db.prepare("SELECT device, time FROM events WHERE type = 'meter.reading' ORDER BY seq").all() as Array<{ device: string; time: string }>;
   db.close();
-  const ticksPerSec = 100;
+  const last = new Map<string, number>();
+  let gaps = 0;
+  for (const r of readings) {
+    const t = Date.parse(r.time);
+    const before = last.get(r.device);
+    if (before !== undefined && t - before > 1500) gaps++;
+    last.set(r.device, t);
+  }
   return {
     firstReadingMs,
-    rssMb: b.rssKb / 1024,
-    cpuPercent: (((b.cpuTicks - a.cpuTicks) / ticksPerSec) * 100) / ((tb - ta) / 1000),
-    journaled,
+    ...usage,
+    journaled: readings.length,
     published,
-    expected: Math.floor(((tb - t0) / 1000) * 32),
+    expected: Math.floor(((tb - first) / 1000) * 32),
+    gaps,
   };
 }
 
@@ -104,17 +122,14 @@ export async function metersFloor(mqttUrl: string, modbusPort: number, seconds =
   await sub.subscribeAsync('estate/bench-floor/#', { qos: 1 });
   const child = launchLikeGateway(fileURLToPath(new URL('./meters-floor.js', import.meta.url)), [String(modbusPort), mqttUrl], { stdio: 'ignore' });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const t0 = performance.now();
   await new Promise((r) => setTimeout(r, 5000));
-  const a = procStat(child.pid!);
-  const ta = performance.now();
-  await new Promise((r) => setTimeout(r, (seconds - 5) * 1000));
-  const b = procStat(child.pid!);
-  const tb = performance.now();
+  const usage = await usageUntil(child.pid!, t0 + seconds * 1000);
   child.kill('SIGTERM');
   await exited;
   await sub.endAsync(true);
   stopPeer();
-  return { rssMb: b.rssKb / 1024, cpuPercent: (((b.cpuTicks - a.cpuTicks) / 100) * 100) / ((tb - ta) / 1000), published };
+  return { ...usage, published };
 }
 
 /** One SDM630 on a simulated 9600 8N1 line: median poll cycle against its transactions' wire floor. */

@@ -8,8 +8,6 @@ import type { FastifyInstance } from 'fastify';
 import { AccessControl } from '../access/access.js';
 import type { PendingDecision, PendingOutcome } from '../access/access.js';
 import type { PinRef } from '../config/devices.js';
-import { topicPrefix } from '../config/load.js';
-import { pinUses } from '../config/pins.js';
 import type { SiteConfig } from '../config/schema.js';
 import { FireAlarm } from '../devices/fire-alarm.js';
 import { createDevice } from '../devices/index.js';
@@ -18,28 +16,26 @@ import type { Device, DeviceContext, DeviceSnapshot } from '../devices/types.js'
 import { InputPin, OutputPin } from '../drivers/io/pin.js';
 import type { DigitalIo } from '../drivers/io/types.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
-import { Journal, TELEMETRY_TYPES } from '../journal/journal.js';
+import { TELEMETRY_TYPES } from '../journal/journal.js';
+import type { Journal } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
-import { registerApi } from './api.js';
-import { Sessions } from './auth.js';
 import { EventBus } from './bus.js';
 import { openBoards, openBuses } from './hardware.js';
 import { systemClock } from './clock.js';
 import type { Clock } from './clock.js';
-import { registerConsole } from './console.js';
 import { GatewayError, errorMessage } from './errors.js';
 import { eventMaker } from './events.js';
 import type { EventData, EventMaker, EventType, GatewayEvent } from './events.js';
-import { createHttpServer, parseListen } from './http.js';
 import type { HealthReport } from './http.js';
 import type { Logger } from './log.js';
-import { registerCameraRoutes } from './lpr-http.js';
 import { Histogram } from './metrics.js';
 import type { Notifier } from './notify.js';
-import { RemoteCommands, readCommandKey } from './remote.js';
+import type { RemoteCommands } from './remote.js';
+import { serveHttp } from './serve.js';
+import { startJournal } from './storage.js';
+import { connectUpstream } from './upstream.js';
 import { healthReport, metricsPage } from './report.js';
 import type { ReportView } from './report.js';
-import { UserStore } from './users.js';
 import { Watchdog } from './watchdog.js';
 import type { Loop } from './watchdog.js';
 
@@ -128,7 +124,8 @@ export class Gateway {
     // The journal's worker thread and the uplink's modules load while the hardware connects:
     // start-up then costs the longest of them, not their sum. Neither is used before the
     // outputs are safe.
-    const journalOpening = this.startJournal();
+    const journalOpening =
+      this.options.journal === false ? undefined : startJournal(config, this.log, (type, data) => this.emit(type, 'journal', data));
     const uplinkLoading = this.wantsUplink() ? import('../uplink/uplink.js') : undefined;
     uplinkLoading?.catch(() => undefined);
     try {
@@ -190,7 +187,27 @@ export class Gateway {
     for (const device of this.devices.values()) device.start();
 
     await this.startUplink(uplinkLoading);
-    if (this.options.listen !== false) await this.startHttp(this.options.listen ?? config.console.listen);
+    if (this.options.listen !== false) {
+      const served = await serveHttp(this.options.listen ?? config.console.listen, {
+        config,
+        log: this.log,
+        clock: this.clock,
+        devices: this.devices,
+        boards: this.boards,
+        access: this.access,
+        bus: this.bus,
+        cameras: this.cameras,
+        health: () => this.health(),
+        metrics: () => this.metrics(),
+        fireAlarmActive: () => this.fireAlarmActive,
+        readEvents: async (q) => (this.journal ? this.journal.read(q) : []),
+        audit: (type, data) => this.emit(type, 'console', data),
+        actuated: (seconds) => this.actuation.observe(seconds),
+        unmatched: (result) => this.unmatchedPushes[result]++,
+      });
+      this.http = served.http;
+      this.address = served.address;
+    }
     this.phase = 'running';
     this.emit('gateway.started', 'gateway', { version: this.options.version, devices: this.devices.size });
     const notifier = this.options.notifier;
@@ -284,29 +301,6 @@ export class Gateway {
     return [...this.devices.values()].map((d) => d.snapshot());
   }
 
-  /** Starts the journal's worker; nothing is appended before openJournal. */
-  private startJournal(): Promise<Journal> | undefined {
-    if (this.options.journal === false) return undefined;
-    const { config } = this.options;
-    const emitStorage = <T extends EventType>(type: T, data: EventData[T]) => this.emit(type, 'journal', data);
-    const opening = Journal.open(
-      { dataDir: config.gateway.dataDir, maxBytes: config.storage.maxBytes, keepForwardedDays: config.storage.keepForwardedDays },
-      {
-        dropped: (count, reason) => emitStorage('storage.dropped', { count, reason }),
-        pressure: (usedBytes, maxBytes) => emitStorage('storage.pressure', { usedBytes, maxBytes }),
-        condition: (condition, message) => {
-          if (condition === 'ok') emitStorage('storage.recovered', {});
-          else {
-            this.log.error({ condition, message }, 'journal cannot write; gates keep working, events wait in memory');
-            emitStorage('storage.error', { condition, ...(message ? { message } : {}) });
-          }
-        },
-      },
-    );
-    opening.catch(() => undefined); // awaited in openJournal; a failure there fails the start
-    return opening;
-  }
-
   /**
    * The journal is taken into use after the outputs are safe (safety first) and before anything
    * else runs; the events of start-up made meanwhile are journaled as soon as it is open.
@@ -338,31 +332,21 @@ export class Gateway {
       journal.ackUpTo(journal.seq); // and so are those of earlier runs
       return;
     }
-    this.remote = new RemoteCommands({
-      key: mqttConfig.commandKey ? readCommandKey(mqttConfig.commandKey) : undefined,
-      dataDir: config.gateway.dataDir,
-      clock: this.clock,
-      log: this.log.child({ component: 'commands' }),
+    const upstream = await connectUpstream(loading, {
+      config,
+      mqtt: mqttConfig,
+      journal: this.journal,
       devices: this.devices,
       access: this.access,
-      audit: (data) => this.emit('audit.command', 'gateway', data),
-    });
-    const remote = this.remote;
-    const { Uplink } = await loading;
-    this.uplink = new Uplink({
-      onCommand: (payload, retained) => remote.handle(payload, retained),
-      mqtt: mqttConfig,
-      prefix: topicPrefix(config),
-      clientId: mqttConfig.clientId ?? `estate-gateway-${config.site.id}-${config.gateway.id}`,
-      journal: this.journal,
-      log: this.log.child({ component: 'uplink' }),
+      clock: this.clock,
+      log: this.log,
       version: this.options.version,
       startedAt: this.startedAt,
-      clock: this.clock,
-      ...(this.options.uplink ?? {}),
+      tuning: this.options.uplink || undefined,
+      audit: (data) => this.emit('audit.command', 'gateway', data),
     });
-    for (const device of this.devices.values()) this.uplink.publishState(device.id, device.snapshot());
-    this.uplink.start();
+    this.remote = upstream.remote;
+    this.uplink = upstream.uplink;
   }
 
   private board(ref: PinRef): DigitalIo {
@@ -434,40 +418,5 @@ export class Gateway {
   private onBoardStatus(board: string, online: boolean, reason?: string): void {
     this.log[online ? 'info' : 'error']({ board, reason }, online ? 'io board back online' : 'io board offline');
     for (const device of this.devices.values()) device.boardStatusChanged(board, online, reason);
-  }
-
-  private async startHttp(listen: string): Promise<void> {
-    const { host, port } = parseListen(listen);
-    const http = createHttpServer({ log: this.log, health: () => this.health() });
-    const users = new UserStore(this.options.config.gateway.dataDir);
-    registerApi(http, {
-      log: this.log.child({ component: 'api' }),
-      sessions: new Sessions(users, this.clock),
-      users,
-      devices: this.devices,
-      boards: this.boards,
-      pins: pinUses(this.options.config),
-      access: this.access,
-      bus: this.bus,
-      fireAlarmActive: () => this.fireAlarmActive,
-      readEvents: async (q) => (this.journal ? this.journal.read(q) : []),
-      audit: (type, data) => this.emit(type, 'console', data),
-      metrics: () => this.metrics(),
-      actuated: (seconds) => this.actuation.observe(seconds),
-    });
-    registerConsole(http);
-    await registerCameraRoutes(http, {
-      log: this.log.child({ component: 'lpr' }),
-      cameras: () => this.cameras,
-      unmatched: (result) => this.unmatchedPushes[result]++,
-    });
-    try {
-      await http.listen({ host, port });
-    } catch (err) {
-      throw new GatewayError('HTTP_LISTEN', `cannot listen on ${listen}: ${errorMessage(err)}`, { listen }, { cause: err });
-    }
-    const addr = http.server.address();
-    this.address = addr && typeof addr === 'object' ? { host: addr.address, port: addr.port } : { host, port };
-    this.http = http;
   }
 }

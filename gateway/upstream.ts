@@ -1,0 +1,64 @@
+/**
+ * The platform side of the gateway: the uplink that forwards the journal over MQTT, and the
+ * checked commands that come back on it. Only built when the site forwards upstream; the uplink's
+ * module (and mqtt.js) is loaded by the caller while the hardware connects.
+ */
+import type { AccessControl } from '../access/access.js';
+import { topicPrefix } from '../config/load.js';
+import type { SiteConfig } from '../config/schema.js';
+import type { Device } from '../devices/types.js';
+import type { Journal } from '../journal/journal.js';
+import type { Uplink, UplinkOptions } from '../uplink/uplink.js';
+import type { Clock } from './clock.js';
+import type { EventData } from './events.js';
+import type { Logger } from './log.js';
+import { RemoteCommands, readCommandKey } from './remote.js';
+
+type MqttConfig = NonNullable<NonNullable<SiteConfig['upstream']>['mqtt']>;
+
+export interface UpstreamDeps {
+  config: SiteConfig;
+  mqtt: MqttConfig;
+  journal: Journal;
+  devices: ReadonlyMap<string, Device>;
+  access: AccessControl;
+  clock: Clock;
+  log: Logger;
+  version: string;
+  startedAt: string;
+  /** reconnect timing and window (tests, benchmarks) */
+  tuning?: Pick<UplinkOptions, 'reconnectMinMs' | 'reconnectMaxMs' | 'window'> | undefined;
+  audit(data: EventData['audit.command']): void;
+}
+
+export async function connectUpstream(
+  loading: Promise<typeof import('../uplink/uplink.js')>,
+  deps: UpstreamDeps,
+): Promise<{ remote: RemoteCommands; uplink: Uplink }> {
+  const { config, mqtt, log } = deps;
+  const remote = new RemoteCommands({
+    key: mqtt.commandKey ? readCommandKey(mqtt.commandKey) : undefined,
+    dataDir: config.gateway.dataDir,
+    clock: deps.clock,
+    log: log.child({ component: 'commands' }),
+    devices: deps.devices,
+    access: deps.access,
+    audit: deps.audit,
+  });
+  const { Uplink } = await loading;
+  const uplink = new Uplink({
+    onCommand: (payload, retained) => remote.handle(payload, retained),
+    mqtt,
+    prefix: topicPrefix(config),
+    clientId: mqtt.clientId ?? `estate-gateway-${config.site.id}-${config.gateway.id}`,
+    journal: deps.journal,
+    log: log.child({ component: 'uplink' }),
+    version: deps.version,
+    startedAt: deps.startedAt,
+    clock: deps.clock,
+    ...deps.tuning,
+  });
+  for (const device of deps.devices.values()) uplink.publishState(device.id, device.snapshot());
+  uplink.start();
+  return { remote, uplink };
+}
