@@ -13,6 +13,8 @@ import type { Condition, FromWorker, ToWorker, WorkerData } from './protocol.js'
 import type { JournalRow, StoreStats, StoredEvent } from './store.js';
 import { ACCESS, TELEMETRY } from './protocol.js';
 
+type Ready = Extract<FromWorker, { op: 'ready' }>;
+
 export const JOURNAL_FILE = 'journal.db';
 
 /** Set by scripts/bundle.mjs in the shipped bundle: the worker's path below the package root. */
@@ -85,13 +87,14 @@ export class Journal {
 
   private constructor(
     private readonly worker: Worker,
-    ready: { lastSeq: number; movedAside?: string },
+    ready: Ready,
     private readonly hooks: JournalHooks,
     readonly file: string,
   ) {
     this.lastSeq = ready.lastSeq;
     this.durableSeq = ready.lastSeq;
     this.movedAside = ready.movedAside;
+    this.latest = ready.stats;
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (err) => {
       for (const w of this.waiting.values()) w.reject(err);
@@ -109,7 +112,7 @@ export class Journal {
     if (!existsSync(script)) throw new GatewayError('INTERNAL', `journal worker ${script} is missing; run npm run build`);
     const data: WorkerData = { file, options: { maxBytes: options.maxBytes, keepForwardedDays: options.keepForwardedDays } };
     const worker = new Worker(script, { workerData: data });
-    const ready = await new Promise<{ lastSeq: number; movedAside?: string }>((resolve, reject) => {
+    const ready = await new Promise<Ready>((resolve, reject) => {
       const onMessage = (m: FromWorker) => {
         if (m.op === 'ready') resolve(m);
         else if (m.op === 'failed') reject(new GatewayError('JOURNAL_UNAVAILABLE', `journal ${file}: ${m.message}`, { file }));

@@ -20,7 +20,7 @@ export type ToWorker =
 export type Condition = 'ok' | 'disk-full' | 'read-only' | 'io-error';
 
 export type FromWorker =
-  | { op: 'ready'; lastSeq: number; movedAside?: string }
+  | { op: 'ready'; lastSeq: number; stats: StoreStats; movedAside?: string }
   | { op: 'failed'; message: string }
   | { op: 'durable'; upTo: number; count: number }
   | { op: 'stats'; stats: StoreStats }

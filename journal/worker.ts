@@ -25,14 +25,15 @@ try {
   post({ op: 'failed', message: err instanceof Error ? err.message : String(err) });
   process.exit(1);
 }
-post({ op: 'ready', lastSeq: store.lastSeq(), ...(store.movedAside ? { movedAside: store.movedAside } : {}) });
+// The backlog's figures from the start: health must not say 0 pending before the first round.
+post({ op: 'ready', lastSeq: store.lastSeq(), stats: store.stats(), ...(store.movedAside ? { movedAside: store.movedAside } : {}) });
 
 let rows: JournalRow[] = [];
 let acks: number[] = [];
 let scheduled = false;
 let retryTimer: NodeJS.Timeout | undefined;
 let condition: Condition = 'ok';
-let lastHousekeeping = 0;
+let lastHousekeeping = Date.now();
 let lastRetention = Date.now();
 let pressured = false;
 

@@ -31,6 +31,8 @@ describe('the journal', () => {
     await j.close();
     j = await journal(d);
     expect(j.seq).toBe(1000);
+    // Health reads these: the backlog is known as soon as the journal is open, not a round later.
+    expect(j.lastStats).toMatchObject({ lastSeq: 1000, depth: 1000, oldestPendingTime: first[0]!.time });
     expect(j.append(door(1000)).seq).toBe(1001);
     const all = await j.read({ limit: 2000 });
     expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 1001 }, (_, i) => i + 1));
