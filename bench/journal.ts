@@ -10,6 +10,7 @@ import { systemClock } from '../gateway/clock.js';
 import { eventMaker } from '../gateway/events.js';
 import type { GatewayEvent } from '../gateway/events.js';
 import { Journal, rowOf } from '../journal/journal.js';
+import { JournalStore } from '../journal/store.js';
 
 const make = eventMaker('bench-site', 'gw-bench', systemClock);
 export const sampleEvent = (i: number): GatewayEvent =>
@@ -20,7 +21,7 @@ function writeBytes(): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
-export async function journalAppendRate(n: number): Promise<{ perSec: number; bytesPerEvent: number; batches: number }> {
+export async function journalAppendRate(n: number): Promise<{ perSec: number; bytesPerEvent: number; batches: number; file: string }> {
   const journal = await Journal.open({ dataDir: mkdtempSync(join(tmpdir(), 'eg-bench-j-')), maxBytes: 10e9, keepForwardedDays: 7 });
   const events = Array.from({ length: n }, (_, i) => sampleEvent(i));
   const bytes0 = writeBytes();
@@ -39,7 +40,27 @@ export async function journalAppendRate(n: number): Promise<{ perSec: number; by
   const bytes = writeBytes() - bytes0;
   const batches = journal.batches;
   await journal.close();
-  return { perSec: n / seconds, bytesPerEvent: bytes / n, batches };
+  return { perSec: n / seconds, bytesPerEvent: bytes / n, batches, file: journal.file };
+}
+
+/**
+ * The worker's once-a-second figures for health (depth, oldest pending) on a journal whose every
+ * event is pending, beside counting the pending rows, which is what a round cost before.
+ */
+export function housekeepingRound(file: string): { statsMs: number; countMs: number; depth: number } {
+  const store = new JournalStore(file, { maxBytes: 10e9, keepForwardedDays: 7 });
+  const time = (f: () => unknown) => {
+    const runs = Array.from({ length: 21 }, () => {
+      const t0 = performance.now();
+      f();
+      return performance.now() - t0;
+    });
+    return runs.sort((a, b) => a - b)[10]!;
+  };
+  const count = store.db.prepare('SELECT count(*) AS n FROM events WHERE forwarded = 0');
+  const result = { statsMs: time(() => store.stats()), countMs: time(() => count.get()), depth: store.stats().depth };
+  store.close();
+  return result;
 }
 
 export function rawInsertRate(n: number): number {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { barePublisherRate, uplinkDrain } from './drain.js';
-import { journalAppendRate, rawInsertRate } from './journal.js';
+import { housekeepingRound, journalAppendRate, rawInsertRate } from './journal.js';
 import { lprLatency } from './lpr.js';
 import { startup } from './startup.js';
 import { cycleAgainstFloor, metersFloor, metersJob } from './meters.js';
@@ -53,8 +53,10 @@ async function main(): Promise<void> {
   const raw: number[] = [];
   const bytes: number[] = [];
   const batches: number[] = [];
+  let lastFile = '';
   for (let r = 0; r < runs; r++) {
     const j = await journalAppendRate(100_000);
+    lastFile = j.file;
     journal.push(j.perSec);
     bytes.push(j.bytesPerEvent);
     batches.push(j.batches);
@@ -65,6 +67,9 @@ async function main(): Promise<void> {
   line('journal.append_ratio', median(journal) / median(raw), 'x (target >= 0.5)');
   line('journal.transactions_per_100k_events', median(batches), 'fsyncs');
   line('journal.disk_bytes_per_event', median(bytes), 'bytes');
+  const round = housekeepingRound(lastFile);
+  line('journal.health_figures_round', round.statsMs, `ms (${round.depth} events pending; done once a second by the journal worker)`);
+  line('journal.count_pending_rows', round.countMs, 'ms (what that round cost when it counted)');
 
   // 2. Start-up to READY and RSS after a minute, with the demo site (as systemd runs it).
   const starts: number[] = [];
