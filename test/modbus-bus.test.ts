@@ -118,4 +118,30 @@ describe.runIf(RUN_PEER_TESTS)('a Modbus bus against a pymodbus peer', () => {
     expect(await peer.send({ op: 'get', unit: 9, table: 'co', address: 0, count: 1 })).toEqual({ values: [1] });
     expect(await b.request(9, { fc: 4, address: 0, count: 2 })).toEqual({ registers: [17, 4] });
   });
+
+  it('an RS485 adapter unplugged and plugged in again: requests fail at once while it is gone, then the bus reopens it by itself', async () => {
+    let pty = await ptyPair();
+    let peer = await startModbusPeer({ mode: 'rtu', device: pty.b, baud: 9600, units: { '1': { hr: { '0': [7] } } } });
+    const b = bus({ type: 'rtu', port: pty.a, baudRate: 9600, parity: 'none', stopBits: 1, dataBits: 8 });
+    const statuses: boolean[] = [];
+    b.onStatus((s) => statuses.push(s.connected));
+    await b.start();
+    expect(await b.request(1, { fc: 3, address: 0, count: 1 })).toEqual({ registers: [7] });
+
+    await peer.stop();
+    await pty.stop(); // the device node is gone, as when the USB adapter is pulled
+    for (let i = 0; i < 100 && b.connected; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(b.connected).toBe(false);
+    await expect(b.request(1, { fc: 3, address: 0, count: 1 })).rejects.toMatchObject({ code: 'SERIAL_DISCONNECTED' });
+
+    await new Promise((r) => setTimeout(r, 1500)); // a reconnect attempt or two find nothing there
+    pty = await ptyPair(pty.dir);
+    cleanups.push(() => pty.stop());
+    peer = await startModbusPeer({ mode: 'rtu', device: pty.b, baud: 9600, units: { '1': { hr: { '0': [8] } } } });
+    cleanups.push(() => peer.stop());
+    const end = Date.now() + 10_000;
+    while (!b.connected && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(await b.request(1, { fc: 3, address: 0, count: 1 })).toEqual({ registers: [8] });
+    expect(statuses).toEqual([true, false, true]);
+  }, 20_000);
 });

@@ -55,6 +55,7 @@ export class QueuedModbusBus implements ModbusBus {
   private lastFrameEnd = Number.NEGATIVE_INFINITY;
   private readonly units = new Map<number | string, { failures: number; until: number }>();
   private readonly statusListeners = new Set<(s: { connected: boolean; reason?: string }) => void>();
+  private reported: boolean | undefined;
   private reconnectTimer: TimerHandle | undefined;
   private reconnectAttempts = 0;
   private readonly counters: BusStats = { transactions: 0, timeouts: 0, badFrames: 0, exceptions: 0, backedOff: 0, reconnects: 0 };
@@ -264,7 +265,10 @@ export class QueuedModbusBus implements ModbusBus {
     for (const job of this.high.splice(0).concat(this.normal.splice(0))) job.reject(err);
   }
 
+  /** Changes only: a reconnect attempt that finds the adapter still gone reports nothing new. */
   private emitStatus(connected: boolean, reason?: string): void {
+    if (connected === this.reported) return;
+    this.reported = connected;
     for (const listener of this.statusListeners) listener(connected ? { connected } : { connected, reason });
   }
 }

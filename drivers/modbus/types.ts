@@ -49,6 +49,7 @@ export interface ModbusBus {
    * returns the answer once the bytes received hold it (or throws the device's refusal).
    */
   exchange<T>(device: { key: string; who: string; what: string }, request: Buffer, take: (received: Buffer) => T | undefined, options?: RequestOptions): Promise<T>;
+  /** Connected or not, on each change (the first failed connect included), with the reason when lost. */
   onStatus(listener: (status: { connected: boolean; reason?: string }) => void): () => void;
   stats(): BusStats;
   start(): Promise<void>;

@@ -76,8 +76,8 @@ export async function freePort(): Promise<number> {
 }
 
 /** Two connected pseudo-terminals, as an RS485 adapter and a meter would see the line. */
-export async function ptyPair(): Promise<{ a: string; b: string; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'eg-pty-'));
+/** Two linked ptys at DIR/a and DIR/b; given the dir of a stopped pair, the same paths come back (an adapter plugged in again). */
+export async function ptyPair(dir = mkdtempSync(join(tmpdir(), 'eg-pty-'))): Promise<{ a: string; b: string; dir: string; stop: () => Promise<void> }> {
   const a = join(dir, 'a');
   const b = join(dir, 'b');
   const child = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
@@ -90,6 +90,7 @@ export async function ptyPair(): Promise<{ a: string; b: string; stop: () => Pro
   return {
     a,
     b,
+    dir,
     stop: async () => {
       child.kill('SIGKILL');
       await exited;
