@@ -6,7 +6,8 @@
  * deleted after keepForwardedDays. The budget (maxBytes) is kept by thinning telemetry oldest
  * first, then forwarded rows; unforwarded access and safety events are never dropped for room.
  */
-import { existsSync, renameSync, statSync } from 'node:fs';
+import { existsSync, renameSync, statSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as DB, Statement } from 'better-sqlite3';
 import { TELEMETRY } from './protocol.js';
@@ -216,14 +217,26 @@ export class JournalStore {
   }
 
   /**
-   * Makes room when the journal passes `highWater` of its budget: telemetry first (oldest first,
+   * The budget in force: maxBytes, or less when the filesystem would fill first (a card smaller
+   * than the budget, or one shared with logs): the journal may grow into the free space only down
+   * to a floor of 5 % of the filesystem, at most 32 MB, so it thins before the disk is full, when
+   * deleting still works (on a full disk SQLite cannot even delete).
+   */
+  budgetBytes(): number {
+    const fs = statfsSync(dirname(this.file));
+    const floor = Math.min(32 * 1024 * 1024, fs.blocks * fs.bsize * 0.05);
+    return Math.min(this.options.maxBytes, this.fileBytes() + fs.bavail * fs.bsize - floor);
+  }
+
+  /**
+   * Makes room when the journal passes `highWater` of its budget (budgetBytes): telemetry first (oldest first,
    * forwarded or not), then forwarded rows of any class. Unforwarded access and safety events
    * are never deleted. Returns how many unforwarded rows were dropped.
    */
-  thin(highWater = 0.9, lowWater = 0.75): ThinResult {
+  thin(highWater = 0.9, lowWater = 0.75, budget = this.budgetBytes()): ThinResult {
     const result: ThinResult = { dropped: 0, deletedForwarded: 0 };
-    if (this.usedBytes() <= this.options.maxBytes * highWater) return result;
-    const target = this.options.maxBytes * lowWater;
+    if (this.usedBytes() <= budget * highWater) return result;
+    const target = budget * lowWater;
     const steps: Array<[string, keyof ThinResult]> = [
       [`DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE cls = ${TELEMETRY} AND forwarded = 1 ORDER BY seq LIMIT 500)`, 'deletedForwarded'],
       [`DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE cls = ${TELEMETRY} AND forwarded = 0 ORDER BY seq LIMIT 500)`, 'dropped'],

@@ -82,10 +82,11 @@ function flush(): void {
       post({ op: 'durable', upTo: batch[batch.length - 1]!.seq, count: batch.length });
       // The budget is checked after every batch (a few pragmas): a burst must not overrun it.
       const used = store.usedBytes();
-      const over = used >= options.maxBytes * 0.8;
-      if (over && !pressured) post({ op: 'pressure', usedBytes: used, maxBytes: options.maxBytes });
+      const budget = store.budgetBytes();
+      const over = used >= budget * 0.8;
+      if (over && !pressured) post({ op: 'pressure', usedBytes: used, maxBytes: Math.round(budget) });
       pressured = over;
-      const thinned = store.thin();
+      const thinned = store.thin(0.9, 0.75, budget);
       if (thinned.dropped > 0) post({ op: 'dropped', count: thinned.dropped, reason: 'storage budget: oldest telemetry thinned' });
     }
     if (acks.length) {

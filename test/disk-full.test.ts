@@ -1,6 +1,6 @@
 /** A full disk (a real, tiny tmpfs) must not stop the gates, and journaling resumes with space. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,4 +67,45 @@ describe.runIf(canMount)('the journal on a disk that fills up (8 MB tmpfs)', () 
       await gateway.stop();
     }
   }, 30_000);
+
+  it('a disk smaller than the budget: telemetry is thinned before the disk fills, every access event is kept, no disk-full', async () => {
+    const config = siteConfig({
+      io: [{ id: 'sim', type: 'sim' }],
+      devices: [{ id: 'door-a', type: 'door', lock: { io: 'sim', pin: 1 }, lockType: 'fail-secure', unlockMs: 200 }],
+      upstream: { mqtt: { url: 'mqtt://127.0.0.1:1' } }, // a broker that never answers: nothing is forwarded
+    });
+    config.gateway.dataDir = join(mountPoint, 'small');
+    expect(config.storage.maxBytes).toBeGreaterThan(8 * 1024 * 1024); // the default budget, larger than this disk
+    const board = new SimBoard('sim');
+    const gateway = new Gateway({ config, log: silentLog, version: 't', boards: new Map([['sim', board]]), listen: false });
+    const events: GatewayEvent[] = [];
+    gateway.bus.on('event', 'test', (e) => void events.push(e));
+    await gateway.start();
+    try {
+      const make = eventMaker('test-site', 'gw-test', gateway.clock);
+      const values = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`value${i}W`, 1234.5678 + i]));
+      const door = gateway.devices.get('door-a')!;
+      let opened = 0;
+      // ~18,000 readings of ~500 bytes: more than the 8 MB disk holds.
+      for (let round = 0; round < 60; round++) {
+        for (let i = 0; i < 300; i++) gateway.bus.emit('event', make('meter.reading', 'm1', { values }));
+        expect(door.command('open', { by: 'console' })).toEqual({ ok: true }); // an access event: written at once, readings along
+        opened++;
+        const journal = gateway.journal!;
+        await until(`round ${round} durable`, () => journal.durable >= journal.seq, 10_000);
+        await new Promise((r) => setTimeout(r, 220)); // the door locks again
+      }
+      expect(events.filter((e) => e.type === 'storage.error')).toEqual([]);
+      expect(events.some((e) => e.type === 'storage.pressure')).toBe(true);
+      const dropped = events.filter((e) => e.type === 'storage.dropped');
+      expect(dropped.length).toBeGreaterThan(0);
+      const rows = await gateway.journal!.read({ limit: 100_000 });
+      expect(rows.filter((r) => r.type === 'door.unlocked')).toHaveLength(opened);
+      expect(rows.filter((r) => r.type === 'meter.reading').length).toBeLessThan(18_000);
+      const fs = statfsSync(mountPoint);
+      expect(fs.bavail * fs.bsize).toBeGreaterThan(0);
+    } finally {
+      await gateway.stop();
+    }
+  }, 60_000);
 });
