@@ -18,6 +18,7 @@ import type { LprCameraConfig } from '../config/devices.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { Clock, TimerHandle } from '../gateway/clock.js';
 import { errorMessage } from '../gateway/errors.js';
+import type { EventData } from '../gateway/events.js';
 import { JsonFile } from '../gateway/json-file.js';
 import type { Logger } from '../gateway/log.js';
 import { PlateList } from './plates.js';
@@ -68,6 +69,23 @@ export interface PendingDecision {
 }
 
 export type PendingOutcome = { decision: 'granted' | 'denied'; by: 'console' | 'remote' | 'timeout'; user?: string };
+
+/** The vehicle.decided event of a held vehicle: who decided what, with the stay's figures, and why its lane did not open if it did not. */
+export function decidedData(pending: PendingDecision, outcome: PendingOutcome, laneError?: string): EventData['vehicle.decided'] {
+  return {
+    pendingId: pending.id,
+    plate: pending.plate ?? 'unknown',
+    lane: pending.lane,
+    direction: pending.direction,
+    decision: outcome.decision,
+    by: outcome.by,
+    ...(outcome.user ? { user: outcome.user } : {}),
+    ...(pending.eventId ? { eventId: pending.eventId } : {}),
+    ...(pending.durationSec !== undefined ? { durationSec: pending.durationSec } : {}),
+    ...(pending.feeCents !== undefined ? { feeCents: pending.feeCents } : {}),
+    ...(laneError ? { laneError } : {}),
+  };
+}
 
 const staysFile = z.strictObject({
   stays: z.array(

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { AccessControl } from '../access/access.js';
+import { decidedData } from '../access/access.js';
 import type { PendingDecision, PendingOutcome } from '../access/access.js';
 import type { PinRef } from '../config/devices.js';
 import type { SiteConfig } from '../config/schema.js';
@@ -36,8 +37,7 @@ import { startJournal } from './storage.js';
 import { connectUpstream } from './upstream.js';
 import { healthReport, metricsPage } from './report.js';
 import type { ReportView } from './report.js';
-import { Watchdog } from './watchdog.js';
-import type { Loop } from './watchdog.js';
+import { Watchdog, watchedLoops } from './watchdog.js';
 
 export interface GatewayOptions {
   config: SiteConfig;
@@ -214,7 +214,7 @@ export class Gateway {
     if (notifier?.enabled) {
       // READY only now: the journal is open and every output has been in its safe state.
       await notifier.send({ READY: 1, MAINPID: process.pid, STATUS: `running: ${this.devices.size} devices` });
-      this.watchdog = new Watchdog(notifier, () => this.loops(), this.clock, this.log.child({ component: 'watchdog' }));
+      this.watchdog = new Watchdog(notifier, () => watchedLoops(this), this.clock, this.log.child({ component: 'watchdog' }));
       this.watchdog.start();
     }
     this.log.info({ devices: this.devices.size, boards: this.boards.size, http: this.address }, 'gateway started');
@@ -253,22 +253,6 @@ export class Gateway {
 
   health(): HealthReport {
     return healthReport(this.reportView());
-  }
-
-  /** Every loop the watchdog watches, with how to tell it is alive. */
-  loops(): Loop[] {
-    const loops: Loop[] = [];
-    const uplink = this.uplink;
-    if (uplink) loops.push({ name: 'uplink', alive: (now) => uplink.alive(now) });
-    const journal = this.journal;
-    if (journal) loops.push({ name: 'journal', alive: () => journal.alive() });
-    for (const device of this.devices.values()) {
-      if (device.alive) loops.push({ name: `device ${device.id}`, alive: (now) => device.alive?.(now) ?? true });
-    }
-    for (const board of this.boards.values()) {
-      if (board.alive) loops.push({ name: `board ${board.id}`, alive: (now) => board.alive?.(now) ?? true });
-    }
-    return loops;
   }
 
   /** The Prometheus page (GET /metrics). */
@@ -400,19 +384,7 @@ export class Gateway {
         : { ok: false as const, error: 'offline' };
       if (!result.ok) laneError = result.error;
     }
-    this.emit('vehicle.decided', pending.camera, {
-      pendingId: pending.id,
-      plate: pending.plate ?? 'unknown',
-      lane: pending.lane,
-      direction: pending.direction,
-      decision: outcome.decision,
-      by: outcome.by,
-      ...(outcome.user ? { user: outcome.user } : {}),
-      ...(pending.eventId ? { eventId: pending.eventId } : {}),
-      ...(pending.durationSec !== undefined ? { durationSec: pending.durationSec } : {}),
-      ...(pending.feeCents !== undefined ? { feeCents: pending.feeCents } : {}),
-      ...(laneError ? { laneError } : {}),
-    });
+    this.emit('vehicle.decided', pending.camera, decidedData(pending, outcome, laneError));
   }
 
   private onBoardStatus(board: string, online: boolean, reason?: string): void {

@@ -14,6 +14,26 @@ export interface Loop {
   alive(now: number): boolean;
 }
 
+/** Every loop the watchdog watches in a gateway, with how to tell it is alive. */
+export function watchedLoops(parts: {
+  uplink?: { alive(now: number): boolean } | undefined;
+  journal?: { alive(): boolean } | undefined;
+  devices: ReadonlyMap<string, { alive?(now: number): boolean }>;
+  boards: ReadonlyMap<string, { alive?(now: number): boolean }>;
+}): Loop[] {
+  const loops: Loop[] = [];
+  const { uplink, journal } = parts;
+  if (uplink) loops.push({ name: 'uplink', alive: (now) => uplink.alive(now) });
+  if (journal) loops.push({ name: 'journal', alive: () => journal.alive() });
+  for (const [id, device] of parts.devices) {
+    if (device.alive) loops.push({ name: `device ${id}`, alive: (now) => device.alive?.(now) ?? true });
+  }
+  for (const [id, board] of parts.boards) {
+    if (board.alive) loops.push({ name: `board ${id}`, alive: (now) => board.alive?.(now) ?? true });
+  }
+  return loops;
+}
+
 export class Watchdog {
   private timer: TimerHandle | undefined;
   private lastTick = 0;
