@@ -19,6 +19,22 @@ afterAll(() => {
   if (canMount) spawnSync('umount', ['-l', mountPoint]);
 });
 
+/** A gateway with one door on a sim board, journaling to `dir` on the tmpfs, started. */
+async function doorGateway(dir: string, door: Record<string, unknown> = {}, more: Record<string, unknown> = {}) {
+  const config = siteConfig({
+    io: [{ id: 'sim', type: 'sim' }],
+    devices: [{ id: 'door-a', type: 'door', lock: { io: 'sim', pin: 1 }, lockType: 'fail-secure', ...door }],
+    ...more,
+  });
+  config.gateway.dataDir = join(mountPoint, dir);
+  const board = new SimBoard('sim');
+  const gateway = new Gateway({ config, log: silentLog, version: 't', boards: new Map([['sim', board]]), listen: false });
+  const events: GatewayEvent[] = [];
+  gateway.bus.on('event', 'test', (e) => void events.push(e));
+  await gateway.start();
+  return { gateway, board, events, config };
+}
+
 describe.runIf(canMount)('the journal on a disk that fills up (8 MB tmpfs)', () => {
   let filler: string;
   beforeAll(() => {
@@ -27,16 +43,7 @@ describe.runIf(canMount)('the journal on a disk that fills up (8 MB tmpfs)', () 
   });
 
   it('gates keep working while the disk is full, the condition is reported, and nothing is lost when space returns', async () => {
-    const config = siteConfig({
-      io: [{ id: 'sim', type: 'sim' }],
-      devices: [{ id: 'door-a', type: 'door', lock: { io: 'sim', pin: 1 }, lockType: 'fail-secure' }],
-    });
-    config.gateway.dataDir = join(mountPoint, 'data');
-    const board = new SimBoard('sim');
-    const gateway = new Gateway({ config, log: silentLog, version: 't', boards: new Map([['sim', board]]), listen: false });
-    const events: GatewayEvent[] = [];
-    gateway.bus.on('event', 'test', (e) => void events.push(e));
-    await gateway.start();
+    const { gateway, board, events } = await doorGateway('data');
     try {
       // Fill the disk to the last byte, then keep making events.
       try {
@@ -69,18 +76,9 @@ describe.runIf(canMount)('the journal on a disk that fills up (8 MB tmpfs)', () 
   }, 30_000);
 
   it('a disk smaller than the budget: telemetry is thinned before the disk fills, every access event is kept, no disk-full', async () => {
-    const config = siteConfig({
-      io: [{ id: 'sim', type: 'sim' }],
-      devices: [{ id: 'door-a', type: 'door', lock: { io: 'sim', pin: 1 }, lockType: 'fail-secure', unlockMs: 200 }],
-      upstream: { mqtt: { url: 'mqtt://127.0.0.1:1' } }, // a broker that never answers: nothing is forwarded
-    });
-    config.gateway.dataDir = join(mountPoint, 'small');
+    // A broker that never answers: nothing is forwarded.
+    const { gateway, events, config } = await doorGateway('small', { unlockMs: 200 }, { upstream: { mqtt: { url: 'mqtt://127.0.0.1:1' } } });
     expect(config.storage.maxBytes).toBeGreaterThan(8 * 1024 * 1024); // the default budget, larger than this disk
-    const board = new SimBoard('sim');
-    const gateway = new Gateway({ config, log: silentLog, version: 't', boards: new Map([['sim', board]]), listen: false });
-    const events: GatewayEvent[] = [];
-    gateway.bus.on('event', 'test', (e) => void events.push(e));
-    await gateway.start();
     try {
       const make = eventMaker('test-site', 'gw-test', gateway.clock);
       const values = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`value${i}W`, 1234.5678 + i]));
