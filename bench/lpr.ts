@@ -1,12 +1,17 @@
 /**
- * Camera push to lane output: the round trip of a granted plate push to the real gateway process
- * (whose reply is sent after the lane output is written), with a 1,000,000-event journal backlog
- * and no broker, beside the round trip of a bare Node HTTP echo server in its own process. One
- * client (this process) times both the same way, one request in flight, in alternating blocks.
+ * Camera push to lane output, and to its reply: granted plate pushes to the real gateway process
+ * with a 1,000,000-event journal backlog and no broker, beside the round trip of a bare Node HTTP
+ * echo server in its own process. One client (this process) times both the same way, one
+ * request in flight, in alternating blocks.
+ *
+ * The output is seen as it happens: the sim board's trace file is a FIFO this process reads, so
+ * each push's lane output is timed from the request's start to its trace line arriving here.
+ * The reply comes later, once the push's events are committed (one fsync); beside it, a bare
+ * write + fdatasync of the same size on the same filesystem.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, fdatasyncSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,9 +39,8 @@ async function fillJournal(dataDir: string, n: number): Promise<void> {
   await journal.close();
 }
 
-function post(port: number, agent: Agent, path: string, body: string): Promise<number> {
+function post(port: number, agent: Agent, path: string, body: string, t0 = performance.now()): Promise<number> {
   return new Promise((resolve, reject) => {
-    const t0 = performance.now();
     const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`${path}: HTTP ${res.statusCode}`))));
@@ -65,10 +69,20 @@ http.createServer((req, res) => {
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
+interface Percentiles {
+  p50: number;
+  p99: number;
+}
+
 export interface LprLatency {
   backlog: number;
-  gateway: { p50: number; p99: number };
-  echo: { p50: number; p99: number };
+  /** push to the lane output written */
+  gateway: Percentiles;
+  /** push to the reply (after the commit) */
+  reply: Percentiles;
+  echo: Percentiles;
+  /** a bare 1 kB write + fdatasync in the journal's directory */
+  fsync: Percentiles;
 }
 
 /**
@@ -81,22 +95,71 @@ export async function lprLatency(ports: () => Promise<{ http: number; echo: numb
   const results: LprLatency[] = [];
   for (let r = 0; r < runs; r++) results.push(await measure(dir, await ports()));
   const median = (f: (x: LprLatency) => number) => results.map(f).sort((a, b) => a - b)[Math.floor(results.length / 2)]!;
+  const both = (k: 'gateway' | 'reply' | 'echo' | 'fsync') => ({ p50: median((x) => x[k].p50), p99: median((x) => x[k].p99) });
+  return { backlog: median((x) => x.backlog), gateway: both('gateway'), reply: both('reply'), echo: both('echo'), fsync: both('fsync') };
+}
+
+/** A bare write of `bytes` and fdatasync, `n` times, in `dir`: what one commit costs at least. */
+function bareFsync(dir: string, n = 1000, bytes = 1024): Percentiles {
+  const fd = openSync(join(dir, 'fsync-floor'), 'w');
+  const block = Buffer.alloc(bytes, 0x61);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      writeSync(fd, block);
+      fdatasyncSync(fd);
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { p50: pct(times, 0.5), p99: pct(times, 0.99) };
+}
+
+/**
+ * The lane output's trace lines as they arrive on the FIFO: each push waits for the next
+ * "pin 1 driven to 1" line. Opened read-write so that it never sees end-of-file between writes.
+ */
+function outputWatcher(fifo: string) {
+  const fd = openSync(fifo, 'r+');
+  const arrivals: number[] = [];
+  let wake: (() => void) | undefined;
+  let rest = '';
+  const stream = createReadStream('', { fd, highWaterMark: 4096 });
+  stream.on('data', (chunk) => {
+    const now = performance.now();
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const change = JSON.parse(line) as { pin: number; value: number };
+      if (change.pin === 1 && change.value === 1) arrivals.push(now);
+    }
+    wake?.();
+  });
   return {
-    backlog: median((x) => x.backlog),
-    gateway: { p50: median((x) => x.gateway.p50), p99: median((x) => x.gateway.p99) },
-    echo: { p50: median((x) => x.echo.p50), p99: median((x) => x.echo.p99) },
+    /** the arrival time of the next output line (waits for it) */
+    async next(): Promise<number> {
+      while (arrivals.length === 0) await new Promise<void>((r) => (wake = r));
+      return arrivals.shift()!;
+    },
+    clear: () => void arrivals.splice(0),
+    close: () => stream.destroy(),
   };
 }
 
 async function measure(dir: string, ports: { http: number; echo: number; deadBroker: number }, requests = 4000): Promise<LprLatency> {
   const config = join(dir, 'site.yaml');
+  const fifo = join(dir, `outputs-${ports.http}.fifo`);
+  execFileSync('mkfifo', [fifo]);
+  const outputs = outputWatcher(fifo);
   writeFileSync(
     config,
     `site: { id: bench }
 gateway: { id: gw-bench, dataDir: ./data }
 upstream: { mqtt: { url: "mqtt://127.0.0.1:${ports.deadBroker}" } }
 console: { listen: "127.0.0.1:${ports.http}" }
-io: [{ id: sim, type: sim }]
+io: [{ id: sim, type: sim, traceFile: ${fifo} }]
 devices:
   - { id: gate, type: barrier, open: { io: sim, pin: 1 }, safetyLoop: { io: sim, pin: 2 } }
   - { id: cam, type: lpr-camera, vendor: generic, direction: in, lane: gate, allowFrom: [127.0.0.1] }
@@ -115,21 +178,31 @@ access: { visitors: record }
     let plate = 0;
     const push = () => JSON.stringify({ plate: `粤A${String(plate++ % 100_000).padStart(5, '0')}`, confidence: 95 });
     const gw: number[] = [];
+    const replies: number[] = [];
     const echo: number[] = [];
     for (let i = 0; i < 300; i++) {
       await post(ports.http, agent, '/lpr/cam', push());
       await post(ports.echo, agent, '/', push());
     }
+    await new Promise((r) => setTimeout(r, 100));
+    outputs.clear();
     for (let block = 0; block < requests / 250; block++) {
-      for (let i = 0; i < 250; i++) gw.push(await post(ports.http, agent, '/lpr/cam', push()));
+      for (let i = 0; i < 250; i++) {
+        const t0 = performance.now();
+        replies.push(await post(ports.http, agent, '/lpr/cam', push(), t0));
+        gw.push((await outputs.next()) - t0);
+      }
       for (let i = 0; i < 250; i++) echo.push(await post(ports.echo, agent, '/', push()));
     }
     return {
       backlog: health.journal?.depth ?? Number.NaN,
       gateway: { p50: pct(gw, 0.5), p99: pct(gw, 0.99) },
+      reply: { p50: pct(replies, 0.5), p99: pct(replies, 0.99) },
       echo: { p50: pct(echo, 0.5), p99: pct(echo, 0.99) },
+      fsync: bareFsync(dir),
     };
   } finally {
+    outputs.close();
     agent.destroy();
     for (const c of children) c.kill('SIGTERM');
   }

@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   line('startup.ready_ratio', median(starts) / median(floors), 'x');
   line('startup.demo_rss_after_60s', rss, 'MB');
 
-  // 3. Camera push to lane output with a 1,000,000-event backlog and no broker, vs a bare echo server.
+  // 3. Camera push to lane output (and to its committed reply) with a 1,000,000-event backlog and no broker, vs a bare echo server and a bare fsync.
   const lpr = await lprLatency(
     async () => ({ http: await freePort(), echo: await freePort(), deadBroker: await freePort() }),
     Number(process.env.BENCH_LPR_BACKLOG ?? 1_000_000),
@@ -99,6 +99,13 @@ async function main(): Promise<void> {
   line('lpr.bare_http_echo_p99', lpr.echo.p99, 'ms');
   line('lpr.p99_ratio', lpr.gateway.p99 / lpr.echo.p99, 'x (target <= 1.5)');
   line('lpr.p50_ratio', lpr.gateway.p50 / lpr.echo.p50, 'x');
+  // The reply waits for the push's events to be committed: one fsync (shared with whatever else
+  // was waiting) on top of the round trip.
+  line('lpr.push_to_reply_p50', lpr.reply.p50, 'ms');
+  line('lpr.push_to_reply_p99', lpr.reply.p99, 'ms');
+  line('lpr.bare_fsync_p50', lpr.fsync.p50, 'ms');
+  line('lpr.bare_fsync_p99', lpr.fsync.p99, 'ms');
+  line('lpr.reply_p99_ratio', lpr.reply.p99 / (lpr.echo.p99 + lpr.fsync.p99), 'x (to a bare echo plus a bare fsync)');
 
   // 4. Uplink drain of a 100,000-event backlog vs a bare mqtt.js QoS 1 publisher, same broker.
   const broker = await mosquitto();

@@ -25,12 +25,17 @@ export interface HealthReport {
   /** each meter: when it was last read */
   meters?: Record<string, { state: string; readAt: string | null; fault: string | null }>;
   /** journal figures (absent when running without a journal) */
-  journal?: { depth: number; oldestPendingAgeSec: number | null; usedBytes: number; maxBytes: number; condition: string; lastSeq: number };
+  journal?: { depth: number; oldestPendingAgeSec: number | null; usedBytes: number; maxBytes: number; condition: string; lastSeq: number; acksAtRisk: number };
 }
 
 export interface HttpDeps {
   log: Logger;
   health(): HealthReport;
+  /**
+   * Resolves once everything done so far is on disk (the journal's commit, the state files).
+   * Every answer to a request that can change something waits for it: see createHttpServer.
+   */
+  committed?(): Promise<void>;
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -64,6 +69,19 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
+
+  // An acknowledgement is a promise: the answer to anything that can act (a camera push, a
+  // console command, a plate list change, a login's audit event) leaves only once what it did is
+  // committed, so a power cut after the answer loses nothing that was answered. The output
+  // itself moved before (the handler ran first); concurrent requests share one commit. Reads
+  // (GET, HEAD) change nothing and do not wait.
+  const committed = deps.committed;
+  if (committed) {
+    app.addHook('onSend', async (req, _reply, payload) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') await committed();
+      return payload;
+    });
+  }
 
   app.get('/api/health', async () => deps.health());
   return app;

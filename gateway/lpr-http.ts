@@ -5,7 +5,8 @@
  *
  * Pushes from an address the camera's `allowFrom` does not list are refused (403) before their
  * body is read; bodies over CAMERA_BODY_LIMIT get 413; bodies that cannot be read get 400 with
- * the reason. Each is counted on the camera. A push that is read is decided and answered at once.
+ * the reason. Each is counted on the camera. A push that is read is decided at once (the lane
+ * moves), and answered once its events are committed (the server's onSend hook, gateway/http.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LprCamera } from '../devices/lpr-camera.js';

@@ -80,6 +80,8 @@ export class Gateway {
   readonly actuation = new Histogram();
   /** camera pushes no camera could take (unknown id, Dahua path from an unlisted address) */
   readonly unmatchedPushes = { refused: 0, 'unknown-camera': 0 };
+  /** acknowledgements sent while what they answered was not on disk (a disk refusing writes) */
+  acksAtRisk = 0;
   /** events made before the journal is open (the safe-state events of start-up) */
   private early: GatewayEvent[] | undefined = [];
   private readonly startedAt: string;
@@ -198,6 +200,7 @@ export class Gateway {
         bus: this.bus,
         cameras: this.cameras,
         health: () => this.health(),
+        committed: () => this.committed(),
         metrics: () => this.metrics(),
         fireAlarmActive: () => this.fireAlarmActive,
         readEvents: async (q) => (this.journal ? this.journal.read(q) : []),
@@ -251,6 +254,17 @@ export class Gateway {
     this.log.info({ reason }, 'gateway stopped');
   }
 
+  /**
+   * Resolves once everything done so far is on disk: the journal's events up to now, the plate
+   * list and the seen command ids. Every "ok" the gateway gives (a camera's 200, a command's
+   * reply, an API change) waits here, after the output has moved. A disk that refuses writes
+   * does not hold the answer back (gates keep working): the answer goes, counted at risk.
+   */
+  async committed(): Promise<void> {
+    const [journaled] = await Promise.all([this.journal?.committed() ?? true, this.access?.plates.flush(), this.remote?.flush()]);
+    if (!journaled) this.acksAtRisk++;
+  }
+
   health(): HealthReport {
     return healthReport(this.reportView());
   }
@@ -277,6 +291,7 @@ export class Gateway {
       access: this.access,
       actuation: this.actuation,
       unmatchedPushes: this.unmatchedPushes,
+      acksAtRisk: this.acksAtRisk,
       fireAlarmActive: this.fireAlarmActive,
     };
   }
@@ -328,6 +343,7 @@ export class Gateway {
       startedAt: this.startedAt,
       tuning: this.options.uplink || undefined,
       audit: (data) => this.emit('audit.command', 'gateway', data),
+      committed: () => this.committed(),
     });
     this.remote = upstream.remote;
     this.uplink = upstream.uplink;

@@ -30,6 +30,8 @@ export interface ReportView {
   access: AccessControl | undefined;
   actuation: Histogram;
   unmatchedPushes: { refused: number; 'unknown-camera': number };
+  /** answers sent while what they answered was not on disk */
+  acksAtRisk: number;
   fireAlarmActive: boolean;
 }
 
@@ -50,6 +52,7 @@ export function healthReport(g: ReportView): HealthReport {
         maxBytes: g.config.storage.maxBytes,
         condition: g.journal.condition,
         lastSeq: g.journal.seq,
+        acksAtRisk: g.acksAtRisk,
       }
     : undefined;
   const boards = Object.fromEntries([...g.boards].map(([id, b]) => [id, { online: b.online }]));
@@ -83,6 +86,7 @@ export function metricsPage(g: ReportView): string {
   m.metric('estate_gateway_journal_depth', 'gauge', 'events journaled and not yet forwarded', [[{}, stats?.depth ?? 0]]);
   m.metric('estate_gateway_journal_oldest_unsent_age_seconds', 'gauge', 'age of the oldest event not yet forwarded', [[{}, health.journal?.oldestPendingAgeSec ?? 0]]);
   m.metric('estate_gateway_journal_used_bytes', 'gauge', 'bytes the journal uses', [[{}, stats?.usedBytes ?? 0]]);
+  m.metric('estate_gateway_acks_at_risk_total', 'counter', 'answers (camera 200s, command replies, API changes) sent while the journal could not commit', [[{}, g.acksAtRisk]]);
   m.metric('estate_gateway_journal_last_seq', 'gauge', 'the last sequence number given', [[{}, g.journal?.seq ?? 0]]);
   const up = g.uplink?.stats();
   m.metric('estate_gateway_uplink_connected', 'gauge', '1 while connected to the broker', [[{}, up?.connected ? 1 : 0]]);

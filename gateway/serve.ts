@@ -26,13 +26,14 @@ export interface ServeDeps
   clock: Clock;
   cameras: ReadonlyMap<string, LprCamera>;
   health(): HealthReport;
+  committed(): Promise<void>;
   unmatched: CameraRouteDeps['unmatched'];
 }
 
 export async function serveHttp(listen: string, deps: ServeDeps): Promise<{ http: FastifyInstance; address: { host: string; port: number } }> {
-  const { config, log, clock, cameras, health, unmatched, ...api } = deps;
+  const { config, log, clock, cameras, health, committed, unmatched, ...api } = deps;
   const { host, port } = parseListen(listen);
-  const http = createHttpServer({ log, health });
+  const http = createHttpServer({ log, health, committed });
   const users = new UserStore(config.gateway.dataDir);
   registerApi(http, { ...api, log: log.child({ component: 'api' }), sessions: new Sessions(users, clock), users, pins: pinUses(config) });
   registerConsole(http);

@@ -29,6 +29,8 @@ export interface UpstreamDeps {
   /** reconnect timing and window (tests, benchmarks) */
   tuning?: Pick<UplinkOptions, 'reconnectMinMs' | 'reconnectMaxMs' | 'window'> | undefined;
   audit(data: EventData['audit.command']): void;
+  /** resolves once what the command did is on disk: its reply waits for this */
+  committed(): Promise<void>;
 }
 
 export async function connectUpstream(
@@ -47,7 +49,11 @@ export async function connectUpstream(
   });
   const { Uplink } = await loading;
   const uplink = new Uplink({
-    onCommand: (payload, retained) => remote.handle(payload, retained),
+    onCommand: async (payload, retained) => {
+      const reply = remote.handle(payload, retained);
+      await deps.committed();
+      return reply;
+    },
     mqtt,
     prefix: topicPrefix(config),
     clientId: mqtt.clientId ?? `estate-gateway-${config.site.id}-${config.gateway.id}`,

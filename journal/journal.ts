@@ -32,6 +32,12 @@ export const TELEMETRY_TYPES: ReadonlySet<string> = new Set(['meter.reading']);
  */
 export const LAZY_MS = 1000;
 
+/**
+ * How long an acknowledgement waits for its commit before it is sent anyway (the event counted
+ * at risk). A commit takes milliseconds; this only bounds a worker that stopped answering.
+ */
+export const COMMIT_WAIT_MS = 2000;
+
 export interface JournalOptions {
   dataDir: string;
   maxBytes: number;
@@ -78,6 +84,8 @@ export class Journal {
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private readonly appendListeners = new Set<(event: JournaledEvent, body: string) => void>();
   private readonly durableListeners = new Set<(upTo: number) => void>();
+  /** replies waiting for their events to reach the disk, in seq order */
+  private commitWaiters: Array<{ seq: number; done: (durable: boolean) => void }> = [];
   private latest: StoreStats | undefined;
   private durableSeq: number;
   private state: Condition = 'ok';
@@ -143,6 +151,31 @@ export class Journal {
   alive(now = Date.now()): boolean {
     if (this.closed || this.durableSeq >= this.lastSeq || this.condition !== 'ok') return true;
     return now - this.lastDurableAt <= 60_000;
+  }
+
+  /**
+   * Resolves once every event appended so far (or up to `seq`) is committed to disk: true.
+   * An acknowledgement (a camera's 200, a command's reply) waits for this, so what was answered
+   * "ok" survives a power cut a moment later; concurrent waiters share the worker's one
+   * transaction (group commit). Never holds a reply for a disk that refuses writes: false at
+   * once when the journal's condition is not ok, or after `timeoutMs` without a commit (the
+   * event is then at risk, and the caller counts it).
+   */
+  committed(seq = this.lastSeq, timeoutMs = COMMIT_WAIT_MS): Promise<boolean> {
+    if (this.closed || seq <= this.durableSeq) return Promise.resolve(this.closed ? seq <= this.durableSeq : true);
+    if (this.state !== 'ok') return Promise.resolve(false);
+    // Telemetry waiting for its once-a-second post goes now: a reply must not wait for it.
+    if (this.outgoing.length > 0) this.schedulePost('urgent');
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (durable: boolean) => {
+        clearTimeout(timer);
+        this.commitWaiters = this.commitWaiters.filter((w) => w !== waiter);
+        resolve(durable);
+      };
+      const waiter = { seq, done: finish };
+      this.commitWaiters.push(waiter);
+    });
   }
 
   /** Hears each commit: every seq up to `upTo` is on disk. */
@@ -219,6 +252,7 @@ export class Journal {
     const done = new Promise((resolve, reject) => this.waiting.set(qid, { resolve, reject }));
     this.worker.postMessage({ op: 'close', qid } satisfies ToWorker);
     await done;
+    for (const w of [...this.commitWaiters]) w.done(w.seq <= this.durableSeq);
     await this.worker.terminate();
   }
 
@@ -273,12 +307,14 @@ export class Journal {
         this.lastDurableAt = Date.now();
         this.batches++;
         for (const listener of this.durableListeners) listener(m.upTo);
+        for (const w of this.commitWaiters.filter((w) => w.seq <= m.upTo)) w.done(true);
         return;
       case 'stats':
         this.latest = m.stats;
         return;
       case 'condition':
         this.state = m.condition;
+        if (m.condition !== 'ok') for (const w of [...this.commitWaiters]) w.done(false);
         this.hooks.condition?.(m.condition, m.message);
         return;
       case 'dropped':

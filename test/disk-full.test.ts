@@ -57,10 +57,16 @@ describe.runIf(canMount)('the journal on a disk that fills up (8 MB tmpfs)', () 
       expect(events.find((e) => e.type === 'storage.error')!.data).toMatchObject({ condition: 'disk-full' });
       expect(gateway.health().status).toBe('degraded');
 
-      // The door still answers at once.
+      // The door still answers at once, and its answer is not held for a disk that cannot
+      // write: it goes, and is counted at risk.
       const door = gateway.devices.get('door-a')!;
       expect(door.command('open', { by: 'console' })).toEqual({ ok: true });
       expect(board.read(1)).toBe(1);
+      const t0 = Date.now();
+      await gateway.committed();
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(gateway.acksAtRisk).toBe(1);
+      expect(gateway.health().journal?.acksAtRisk).toBe(1);
 
       rmSync(filler);
       await until('storage.recovered', () => events.some((e) => e.type === 'storage.recovered'), 10_000);

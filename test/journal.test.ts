@@ -39,6 +39,33 @@ describe('the journal', () => {
     expect(all[0]).toMatchObject({ id: first[0]!.id, type: 'door.unlocked', site: 'site-a', gateway: 'gw-1', data: { user: 'u0' }, forwarded: false });
   });
 
+  it('committed() resolves once what was appended is on disk, many waiters sharing one transaction, a waiting reading not holding it back', async () => {
+    const d = dir();
+    const j = await journal(d);
+    const first = j.append(door(0));
+    await j.committed();
+    const quiet = j.batches;
+    j.append(reading(0)); // telemetry after a commit would wait up to a second for company
+    const last = j.append(door(1)).seq;
+    const waits = Array.from({ length: 50 }, () => j.committed());
+    expect(j.durable).toBeLessThan(last); // nothing is on disk yet: the answers must wait
+    expect(await Promise.all(waits)).toEqual(Array(50).fill(true));
+    expect(j.durable).toBeGreaterThanOrEqual(last);
+    expect(j.batches - quiet).toBe(1);
+    // A reading alone is not held for a second either when something waits on it.
+    const r = j.append(reading(1));
+    const t0 = Date.now();
+    expect(await j.committed()).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(j.durable).toBe(r.seq);
+    // What committed() promised is in the file as another reader sees it.
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(join(d, 'journal.db'), { readonly: true });
+    expect((db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n).toBe(r.seq);
+    expect((db.prepare('SELECT id FROM events WHERE seq = ?').get(first.seq) as { id: string }).id).toBe(first.id);
+    db.close();
+  });
+
   it('a burst of appends is written in a few transactions, not one per event', async () => {
     const j = await journal(dir());
     for (let i = 0; i < 10_000; i++) j.append(door(i));

@@ -78,6 +78,20 @@ async function setup(opts: { key?: boolean; dataDir?: string; board?: SimBoard; 
 }
 
 describe('remote commands on P/cmd', () => {
+  it('a reply is published only once the command and what it did are committed to the journal', async () => {
+    const { gateway, send, future, replies, board, events } = await setup();
+    const seen: Array<{ durable: number; pinAtReply: number }> = [];
+    replies.client.on('message', () => void seen.push({ durable: gateway.journal!.durable, pinAtReply: board.read(5) }));
+    for (let i = 0; i < 5; i++) expect(await send({ id: `c-durable-${i}`, action: 'open', device: 'gate-north', expiresAt: future() })).toEqual({ id: `c-durable-${i}`, ok: true });
+    const audits = events.filter((e) => e.type === 'audit.command');
+    expect(audits).toHaveLength(5);
+    const opened = events.filter((e) => e.type === 'barrier.opened');
+    expect(opened.length).toBeGreaterThan(0);
+    // Each reply saw its own audit event (and the barrier's) already on disk.
+    seen.forEach((s, i) => expect(s.durable).toBeGreaterThanOrEqual(audits[i]!.seq));
+    expect(seen[0]!.durable).toBeGreaterThanOrEqual(opened[0]!.seq);
+  });
+
   it('opens a gate, once, and audits it', async () => {
     const t = await setup();
     const cmd = { id: 'c-1', action: 'open', device: 'gate-north', expiresAt: t.future(), by: 'platform-user-7' };

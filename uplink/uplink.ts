@@ -196,8 +196,11 @@ export class Uplink {
     });
     client.on('message', (topic, payload, packet) => {
       if (this.client !== client || topic !== commandTopic(this.o.prefix) || !this.o.onCommand) return;
-      const reply = this.o.onCommand(payload, packet.retain);
-      client.publish(replyTopic(this.o.prefix), JSON.stringify(reply), { qos: 1 });
+      // The reply may wait for the command's events to be committed (an answer is a promise).
+      void Promise.resolve(this.o.onCommand(payload, packet.retain)).then(
+        (reply) => client.publish(replyTopic(this.o.prefix), JSON.stringify(reply), { qos: 1 }),
+        (err: unknown) => this.o.log.error({ err: errorMessage(err) }, 'command reply failed'),
+      );
     });
     const lost = (reason: string) => {
       if (this.client !== client || this.state === 'stopping') return;
