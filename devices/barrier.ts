@@ -11,8 +11,8 @@ import type { OutputPin } from '../drivers/io/pin.js';
 import type { TimerHandle } from '../gateway/clock.js';
 import type { LaneActor } from '../gateway/events.js';
 import { DeviceBase } from './base.js';
-import { SafetyLoop } from './lane.js';
-import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot } from './types.js';
+import { SafetyLoop, mayMoveDown } from './lane.js';
+import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
 import { accepted, refused } from './types.js';
 
 type BarrierState = 'unknown' | 'open' | 'closing' | 'closed';
@@ -35,8 +35,8 @@ export class Barrier extends DeviceBase implements Device {
   ) {
     super(ctx);
     this.id = config.id;
-    this.openOut = this.output(config.open);
-    this.closeOut = config.close ? this.output(config.close) : undefined;
+    this.openOut = this.output(config.open, 'open');
+    this.closeOut = config.close ? this.output(config.close, 'close') : undefined;
     if (config.safetyLoop) this.boards.add(config.safetyLoop.io);
     this.loop = new SafetyLoop(config.safetyLoop, ctx.input, ctx.clock);
   }
@@ -74,15 +74,26 @@ export class Barrier extends DeviceBase implements Device {
       this.open(ctx.by, ctx.user);
       return accepted;
     }
-    if (this.ctx.fireAlarmActive()) return refused('fire-alarm', 'lanes stay open while the fire alarm is active');
+    const check = mayMoveDown(this.id, this.loop, this.ctx.fireAlarmActive());
+    if (!check.ok && check.error === 'fire-alarm') return check;
     if (!this.closeOut) return refused('not-supported', `${this.id} has no close output; the arm closes by itself`);
-    const reason = this.loop.blockReason();
-    if (reason) {
-      this.ctx.emit('barrier.blocked', { reason, by: ctx.by, ...(ctx.user ? { user: ctx.user } : {}) });
-      return refused('unsafe', `${this.id}: ${reason}`);
+    if (!check.ok) {
+      this.ctx.emit('barrier.blocked', { reason: this.loop.blockReason() ?? check.message, by: ctx.by, ...(ctx.user ? { user: ctx.user } : {}) });
+      return check;
     }
     this.startClose(ctx.by, ctx.user);
     return accepted;
+  }
+
+  /**
+   * By hand: nothing during a fire alarm (the open contact is held); OPEN and CLOSE set active
+   * are the barrier's own open and close, so the arm is guarded (hold-off, reversal) and its
+   * state stays true; releasing a contact is always allowed.
+   */
+  protected override mayDrive(role: string, active: boolean): DriveAnswer {
+    if (this.ctx.fireAlarmActive()) return refused('fire-alarm', 'lanes stay open while the fire alarm is active');
+    if (!active) return accepted;
+    return role === 'close' ? { ok: true, asCommand: 'close' } : { ok: true, asCommand: 'open' };
   }
 
   fireAlarmChanged(active: boolean): void {

@@ -3,7 +3,8 @@ import type { DeviceType } from '../config/devices.js';
 import type { OutputPin } from '../drivers/io/pin.js';
 import type { TimerHandle } from '../gateway/clock.js';
 import { errorMessage } from '../gateway/errors.js';
-import type { DeviceContext, DeviceSnapshot } from './types.js';
+import type { CommandContext, CommandResult, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
+import { accepted, refused } from './types.js';
 
 export abstract class DeviceBase {
   abstract readonly id: string;
@@ -11,6 +12,7 @@ export abstract class DeviceBase {
   readonly boards = new Set<string>();
   private readonly offlineBoards = new Map<string, string>();
   private readonly outputs: OutputPin[] = [];
+  private readonly outputsByRole = new Map<string, OutputPin>();
 
   protected constructor(protected readonly ctx: DeviceContext) {}
 
@@ -24,16 +26,42 @@ export abstract class DeviceBase {
 
   abstract snapshot(): DeviceSnapshot;
 
-  protected output(ref: Parameters<DeviceContext['output']>[0]): OutputPin {
+  /** An output of this device, under its role in the config (`lock`, `open`, ...). */
+  protected output(ref: Parameters<DeviceContext['output']>[0], role: string): OutputPin {
     const pin = this.ctx.output(ref);
     this.boards.add(ref.io);
     this.outputs.push(pin);
+    this.outputsByRole.set(role, pin);
     return pin;
   }
 
   protected input(ref: Parameters<DeviceContext['input']>[0]) {
     this.boards.add(ref.io);
     return this.ctx.input(ref);
+  }
+
+  /**
+   * Sets one of this device's outputs by hand (the installer's I/O page): asks `mayDrive` first,
+   * then does it as the device's own command where it says so, or else through the device's own
+   * pin bookkeeping (a pulse, a hold, a release), so the device always knows what its outputs do.
+   */
+  driveByHand(role: string, active: boolean, pulseMs: number | undefined, by: CommandContext): CommandResult {
+    const asked = this.mayDrive(role, active);
+    if (!asked.ok) return asked;
+    if ('asCommand' in asked) return this.command(asked.asCommand, by);
+    const pin = this.outputsByRole.get(role);
+    if (!pin) return refused('not-supported', `${this.id} has no output ${role}`);
+    if (!active) this.release(pin);
+    else if (pulseMs !== undefined) this.pulse(pin, pulseMs);
+    else this.hold(pin);
+    return accepted;
+  }
+
+  abstract command(action: DeviceAction, ctx: CommandContext): CommandResult;
+
+  /** Whether an output may be set by hand now; nothing of this kind's is unsafe unless it says so. */
+  protected mayDrive(_role: string, _active: boolean): DriveAnswer {
+    return accepted;
   }
 
   /** Sets an output without waiting: actuation never waits on a board's confirmation. */

@@ -13,8 +13,8 @@ import type { InputPin, OutputPin } from '../drivers/io/pin.js';
 import type { TimerHandle } from '../gateway/clock.js';
 import type { LaneActor } from '../gateway/events.js';
 import { DeviceBase } from './base.js';
-import { SafetyLoop } from './lane.js';
-import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot } from './types.js';
+import { SafetyLoop, mayMoveDown } from './lane.js';
+import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
 import { accepted, refused } from './types.js';
 
 type BollardState = 'unknown' | 'up' | 'down' | 'raising' | 'lowering';
@@ -42,8 +42,8 @@ export class Bollard extends DeviceBase implements Device {
   ) {
     super(ctx);
     this.id = config.id;
-    this.lowerOut = this.output(config.lower);
-    this.raiseOut = this.output(config.raise);
+    this.lowerOut = this.output(config.lower, 'lower');
+    this.raiseOut = this.output(config.raise, 'raise');
     this.boards.add(config.safetyLoop.io);
     this.loop = new SafetyLoop(config.safetyLoop, ctx.input, ctx.clock);
     this.downLimit = config.downLimit ? this.input(config.downLimit) : undefined;
@@ -92,14 +92,24 @@ export class Bollard extends DeviceBase implements Device {
       if (!this.ctx.fireAlarmActive()) this.lower(actor);
       return accepted;
     }
-    if (this.ctx.fireAlarmActive()) return refused('fire-alarm', 'lanes stay open while the fire alarm is active');
-    const reason = this.loop.blockReason();
-    if (reason) {
-      this.ctx.emit('bollard.blocked', { reason, ...actor });
-      return refused('unsafe', `${this.id}: ${reason}`);
+    const check = mayMoveDown(this.id, this.loop, this.ctx.fireAlarmActive());
+    if (!check.ok) {
+      if (check.error === 'unsafe') this.ctx.emit('bollard.blocked', { reason: this.loop.blockReason() ?? check.message, ...actor });
+      return check;
     }
     this.raise(actor);
     return accepted;
+  }
+
+  /**
+   * By hand: nothing during a fire alarm; LOWER and RAISE set active are the bollard's own
+   * lower and raise, so it is guarded (hold-off, travel time, reversal) as any move is;
+   * releasing a contact is always allowed.
+   */
+  protected override mayDrive(role: string, active: boolean): DriveAnswer {
+    if (this.ctx.fireAlarmActive()) return refused('fire-alarm', 'lanes stay open while the fire alarm is active');
+    if (!active) return accepted;
+    return role === 'raise' ? { ok: true, asCommand: 'close' } : { ok: true, asCommand: 'open' };
   }
 
   fireAlarmChanged(active: boolean): void {

@@ -11,7 +11,7 @@ import type { InputPin, OutputPin } from '../drivers/io/pin.js';
 import type { TimerHandle } from '../gateway/clock.js';
 import type { EventData } from '../gateway/events.js';
 import { DeviceBase } from './base.js';
-import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot } from './types.js';
+import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
 import { accepted, refused } from './types.js';
 
 /** An exit request this recent explains a door opening, even if its debounce settled second. */
@@ -39,7 +39,7 @@ export class Door extends DeviceBase implements Device {
   ) {
     super(ctx);
     this.id = config.id;
-    this.lock = this.output(config.lock);
+    this.lock = this.output(config.lock, 'lock');
     this.contact = config.contact ? this.input(config.contact) : undefined;
     this.exitButton = config.exitButton ? this.input(config.exitButton) : undefined;
   }
@@ -91,6 +91,15 @@ export class Door extends DeviceBase implements Device {
       this.publishState();
     }
     return accepted;
+  }
+
+  /**
+   * By hand: the lock is the door's own unlock (for unlockMs, then relock) or lock, so the door's
+   * state, its forced-open alarm and the fire alarm's release stay true.
+   */
+  protected override mayDrive(_role: string, active: boolean): DriveAnswer {
+    const unlock = active === (this.config.lockType === 'fail-secure');
+    return { ok: true, asCommand: unlock ? 'open' : 'close' };
   }
 
   fireAlarmChanged(active: boolean): void {

@@ -5,6 +5,8 @@
 import type { PinRef } from '../config/devices.js';
 import type { InputPin } from '../drivers/io/pin.js';
 import type { Clock } from '../gateway/clock.js';
+import type { CommandResult } from './types.js';
+import { accepted, refused } from './types.js';
 
 export const LOOP_HOLD_OFF_MS = 1000;
 
@@ -59,4 +61,15 @@ export class SafetyLoop {
   holdOffRemaining(): number {
     return Math.max(0, this.clearedAt + LOOP_HOLD_OFF_MS - this.clock.now());
   }
+}
+
+/**
+ * The one rule for moving a lane down onto the road (closing an arm, raising a bollard): never
+ * during a fire alarm, never onto a vehicle, nor within the hold-off after the loop clears.
+ * The lane's own commands ask it, and so does anything that drives a lane's output by hand.
+ */
+export function mayMoveDown(lane: string, loop: SafetyLoop, fireAlarmActive: boolean): CommandResult {
+  if (fireAlarmActive) return refused('fire-alarm', 'lanes stay open while the fire alarm is active');
+  const reason = loop.blockReason();
+  return reason ? refused('unsafe', `${lane}: ${reason}`) : accepted;
 }

@@ -57,7 +57,7 @@ export class LprCamera extends DeviceBase implements Device {
   ) {
     super(ctx);
     this.id = config.id;
-    this.trigger = config.trigger ? this.output(config.trigger) : undefined;
+    this.trigger = config.trigger ? this.output(config.trigger, 'trigger') : undefined;
   }
 
   applySafeState(): void {

@@ -18,6 +18,8 @@ export interface CommandContext {
 
 export type CommandRefusal = 'unsafe' | 'fire-alarm' | 'not-supported' | 'offline';
 export type CommandResult = { ok: true } | { ok: false; error: CommandRefusal; message: string };
+/** A device's answer to an output set by hand: refused, allowed as asked, or done as its own command. */
+export type DriveAnswer = CommandResult | { ok: true; asCommand: DeviceAction };
 
 export interface DeviceSnapshot {
   id: string;
@@ -42,6 +44,15 @@ export interface Device {
   /** Stops timers and watchers and leaves every output in its safe state. */
   stop(): void;
   command(action: DeviceAction, ctx: CommandContext): CommandResult;
+  /**
+   * Sets one of this device's outputs by hand (the installer's I/O page): the only way to move
+   * an output without a command, and it obeys the device's own safety rules, the same ones its
+   * commands obey. `role` is the pin's role in the config (`close`, `raise`, `lock`, ...),
+   * `active` the logical level asked, `pulseMs` (with active) how long before it is released.
+   * A lane's moves and a door's lock become the device's own commands, so the device guards
+   * them (hold-off, reversal, relock) and its state stays true.
+   */
+  driveByHand(role: string, active: boolean, pulseMs: number | undefined, ctx: CommandContext): CommandResult;
   /** The fire alarm changed: release (or return to normal). */
   fireAlarmChanged(active: boolean): void;
   /** A board this device uses went away or came back. */

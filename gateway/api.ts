@@ -181,16 +181,14 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       board.setInput(pin, level);
       return { ok: true, pin: pinView(board, use) };
     }
-    const unsafe = unsafeOutput(use, value, deps.devices);
-    if (unsafe) return deny(reply, 409, 'unsafe', unsafe);
-    try {
-      await board.write(pin, level);
-      if (pulseMs !== undefined) {
-        setTimeout(() => void board.write(pin, (level ^ 1) as Level).catch(() => undefined), pulseMs as number);
-      }
-    } catch (err) {
-      return deny(reply, 409, 'offline', `${board.id} pin ${pin}: ${errorMessage(err)}`);
-    }
+    // The device that owns the pin sets it, under its own safety rules (a lane's hold-off, the
+    // fire alarm), as its own command where it has one: see Device.driveByHand.
+    const device = deps.devices.get(use.owner);
+    if (!device) return deny(reply, 404, 'not-found', `pin ${pin} of ${board.id} belongs to no device`);
+    if (!board.online) return deny(reply, 409, 'offline', `io board ${board.id} is offline`);
+    const user = req.session?.user;
+    const done = device.driveByHand(use.role, value === 1, pulseMs as number | undefined, { by: 'console', ...(user ? { user } : {}) });
+    if (!done.ok) return deny(reply, 409, done.error, done.message);
     deps.log.info({ user: req.session?.user, board: board.id, pin, value, pulseMs, owner: use.owner, role: use.role }, 'output set from the console');
     return { ok: true, pin: pinView(board, use) };
   });
@@ -252,16 +250,6 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(deps.metrics()));
-}
-
-/** Why setting this output by hand now would break a safety rule, or undefined. */
-function unsafeOutput(use: PinUse, value: 0 | 1, devices: ReadonlyMap<string, Device>): string | undefined {
-  if (value !== 1) return undefined;
-  const lowering = (use.role === 'close' && devices.get(use.owner)?.type === 'barrier') || (use.role === 'raise' && devices.get(use.owner)?.type === 'bollard');
-  if (!lowering) return undefined;
-  const snapshot = devices.get(use.owner)?.snapshot();
-  if (snapshot?.['vehicle'] === true) return `${use.owner}: vehicle on the safety loop`;
-  return undefined;
 }
 
 function ioBoard(board: DigitalIo, pins: readonly PinUse[]) {

@@ -168,6 +168,36 @@ describe('devices, events, io, visitors, metrics', () => {
     expect((await call('POST', '/api/devices/cam/open', { token })).status).toBe(400);
   });
 
+  it('the I/O page asks the lane itself: CLOSE is refused on a vehicle and within the 1 s hold-off after the loop clears, and allowed after it', async () => {
+    await users();
+    const { token } = await login('ian');
+    h.board.setInput(LOOP, 1);
+    const onCar = await call('POST', `/api/io/sim/${CLOSE}`, { token, body: { value: 1 } });
+    expect([onCar.status, onCar.json.error, onCar.json.message]).toEqual([409, 'unsafe', 'gate: vehicle on the safety loop']);
+    h.board.setInput(LOOP, 0);
+    const inHoldOff = await call('POST', `/api/io/sim/${CLOSE}`, { token, body: { value: 1 } });
+    expect([inHoldOff.status, inHoldOff.json.error]).toEqual([409, 'unsafe']);
+    expect(inHoldOff.json.message).toMatch(/^gate: safety loop cleared \d+ ms ago \(hold-off 1000 ms\)$/);
+    expect(h.board.historyOf(CLOSE).map(([, v]) => v)).toEqual([1]); // activeLow: never driven
+    // Releasing a contact is never unsafe.
+    expect((await call('POST', `/api/io/sim/${CLOSE}`, { token, body: { value: 0 } })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1050));
+    const after = await call('POST', `/api/io/sim/${CLOSE}`, { token, body: { value: 1 } });
+    expect(after.status).toBe(200);
+    expect(h.board.read(CLOSE)).toBe(0); // driven (activeLow)
+    // It is the barrier's own close: a car arriving under the arm reverses it.
+    expect((await call('GET', '/api/devices/gate', { token })).json).toMatchObject({ state: 'closing' });
+    h.board.setInput(LOOP, 1);
+    expect(h.board.read(CLOSE)).toBe(1);
+    expect(h.board.read(OPEN)).toBe(1);
+    expect(h.events.filter((e) => e.type === 'barrier.closed' || e.type === 'barrier.blocked' || e.type === 'barrier.opened').map((e) => [e.type, e.data])).toEqual([
+      ['barrier.blocked', { reason: 'vehicle on the safety loop', by: 'console', user: 'ian' }],
+      ['barrier.blocked', { reason: expect.stringMatching(/^safety loop cleared/), by: 'console', user: 'ian' }],
+      ['barrier.blocked', { reason: 'vehicle on the safety loop while closing' }],
+      ['barrier.opened', { by: 'safety-loop' }],
+    ]);
+  });
+
   it('lists devices with live state and I/O with logical values', async () => {
     await users();
     const { token } = await login('ian');

@@ -32,7 +32,7 @@ describe('GET /api/health', () => {
       buses: {},
       cameras: {},
       meters: {},
-      journal: { depth: 0, oldestPendingAgeSec: null, usedBytes: expect.any(Number), maxBytes: 1_000_000_000, condition: 'ok', lastSeq: 1 },
+      journal: { depth: 0, oldestPendingAgeSec: null, usedBytes: expect.any(Number), maxBytes: 1_000_000_000, condition: 'ok', lastSeq: 1, acksAtRisk: 0 },
     });
   });
 

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SimBoard } from '../drivers/io/sim.js';
 import type { Level } from '../drivers/io/types.js';
 import { systemClock } from '../gateway/clock.js';
+import { pinUses } from '../config/pins.js';
 import { Gateway } from '../gateway/main.js';
 import { seededRandom, siteConfig, silentLog } from './helpers.js';
 import { SafetyChecker } from './safety-checker.js';
@@ -57,6 +58,7 @@ async function scenario(seed: number, steps: number): Promise<{ violations: stri
   let gateway = await startOn(board);
   const counts: Record<string, number> = {};
   const toggle = (pin: number) => board.setInput(pin, (1 - board.read(pin)) as Level);
+  const outputs = pinUses(config).filter((u) => u.direction === 'out');
   for (let step = 0; step < steps; step++) {
     const r = random();
     let action: string;
@@ -81,6 +83,13 @@ async function scenario(seed: number, steps: number): Promise<{ violations: stri
       action = 'door';
       if (random() < 0.5) toggle(3);
       else gateway.devices.get('door')!.command(pick(['open', 'close'] as const), { by: 'console' });
+    } else if (r < 0.94) {
+      // The installer's I/O page: any output, either level, sometimes as a pulse.
+      action = 'io';
+      const use = pick(outputs);
+      const value = pick([0, 1] as const);
+      if (use.owner === 'post' && use.role === 'raise' && value === 1) checker.raiseCommanded(Date.now());
+      gateway.devices.get(use.owner)!.driveByHand(use.role, value === 1, random() < 0.5 ? pick([50, 500, 3000]) : undefined, { by: 'console', user: 'installer' });
     } else if (r < 0.97) {
       action = 'fire';
       toggle(PINS.fire);
@@ -109,7 +118,7 @@ describe('lanes under random interleavings never break a safety rule', () => {
     const { violations, counts } = await scenario(seed, 2000);
     expect(violations).toEqual([]);
     // The run really exercised what it claims to.
-    for (const action of ['wait', 'barrier-loop', 'bollard-loop', 'barrier-command', 'bollard-command', 'fire', 'restart']) {
+    for (const action of ['wait', 'barrier-loop', 'bollard-loop', 'barrier-command', 'bollard-command', 'io', 'fire', 'restart']) {
       expect(counts[action] ?? 0).toBeGreaterThan(10);
     }
   });
