@@ -16,11 +16,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { LprCameraConfig } from '../config/devices.js';
 import type { SiteConfig } from '../config/schema.js';
-import type { Clock, TimerHandle } from '../gateway/clock.js';
-import { errorMessage } from '../gateway/errors.js';
-import type { EventData } from '../gateway/events.js';
-import { JsonFile } from '../gateway/json-file.js';
-import type { Logger } from '../gateway/log.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { EventData } from '../core/events.js';
+import { JsonFile } from '../core/json-file.js';
+import type { Logger } from '../core/log.js';
 import { PlateList } from './plates.js';
 import { feeCents } from './tariff.js';
 

@@ -11,10 +11,10 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { plateEntry } from '../config/schema.js';
-import type { Clock } from '../gateway/clock.js';
-import { errorMessage } from '../gateway/errors.js';
-import { JsonFile } from '../gateway/json-file.js';
-import type { Logger } from '../gateway/log.js';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import { JsonFile } from '../core/json-file.js';
+import type { Logger } from '../core/log.js';
 import { normalizePlate } from './plate.js';
 
 export type PlateEntry = z.output<typeof plateEntry>;

@@ -12,8 +12,8 @@ import { JournalStore } from '../journal/store.js';
 import { livePayload } from '../uplink/topics.js';
 import { Uplink } from '../uplink/uplink.js';
 import { sampleEvent } from './journal.js';
-import { systemClock } from '../gateway/clock.js';
-import { eventMaker } from '../gateway/events.js';
+import { systemClock } from '../core/clock.js';
+import { eventMaker } from '../core/events.js';
 
 const PREFIX = 'estate/bench-site/gw-bench';
 const BARE_WINDOW = 1000;

@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { systemClock } from '../gateway/clock.js';
-import { eventMaker } from '../gateway/events.js';
-import type { GatewayEvent } from '../gateway/events.js';
+import { systemClock } from '../core/clock.js';
+import { eventMaker } from '../core/events.js';
+import type { GatewayEvent } from '../core/events.js';
 import { Journal, rowOf } from '../journal/journal.js';
 import { JournalStore } from '../journal/store.js';
 

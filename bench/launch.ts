@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { packagePath } from '../gateway/paths.js';
+import { packagePath } from '../core/paths.js';
 
 export const GATEWAY_BIN = packagePath('bin', 'estate-gateway.js');
 

@@ -15,8 +15,8 @@ import { closeSync, createReadStream, fdatasyncSync, mkdtempSync, openSync, writ
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../gateway/clock.js';
-import { eventMaker } from '../gateway/events.js';
+import { systemClock } from '../core/clock.js';
+import { eventMaker } from '../core/events.js';
 import { Journal } from '../journal/journal.js';
 import { launchGateway } from './launch.js';
 

@@ -144,7 +144,7 @@ export async function cycleAgainstFloor(): Promise<{ cycleMs: number; floorMs: n
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   const gateway = new Gateway({ config: parsed.config, log: silentLog, version: 'bench', listen: false, journal: false });
   const cycles: number[] = [];
-  gateway.bus.on('event', 'bench', (e) => {
+  gateway.eventBus.on('event', 'bench', (e) => {
     if (e.type !== 'meter.reading') return;
     const ms = (gateway.devices.get('m-1') as Meter).lastCycleMs;
     if (ms !== undefined) cycles.push(ms);

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { packagePath } from '../gateway/paths.js';
+import { packagePath } from '../core/paths.js';
 
 export async function modbusPeer(spec: Record<string, unknown>): Promise<() => void> {
   const child = spawn('/usr/bin/python3', [packagePath('test', 'peers', 'modbus_peer.py'), JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'inherit'] });

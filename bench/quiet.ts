@@ -1,3 +1,3 @@
-import { createLogger } from '../gateway/log.js';
+import { createLogger } from '../core/log.js';
 
 export const silentLog = createLogger({ level: 'silent' });

@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { GatewayError, errorMessage } from '../gateway/errors.js';
+import { GatewayError, errorMessage } from '../core/errors.js';
 import { crossCheck } from './crosscheck.js';
 import type { Problem } from './problems.js';
 import { problemsFromIssues } from './problems.js';

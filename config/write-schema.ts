@@ -1,6 +1,6 @@
 /** Writes config/schema.json from the zod schema: `npm run schema` after changing the schema. */
 import { writeFileSync } from 'node:fs';
-import { packagePath } from '../gateway/paths.js';
+import { packagePath } from '../core/paths.js';
 import { jsonSchema } from './schema.js';
 
 export function schemaText(): string {

@@ -7,7 +7,7 @@
  */
 import type { AlarmInputConfig } from '../config/devices.js';
 import type { InputPin } from '../drivers/io/pin.js';
-import type { TimerHandle } from '../gateway/clock.js';
+import type { TimerHandle } from '../core/clock.js';
 import { DeviceBase } from './base.js';
 import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from './types.js';
 import { refused } from './types.js';

@@ -8,8 +8,8 @@
  */
 import type { BarrierConfig } from '../config/devices.js';
 import type { OutputPin } from '../drivers/io/pin.js';
-import type { TimerHandle } from '../gateway/clock.js';
-import type { LaneActor } from '../gateway/events.js';
+import type { TimerHandle } from '../core/clock.js';
+import type { LaneActor } from '../core/events.js';
 import { DeviceBase } from './base.js';
 import { SafetyLoop, mayMoveDown } from './lane.js';
 import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';

@@ -1,8 +1,8 @@
 /** What every device does the same way: board faults, output re-assertion and state publishing. */
 import type { DeviceType } from '../config/devices.js';
 import type { OutputPin } from '../drivers/io/pin.js';
-import type { TimerHandle } from '../gateway/clock.js';
-import { errorMessage } from '../gateway/errors.js';
+import type { TimerHandle } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
 import type { CommandContext, CommandResult, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
 import { accepted, refused } from './types.js';
 

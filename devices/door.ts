@@ -8,8 +8,8 @@
  */
 import type { DoorConfig } from '../config/devices.js';
 import type { InputPin, OutputPin } from '../drivers/io/pin.js';
-import type { TimerHandle } from '../gateway/clock.js';
-import type { EventData } from '../gateway/events.js';
+import type { TimerHandle } from '../core/clock.js';
+import type { EventData } from '../core/events.js';
 import { DeviceBase } from './base.js';
 import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
 import { accepted, refused } from './types.js';

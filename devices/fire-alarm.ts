@@ -3,8 +3,8 @@
  * nothing may lock or close them (CONTRACT.md section 6; GB 55024-2022 5.3.6).
  */
 import type { InputPin } from '../drivers/io/pin.js';
-import type { Clock } from '../gateway/clock.js';
-import type { EventData, EventType } from '../gateway/events.js';
+import type { Clock } from '../core/clock.js';
+import type { EventData, EventType } from '../core/events.js';
 
 export interface FireAlarmDeps {
   clock: Clock;

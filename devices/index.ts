@@ -1,6 +1,6 @@
 /** Builds the device objects a site config names. */
 import type { DeviceConfig } from '../config/devices.js';
-import { GatewayError } from '../gateway/errors.js';
+import { GatewayError } from '../core/errors.js';
 import { AlarmInput } from './alarm-input.js';
 import { Barrier } from './barrier.js';
 import { Bollard } from './bollard.js';

@@ -4,7 +4,7 @@
  */
 import type { PinRef } from '../config/devices.js';
 import type { InputPin } from '../drivers/io/pin.js';
-import type { Clock } from '../gateway/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { CommandResult } from './types.js';
 import { accepted, refused } from './types.js';
 

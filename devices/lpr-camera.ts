@@ -12,7 +12,7 @@ import { normalizePlate } from '../access/plate.js';
 import type { LprCameraConfig } from '../config/devices.js';
 import type { CameraProtocol, CameraPush, CameraReply, PlateReadPush } from '../drivers/lpr/index.js';
 import type { OutputPin } from '../drivers/io/pin.js';
-import type { VehicleData } from '../gateway/events.js';
+import type { VehicleData } from '../core/events.js';
 import { DeviceBase } from './base.js';
 import type { CommandResult, Device, DeviceContext, DeviceSnapshot, LaneDevice } from './types.js';
 import { refused } from './types.js';

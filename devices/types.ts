@@ -5,9 +5,9 @@
 import type { PinRef } from '../config/devices.js';
 import type { DeviceType } from '../config/devices.js';
 import type { InputPin, OutputPin } from '../drivers/io/pin.js';
-import type { Clock } from '../gateway/clock.js';
-import type { EventData, EventType } from '../gateway/events.js';
-import type { Logger } from '../gateway/log.js';
+import type { Clock } from '../core/clock.js';
+import type { EventData, EventType } from '../core/events.js';
+import type { Logger } from '../core/log.js';
 
 export type DeviceAction = 'open' | 'close';
 

@@ -10,9 +10,9 @@ import { createBoard } from '../drivers/io/boards.js';
 import type { DigitalIo, PinPlan } from '../drivers/io/types.js';
 import { createBus } from '../drivers/modbus/index.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
-import type { Clock } from './clock.js';
-import { GatewayError, errorMessage } from './errors.js';
-import type { Logger } from './log.js';
+import type { Clock } from '../core/clock.js';
+import { GatewayError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 
 interface Deps {
   clock: Clock;

@@ -20,19 +20,20 @@ import type { ModbusBus } from '../drivers/modbus/types.js';
 import { TELEMETRY_TYPES } from '../journal/journal.js';
 import type { Journal } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
-import { EventBus } from './bus.js';
+import { EventBus } from '../core/event-bus.js';
+import type { GatewayBus } from '../devices/messages.js';
 import { openBoards, openBuses } from './hardware.js';
-import { systemClock } from './clock.js';
-import type { Clock } from './clock.js';
-import { GatewayError, errorMessage } from './errors.js';
-import { eventMaker } from './events.js';
-import type { EventData, EventMaker, EventType, GatewayEvent } from './events.js';
-import type { HealthReport } from './http.js';
-import type { Logger } from './log.js';
-import { Histogram } from './metrics.js';
+import { systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
+import { GatewayError, errorMessage } from '../core/errors.js';
+import { eventMaker } from '../core/events.js';
+import type { EventData, EventMaker, EventType, GatewayEvent } from '../core/events.js';
+import type { HealthReport } from '../http/server.js';
+import type { Logger } from '../core/log.js';
+import { Histogram } from '../core/metrics.js';
 import type { Notifier } from './notify.js';
 import type { RemoteCommands } from './remote.js';
-import { serveHttp } from './serve.js';
+import { serveHttp } from '../http/serve.js';
 import { startJournal } from './storage.js';
 import { connectUpstream } from './upstream.js';
 import { healthReport, metricsPage } from './report.js';
@@ -56,14 +57,14 @@ export interface GatewayOptions {
   uplink?: false | { reconnectMinMs?: number; reconnectMaxMs?: number; window?: number };
   /** systemd's notify socket (READY, WATCHDOG, STOPPING); none when not under systemd. */
   notifier?: Notifier;
-  /** Called once the parts are built and before anything starts: subscribe to the bus here. */
+  /** Called once the parts are built and before anything starts: subscribe to the event bus here. */
   onBuilt?: (gateway: Gateway) => void;
 }
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 export class Gateway {
-  readonly bus: EventBus;
+  readonly eventBus: GatewayBus;
   readonly boards = new Map<string, DigitalIo>();
   readonly buses = new Map<string, ModbusBus>();
   readonly devices = new Map<string, Device>();
@@ -97,16 +98,16 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.log = options.log;
     this.clock = options.clock ?? systemClock;
-    this.bus = new EventBus(options.log);
+    this.eventBus = new EventBus(options.log) as GatewayBus;
     this.makeEvent = eventMaker(options.config.site.id, options.config.gateway.id, this.clock);
     this.startedAt = new Date(this.clock.now()).toISOString();
     // Telemetry is journaled and forwarded, not written to the system log every second.
-    this.bus.on('event', 'log', (ev) => (TELEMETRY_TYPES.has(ev.type) ? this.log.debug({ event: ev }, ev.type) : this.log.info({ event: ev }, ev.type)));
-    this.bus.on('event', 'journal', (ev) => {
+    this.eventBus.on('event', 'log', (ev) => (TELEMETRY_TYPES.has(ev.type) ? this.log.debug({ event: ev }, ev.type) : this.log.info({ event: ev }, ev.type)));
+    this.eventBus.on('event', 'journal', (ev) => {
       if (this.journal) this.journal.append(ev);
       else this.early?.push(ev);
     });
-    this.bus.on('state', 'uplink', ({ device, state }) => this.uplink?.publishState(device, state));
+    this.eventBus.on('state', 'uplink', ({ device, state }) => this.uplink?.publishState(device, state));
     options.onBuilt?.(this);
   }
 
@@ -158,7 +159,7 @@ export class Gateway {
       clock: this.clock,
       log: this.log.child({ component: 'access' }),
       onPendingDecided: (pending, outcome) => this.onPendingDecided(pending, outcome),
-      onPendingChanged: () => this.bus.emit('pending', { waiting: this.access.waiting() }),
+      onPendingChanged: () => this.eventBus.emit('pending', { waiting: this.access.waiting() }),
     });
     const deviceDeps = {
       buses: this.buses,
@@ -197,7 +198,7 @@ export class Gateway {
         devices: this.devices,
         boards: this.boards,
         access: this.access,
-        bus: this.bus,
+        eventBus: this.eventBus,
         cameras: this.cameras,
         health: () => this.health(),
         committed: () => this.committed(),
@@ -364,7 +365,7 @@ export class Gateway {
       clock: this.clock,
       log: this.log.child({ device }),
       emit: (type, data) => this.emit(type, device, data),
-      stateChanged: (snapshot) => this.bus.emit('state', { device, state: snapshot }),
+      stateChanged: (snapshot) => this.eventBus.emit('state', { device, state: snapshot }),
       output: (ref) => new OutputPin(this.board(ref), ref),
       input: (ref) => this.inputPin(ref),
       fireAlarmActive: () => this.fireAlarmActive,
@@ -373,7 +374,7 @@ export class Gateway {
 
   private emit<T extends EventType>(type: T, device: string, data: EventData[T]): string {
     const event = this.makeEvent(type, device, data);
-    this.bus.emit('event', event);
+    this.eventBus.emit('event', event);
     return event.id;
   }
 
@@ -387,7 +388,7 @@ export class Gateway {
         this.log.error({ device: device.id, err }, 'fire alarm release failed');
       }
     }
-    this.bus.emit('fireAlarm', { active });
+    this.eventBus.emit('fireAlarm', { active });
   }
 
   /** Staff, the platform or the timeout decided on a vehicle that was held: open its lane if granted. */

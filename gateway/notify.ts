@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import type { Logger } from './log.js';
+import type { Logger } from '../core/log.js';
 
 export interface Notifier {
   /** whether NOTIFY_SOCKET is set */

@@ -16,14 +16,13 @@ import { z } from 'zod';
 import type { AccessControl } from '../access/access.js';
 import type { PlateChange } from '../access/plates.js';
 import type { Device } from '../devices/types.js';
-import type { Clock } from './clock.js';
-import { GatewayError, errorMessage } from './errors.js';
-import type { EventData } from './events.js';
-import { JsonFile } from './json-file.js';
-import type { Logger } from './log.js';
+import type { Clock } from '../core/clock.js';
+import { GatewayError, errorMessage } from '../core/errors.js';
+import type { EventData } from '../core/events.js';
+import { JsonFile } from '../core/json-file.js';
+import { COMMAND_MAX_BYTES } from '../uplink/topics.js';
+import type { Logger } from '../core/log.js';
 
-/** A plates.replace of ~50,000 residents fits; anything larger is refused unread. */
-export const COMMAND_MAX_BYTES = 4 * 1024 * 1024;
 /** Ids are remembered at least this long, and until their command expires. */
 export const REMEMBER_IDS_MS = 24 * 3600_000;
 const MAX_REMEMBERED = 100_000;

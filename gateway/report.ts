@@ -7,10 +7,10 @@ import type { DigitalIo } from '../drivers/io/types.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
 import type { Journal } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
-import type { Clock } from './clock.js';
-import type { HealthReport } from './http.js';
-import type { Histogram } from './metrics.js';
-import { MetricsText } from './metrics.js';
+import type { Clock } from '../core/clock.js';
+import type { HealthReport } from '../http/server.js';
+import type { Histogram } from '../core/metrics.js';
+import { MetricsText } from '../core/metrics.js';
 import type { RemoteCommands } from './remote.js';
 
 /** The parts of a running gateway its reports read. */

@@ -5,8 +5,8 @@
  */
 import type { SiteConfig } from '../config/schema.js';
 import { Journal } from '../journal/journal.js';
-import type { EventData } from './events.js';
-import type { Logger } from './log.js';
+import type { EventData } from '../core/events.js';
+import type { Logger } from '../core/log.js';
 
 type StorageEvent = 'storage.dropped' | 'storage.pressure' | 'storage.recovered' | 'storage.error';
 

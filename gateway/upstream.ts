@@ -9,9 +9,9 @@ import type { SiteConfig } from '../config/schema.js';
 import type { Device } from '../devices/types.js';
 import type { Journal } from '../journal/journal.js';
 import type { Uplink, UplinkOptions } from '../uplink/uplink.js';
-import type { Clock } from './clock.js';
-import type { EventData } from './events.js';
-import type { Logger } from './log.js';
+import type { Clock } from '../core/clock.js';
+import type { EventData } from '../core/events.js';
+import type { Logger } from '../core/log.js';
 import { RemoteCommands, readCommandKey } from './remote.js';
 
 type MqttConfig = NonNullable<NonNullable<SiteConfig['upstream']>['mqtt']>;

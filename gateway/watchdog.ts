@@ -5,8 +5,8 @@
  * progress stops the pings, and systemd restarts the process (ThingsBoard's gateway Modbus
  * poller silently stopped for half an hour, its issue #2132: here that is a restart).
  */
-import type { Clock, TimerHandle } from './clock.js';
-import type { Logger } from './log.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
 import type { Notifier } from './notify.js';
 
 export interface Loop {

@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { GatewayError } from '../gateway/errors.js';
-import type { GatewayEvent, JournaledEvent } from '../gateway/events.js';
-import { packagePath } from '../gateway/paths.js';
+import { GatewayError } from '../core/errors.js';
+import type { GatewayEvent, JournaledEvent } from '../core/events.js';
+import { packagePath } from '../core/paths.js';
 import type { Condition, FromWorker, ToWorker, WorkerData } from './protocol.js';
 import type { JournalRow, StoreStats, StoredEvent } from './store.js';
 import { ACCESS, TELEMETRY } from './protocol.js';

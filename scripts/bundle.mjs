@@ -17,7 +17,7 @@ rmSync(outdir, { recursive: true, force: true });
 
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'dist/gateway/cli.js', worker: 'dist/journal/worker.js' },
+  entryPoints: { cli: 'dist/cli/cli.js', worker: 'dist/journal/worker.js' },
   outdir,
   bundle: true,
   splitting: true,

@@ -8,7 +8,7 @@ import { isNewEnergy, normalizePlate } from '../access/plate.js';
 import { PlateList, endOf } from '../access/plates.js';
 import { feeCents } from '../access/tariff.js';
 import type { LprCameraConfig } from '../config/devices.js';
-import { systemClock } from '../gateway/clock.js';
+import { systemClock } from '../core/clock.js';
 import { siteConfig, silentLog } from './helpers.js';
 
 describe('plate normalisation', () => {

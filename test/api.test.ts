@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UserStore } from '../gateway/users.js';
+import { UserStore } from '../http/users.js';
 import type { Harness } from './helpers.js';
 import { startGateway } from './helpers.js';
 

@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../drivers/modbus/decode.js';
-import { UserStore } from '../gateway/users.js';
+import { UserStore } from '../http/users.js';
 import type { Harness } from './helpers.js';
 import { startGateway } from './helpers.js';
 import type { ModbusPeer } from './peers/modbus.js';

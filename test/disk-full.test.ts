@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayEvent } from '../gateway/events.js';
-import { eventMaker } from '../gateway/events.js';
+import type { GatewayEvent } from '../core/events.js';
+import { eventMaker } from '../core/events.js';
 import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
 import { until } from './peers/broker.js';
@@ -30,7 +30,7 @@ async function doorGateway(dir: string, door: Record<string, unknown> = {}, more
   const board = new SimBoard('sim');
   const gateway = new Gateway({ config, log: silentLog, version: 't', boards: new Map([['sim', board]]), listen: false });
   const events: GatewayEvent[] = [];
-  gateway.bus.on('event', 'test', (e) => void events.push(e));
+  gateway.eventBus.on('event', 'test', (e) => void events.push(e));
   await gateway.start();
   return { gateway, board, events, config };
 }
@@ -52,7 +52,7 @@ describe.runIf(canMount)('the journal on a disk that fills up (8 MB tmpfs)', () 
         // dd stops with ENOSPC: the disk is full
       }
       const make = eventMaker('test-site', 'gw-test', gateway.clock);
-      for (let i = 0; i < 3000; i++) gateway.bus.emit('event', make('meter.reading', 'm1', { values: { powerW: i, energyImportKwh: i / 10 } }));
+      for (let i = 0; i < 3000; i++) gateway.eventBus.emit('event', make('meter.reading', 'm1', { values: { powerW: i, energyImportKwh: i / 10 } }));
       await until('storage.error', () => events.some((e) => e.type === 'storage.error'), 10_000);
       expect(events.find((e) => e.type === 'storage.error')!.data).toMatchObject({ condition: 'disk-full' });
       expect(gateway.health().status).toBe('degraded');
@@ -92,7 +92,7 @@ describe.runIf(canMount)('the journal on a disk that fills up (8 MB tmpfs)', () 
       let opened = 0;
       // ~18,000 readings of ~500 bytes: more than the 8 MB disk holds.
       for (let round = 0; round < 60; round++) {
-        for (let i = 0; i < 300; i++) gateway.bus.emit('event', make('meter.reading', 'm1', { values }));
+        for (let i = 0; i < 300; i++) gateway.eventBus.emit('event', make('meter.reading', 'm1', { values }));
         expect(door.command('open', { by: 'console' })).toEqual({ ok: true }); // an access event: written at once, readings along
         opened++;
         const journal = gateway.journal!;

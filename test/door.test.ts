@@ -235,7 +235,7 @@ describe('doors and the fire alarm', () => {
     const config = siteConfig({ io: [{ id: 'sim', type: 'sim' }], ...doorSite('fail-secure') });
     const gateway = new Gateway({ config, log: silentLog, version: 'test', boards: new Map([['sim', board]]), listen: false, journal: false });
     const types: string[] = [];
-    gateway.bus.on('event', 'test', (e) => void types.push(`${e.type}:${JSON.stringify(e.data)}`));
+    gateway.eventBus.on('event', 'test', (e) => void types.push(`${e.type}:${JSON.stringify(e.data)}`));
     await gateway.start();
     expect(board.historyOf(LOCK)).toEqual([[0, 1]]);
     expect(types.slice(0, 2)).toEqual(['door.unlocked:{"by":"fire-alarm"}', 'fire-alarm.raised:{}']);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FirmataBoard } from '../drivers/io/firmata.js';
 import type { FirmataIo } from '../drivers/io/firmata.js';
 import type { BoardStatus, Level } from '../drivers/io/types.js';
-import type { GatewayEvent } from '../gateway/events.js';
+import type { GatewayEvent } from '../core/events.js';
 import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
 
@@ -110,7 +110,7 @@ describe('the firmata board (johnny-five over mock-firmata)', () => {
     });
     const gateway = new Gateway({ config, log: silentLog, version: 't', boards: new Map([['uno', fb]]), listen: false });
     const events: GatewayEvent[] = [];
-    gateway.bus.on('event', 'test', (e) => void events.push(e));
+    gateway.eventBus.on('event', 'test', (e) => void events.push(e));
     await gateway.start();
     expect(made[0]!.writes).toEqual([[7, 1]]); // maglock energised: locked
     made[0]!.emit('disconnect');

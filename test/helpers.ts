@@ -8,10 +8,10 @@ import { Writable } from 'node:stream';
 import { validateConfig } from '../config/load.js';
 import type { SiteConfig } from '../config/schema.js';
 import { SimBoard } from '../drivers/io/sim.js';
-import { systemClock } from '../gateway/clock.js';
-import type { GatewayEvent } from '../gateway/events.js';
-import { createLogger } from '../gateway/log.js';
-import type { Logger } from '../gateway/log.js';
+import { systemClock } from '../core/clock.js';
+import type { GatewayEvent } from '../core/events.js';
+import { createLogger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
 import { Gateway } from '../gateway/main.js';
 import { freePort } from './peers/modbus.js';
 
@@ -70,7 +70,7 @@ export async function startGateway(
     ...(opts.journal ? {} : { journal: false as const }),
   });
   const events: GatewayEvent[] = [];
-  gateway.bus.on('event', 'test', (ev) => void events.push(ev));
+  gateway.eventBus.on('event', 'test', (ev) => void events.push(ev));
   await gateway.start();
   return {
     gateway,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpServer, parseListen } from '../gateway/http.js';
+import { createHttpServer, parseListen } from '../http/server.js';
 import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
 

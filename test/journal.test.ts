@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../gateway/clock.js';
-import { eventMaker } from '../gateway/events.js';
-import type { GatewayEvent } from '../gateway/events.js';
+import { systemClock } from '../core/clock.js';
+import { eventMaker } from '../core/events.js';
+import type { GatewayEvent } from '../core/events.js';
 import { Journal } from '../journal/journal.js';
 
 const make = eventMaker('site-a', 'gw-1', systemClock);

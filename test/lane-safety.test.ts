@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SimBoard } from '../drivers/io/sim.js';
 import type { Level } from '../drivers/io/types.js';
-import { systemClock } from '../gateway/clock.js';
+import { systemClock } from '../core/clock.js';
 import { pinUses } from '../config/pins.js';
 import { Gateway } from '../gateway/main.js';
 import { seededRandom, siteConfig, silentLog } from './helpers.js';

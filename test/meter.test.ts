@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '../drivers/modbus/decode.js';
-import type { GatewayEvent } from '../gateway/events.js';
+import type { GatewayEvent } from '../core/events.js';
 import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
 import { until } from './peers/broker.js';
@@ -32,7 +32,7 @@ async function site(devices: unknown[], busExtra: Record<string, unknown> = {}) 
   const config = siteConfig({ buses: [{ id: 'plant', type: 'tcp', host: '127.0.0.1', port, timeoutMs: 300, retries: 1, ...busExtra }], devices });
   const gateway = new Gateway({ config, log: silentLog, version: 't', listen: false, journal: false });
   const events: GatewayEvent[] = [];
-  gateway.bus.on('event', 'test', (e) => void events.push(e));
+  gateway.eventBus.on('event', 'test', (e) => void events.push(e));
   await gateway.start();
   cleanups.push(() => gateway.stop());
   return { gateway, events, peer };
@@ -120,7 +120,7 @@ describe.runIf(RUN_PEER_TESTS)('meters over RTU (socat pty pairs)', () => {
     });
     const gateway = new Gateway({ config, log: silentLog, version: 't', listen: false, journal: false });
     const events: GatewayEvent[] = [];
-    gateway.bus.on('event', 'test', (e) => void events.push(e));
+    gateway.eventBus.on('event', 'test', (e) => void events.push(e));
     await gateway.start();
     cleanups.push(() => gateway.stop());
     await until('6 readings', () => readingsOf(events, 'm-a').length >= 6, 20_000);

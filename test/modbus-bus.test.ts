@@ -3,7 +3,7 @@ import type { BusConfig } from '../config/schema.js';
 import { createBus } from '../drivers/modbus/index.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
 import { interFrameGapMs, readWireTimeMs } from '../drivers/modbus/timing.js';
-import { systemClock } from '../gateway/clock.js';
+import { systemClock } from '../core/clock.js';
 import { silentLog } from './helpers.js';
 import type { ModbusPeer } from './peers/modbus.js';
 import { RUN_PEER_TESTS, freePort, ptyPair, startModbusPeer } from './peers/modbus.js';

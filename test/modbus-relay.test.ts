@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GatewayEvent } from '../gateway/events.js';
+import type { GatewayEvent } from '../core/events.js';
 import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
 import type { ModbusPeer } from './peers/modbus.js';
@@ -38,7 +38,7 @@ async function lane(bus: Record<string, unknown>, bollard: Record<string, unknow
   });
   const gateway = new Gateway({ config, log: silentLog, version: 't', listen: false });
   const events: GatewayEvent[] = [];
-  gateway.bus.on('event', 'test', (e) => void events.push(e));
+  gateway.eventBus.on('event', 'test', (e) => void events.push(e));
   await gateway.start();
   cleanups.push(() => gateway.stop());
   return { gateway, events };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskPlate, maskPlatesInText } from '../gateway/privacy.js';
+import { maskPlate, maskPlatesInText } from '../core/privacy.js';
 import { capturingLog } from './helpers.js';
 
 describe('plate numbers in logs', () => {

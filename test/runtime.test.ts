@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InputPin, OutputPin } from '../drivers/io/pin.js';
 import { SimBoard } from '../drivers/io/sim.js';
-import { EventBus } from '../gateway/bus.js';
-import { systemClock } from '../gateway/clock.js';
-import { GatewayError, isGatewayError, isRetryable } from '../gateway/errors.js';
-import { ulidFactory, ulidTime } from '../gateway/ulid.js';
+import { EventBus } from '../core/event-bus.js';
+import { systemClock } from '../core/clock.js';
+import { GatewayError, isGatewayError, isRetryable } from '../core/errors.js';
+import { ulidFactory, ulidTime } from '../core/ulid.js';
 import { capturingLog } from './helpers.js';
 
 afterEach(() => vi.useRealTimers());

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../gateway/clock.js';
+import { systemClock } from '../core/clock.js';
 import { createNotifier, encodeState } from '../gateway/notify.js';
 import type { Notifier } from '../gateway/notify.js';
 import { Watchdog } from '../gateway/watchdog.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runDoctor } from '../gateway/commands/doctor.js';
+import { runDoctor } from '../cli/commands/doctor.js';
 import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
 import { HAVE_MOSQUITTO, until } from './peers/broker.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JournaledEvent } from '../gateway/events.js';
-import { eventMaker } from '../gateway/events.js';
+import type { JournaledEvent } from '../core/events.js';
+import { eventMaker } from '../core/events.js';
 import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
 import type { TestBroker } from './peers/broker.js';
@@ -29,7 +29,7 @@ async function gatewayOn(port: number, dataDir?: string, mqttConfig: Record<stri
   cleanups.push(() => gateway.stop());
   const make = eventMaker('test-site', 'gw-test', gateway.clock);
   const emit = (n: number) => {
-    for (let i = 0; i < n; i++) gateway.bus.emit('event', make('door.unlocked', 'door-a', { by: 'console', user: `u${i}` }));
+    for (let i = 0; i < n; i++) gateway.eventBus.emit('event', make('door.unlocked', 'door-a', { by: 'console', user: `u${i}` }));
   };
   return { gateway, emit, config };
 }
@@ -69,7 +69,7 @@ describe('the uplink (aedes in-process)', () => {
 
     // Meter readings go to P/telemetry/{device}, same envelope.
     const make = eventMaker('test-site', 'gw-test', gateway.clock);
-    gateway.bus.emit('event', make('meter.reading', 'meter-b1', { values: { voltageV: 229.8, energyImportKwh: 1234.5 } }));
+    gateway.eventBus.emit('event', make('meter.reading', 'meter-b1', { values: { voltageV: 229.8, energyImportKwh: 1234.5 } }));
     await until('telemetry', () => sub.messages.some((m) => m.topic === `${PREFIX}/telemetry/meter-b1`));
     expect(sub.json((m) => m.topic === `${PREFIX}/telemetry/meter-b1`)[0]).toMatchObject({
       type: 'meter.reading',

@@ -1,5 +1,5 @@
 /** Topics and payloads exactly as CONTRACT.md section 3. */
-import type { JournaledEvent } from '../gateway/events.js';
+import type { JournaledEvent } from '../core/events.js';
 import { TELEMETRY_TYPES } from '../journal/journal.js';
 
 export function eventTopic(prefix: string, type: string, device: string): string {
@@ -22,3 +22,6 @@ export const statusTopic = (prefix: string) => `${prefix}/status`;
 export const stateTopic = (prefix: string, device: string) => `${prefix}/state/${device}`;
 export const commandTopic = (prefix: string) => `${prefix}/cmd`;
 export const replyTopic = (prefix: string) => `${prefix}/cmd/reply`;
+
+/** A plates.replace of ~50,000 residents fits; a command larger than this is refused unread. */
+export const COMMAND_MAX_BYTES = 4 * 1024 * 1024;

@@ -8,9 +8,9 @@
 import type { MeterConfig } from '../../config/devices.js';
 import { decode } from '../../drivers/modbus/decode.js';
 import type { ModbusBus } from '../../drivers/modbus/types.js';
-import type { TimerHandle } from '../../gateway/clock.js';
+import type { TimerHandle } from '../../core/clock.js';
 import { answers, decodeValue, diText, DLT645_DEFAULT_VALUES, DLT645_VALUES, readRequest, scan, valueBytes, WILDCARD } from '../../drivers/dlt645/frame.js';
-import { GatewayError, errorMessage, isGatewayError } from '../../gateway/errors.js';
+import { GatewayError, errorMessage, isGatewayError } from '../../core/errors.js';
 import { DeviceBase } from '../base.js';
 import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from '../types.js';
 import { refused } from '../types.js';

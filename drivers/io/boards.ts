@@ -1,9 +1,9 @@
 /** Builds the I/O boards a site config names. */
 import type { IoBoardConfig } from '../../config/schema.js';
-import type { Clock } from '../../gateway/clock.js';
-import type { Logger } from '../../gateway/log.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
 import type { ModbusBus } from '../modbus/types.js';
-import { GatewayError } from '../../gateway/errors.js';
+import { GatewayError } from '../../core/errors.js';
 import { FirmataBoard } from './firmata.js';
 import { GpioBoard } from './gpio.js';
 import { ModbusRelayBoard } from './modbus-relay.js';

@@ -14,9 +14,9 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { PinDirection } from '../../config/pins.js';
-import type { Clock, TimerHandle } from '../../gateway/clock.js';
-import { systemClock } from '../../gateway/clock.js';
-import { GatewayError, errorMessage } from '../../gateway/errors.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
+import { GatewayError, errorMessage } from '../../core/errors.js';
 import type { BoardStatus, DigitalIo, Level, PinPlan } from './types.js';
 
 /** The part of a Firmata IO object (firmata-io, mock-firmata) this board uses. */

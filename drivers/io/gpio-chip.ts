@@ -9,7 +9,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { GatewayError, errorMessage } from '../../gateway/errors.js';
+import { GatewayError, errorMessage } from '../../core/errors.js';
 
 /** Header controllers, most specific first: a Pi 5 also has bcm2712 chips that are not the header. */
 export const PI_HEADER_LABELS = ['pinctrl-rp1', 'pinctrl-bcm2711', 'pinctrl-bcm2835'] as const;

@@ -4,7 +4,7 @@
  * without it; the line factory is injectable so the numbering and watching are tested here.
  */
 import type { PinDirection } from '../../config/pins.js';
-import { GatewayError, errorMessage } from '../../gateway/errors.js';
+import { GatewayError, errorMessage } from '../../core/errors.js';
 import { findHeaderChip } from './gpio-chip.js';
 import type { BoardStatus, DigitalIo, Level, PinPlan } from './types.js';
 

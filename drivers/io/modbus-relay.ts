@@ -7,10 +7,10 @@
  * off) is written again. Writes go to the front of the bus queue. Two failed polls in a row take
  * the board offline, so its devices fault; the next good poll brings it back.
  */
-import type { Clock, TimerHandle } from '../../gateway/clock.js';
-import { systemClock } from '../../gateway/clock.js';
-import { GatewayError, errorMessage } from '../../gateway/errors.js';
-import type { Logger } from '../../gateway/log.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
+import { GatewayError, errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
 import type { ModbusBus } from '../modbus/types.js';
 import type { PinDirection } from '../../config/pins.js';
 import type { BoardStatus, DigitalIo, Level, PinPlan } from './types.js';

@@ -3,7 +3,7 @@
  * speak only of active/inactive ("unlocked", "vehicle present"), never of electrical levels.
  */
 import type { PinRef } from '../../config/devices.js';
-import type { Clock, TimerHandle } from '../../gateway/clock.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { DigitalIo, Level } from './types.js';
 
 /** Contacts bounce for a few milliseconds; 30 ms hides that and stays far below a person's notice. */

@@ -4,9 +4,9 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { PinDirection } from '../../config/pins.js';
-import type { Clock, TimerHandle } from '../../gateway/clock.js';
-import { systemClock } from '../../gateway/clock.js';
-import { GatewayError } from '../../gateway/errors.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
+import { GatewayError } from '../../core/errors.js';
 import type { BoardStatus, DigitalIo, Level, PinPlan } from './types.js';
 
 export interface PinChange {

@@ -5,10 +5,10 @@
  * modbus resets its whole queue on one timeout; ThingsBoard's gateway opens the port per slave
  * with no mutex), and a vanished adapter or peer reconnected with jittered exponential backoff.
  */
-import type { Clock, TimerHandle } from '../../gateway/clock.js';
-import { systemClock } from '../../gateway/clock.js';
-import { GatewayError, errorMessage } from '../../gateway/errors.js';
-import type { Logger } from '../../gateway/log.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
+import { GatewayError, errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
 import type { BusStats, ModbusBus, ModbusLink, ModbusRequest, ModbusResponse, RequestOptions } from './types.js';
 
 export interface BusOptions {

@@ -1,7 +1,7 @@
 /** Builds the Modbus buses a site config names. */
 import type { BusConfig } from '../../config/schema.js';
-import type { Clock } from '../../gateway/clock.js';
-import type { Logger } from '../../gateway/log.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
 import { QueuedModbusBus } from './bus.js';
 import { ModbusSerialLink } from './link.js';
 import { interFrameGapMs } from './timing.js';

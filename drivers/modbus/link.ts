@@ -1,6 +1,6 @@
 /** The wire, through modbus-serial: RTU over serialport 13, or Modbus TCP. */
 import type { BusConfig } from '../../config/schema.js';
-import { errorMessage } from '../../gateway/errors.js';
+import { errorMessage } from '../../core/errors.js';
 import type { ModbusLink, ModbusRequest, ModbusResponse } from './types.js';
 
 import type { ModbusRTU as Client } from 'modbus-serial/ModbusRTU.js';

@@ -23,12 +23,12 @@ import type { DigitalIo } from '../../drivers/io/types.js';
 import { createBus } from '../../drivers/modbus/index.js';
 import type { ModbusBus } from '../../drivers/modbus/types.js';
 import { connectionOptions } from '../../uplink/uplink.js';
-import { systemClock } from '../clock.js';
-import { errorMessage } from '../errors.js';
-import { pinPlans } from '../hardware.js';
-import type { HealthReport } from '../http.js';
-import { parseListen } from '../http.js';
-import type { Logger } from '../log.js';
+import { systemClock } from '../../core/clock.js';
+import { errorMessage } from '../../core/errors.js';
+import { pinPlans } from '../../gateway/hardware.js';
+import type { HealthReport } from '../../http/server.js';
+import { parseListen } from '../../http/server.js';
+import type { Logger } from '../../core/log.js';
 import { JOURNAL_FILE } from '../../journal/journal.js';
 import type { Output } from './output.js';
 

@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfigFile } from '../../config/load.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../core/errors.js';
 import { formatEvent } from '../event-format.js';
-import type { JournaledEvent } from '../events.js';
+import type { JournaledEvent } from '../../core/events.js';
 import { JOURNAL_FILE } from '../../journal/journal.js';
 import type { Output } from './output.js';
 

@@ -3,7 +3,7 @@ import type { SiteConfig } from '../../config/schema.js';
 import { loadConfigFile } from '../../config/load.js';
 import type { Problem } from '../../config/problems.js';
 import { problemLine } from '../../config/problems.js';
-import { isGatewayError } from '../errors.js';
+import { isGatewayError } from '../../core/errors.js';
 import type { Output } from './output.js';
 
 export function summarize(config: SiteConfig): string {

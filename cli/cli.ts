@@ -8,10 +8,10 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Problem } from '../config/problems.js';
 import { problemLine } from '../config/problems.js';
 import { processOutput } from './commands/output.js';
-import { GatewayError, errorMessage, isGatewayError } from './errors.js';
-import type { LogLevel } from './log.js';
-import { LOG_LEVELS, createLogger, createPrettyLogger } from './log.js';
-import { packagePath } from './paths.js';
+import { GatewayError, errorMessage, isGatewayError } from '../core/errors.js';
+import type { LogLevel } from '../core/log.js';
+import { LOG_LEVELS, createLogger, createPrettyLogger } from '../core/log.js';
+import { packagePath } from '../core/paths.js';
 
 const USAGE = `Usage: estate-gateway <command> [options]
 

@@ -15,10 +15,10 @@ import { SimBoard } from '../drivers/io/sim.js';
 import type { DigitalIo, Level } from '../drivers/io/types.js';
 import type { Session, Sessions } from './auth.js';
 import { ROLE_RANK, SESSION_COOKIE, SESSION_IDLE_MS } from './auth.js';
-import type { EventBus } from './bus.js';
-import { errorMessage } from './errors.js';
-import type { EventData, JournaledEvent } from './events.js';
-import type { Logger } from './log.js';
+import type { GatewayBus } from '../devices/messages.js';
+import { errorMessage } from '../core/errors.js';
+import type { EventData, JournaledEvent } from '../core/events.js';
+import type { Logger } from '../core/log.js';
 import type { Role, UserStore } from './users.js';
 
 export interface ApiDeps {
@@ -29,7 +29,7 @@ export interface ApiDeps {
   boards: ReadonlyMap<string, DigitalIo>;
   pins: readonly PinUse[];
   access: AccessControl;
-  bus: EventBus;
+  eventBus: GatewayBus;
   fireAlarmActive(): boolean;
   readEvents(q: { after: number; limit: number; type?: string }): Promise<JournaledEvent[]>;
   audit<T extends 'audit.login' | 'audit.login-failed'>(type: T, data: EventData[T]): void;
@@ -236,9 +236,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     };
     send('hello', { devices: [...deps.devices.values()].map((d) => d.snapshot()), waiting: deps.access.waiting() });
     const offs = [
-      deps.bus.on('event', `sse-${streams}-${Date.now()}`, (ev) => send('event', ev)),
-      deps.bus.on('state', `sse-state-${streams}-${Date.now()}`, ({ state }) => send('state', state as DeviceSnapshot)),
-      deps.bus.on('pending', `sse-pending-${streams}-${Date.now()}`, ({ waiting }) => send('waiting', waiting)),
+      deps.eventBus.on('event', `sse-${streams}-${Date.now()}`, (ev) => send('event', ev)),
+      deps.eventBus.on('state', `sse-state-${streams}-${Date.now()}`, ({ state }) => send('state', state as DeviceSnapshot)),
+      deps.eventBus.on('pending', `sse-pending-${streams}-${Date.now()}`, ({ waiting }) => send('waiting', waiting)),
     ];
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
     const close = () => {

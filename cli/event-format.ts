@@ -1,6 +1,6 @@
 /** One readable terminal line per event, for the demo and for `estate-gateway events`. */
-import type { GatewayEvent } from './events.js';
-import { maskPlate, maskPlatesDeep } from './privacy.js';
+import type { GatewayEvent } from '../core/events.js';
+import { maskPlate, maskPlatesDeep } from '../core/privacy.js';
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 

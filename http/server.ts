@@ -5,8 +5,8 @@
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import { LISTEN_PATTERN } from '../config/schema.js';
-import { GatewayError } from './errors.js';
-import type { Logger } from './log.js';
+import { GatewayError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 
 /** API bodies are small; camera pushes with pictures get their own, larger limit per route. */
 export const API_BODY_LIMIT = 64 * 1024;

@@ -1,28 +1,10 @@
 /**
- * A typed event bus between drivers, devices and the rest. Listeners are isolated: one that
+ * A typed event bus between drivers, devices and the rest; what travels on the gateway's own
+ * is listed in devices/messages.ts. Listeners are isolated: one that
  * throws (or rejects) is logged with its owner and never stops the others or the process
  * (Zigbee2MQTT eventBus.ts).
  */
 import type { Logger } from 'pino';
-import type { PendingDecision } from '../access/access.js';
-import type { GatewayEvent } from './events.js';
-
-export interface DeviceStateChange {
-  device: string;
-  state: Record<string, unknown>;
-}
-
-/** Everything that travels on the bus, by name. */
-export interface BusMessages {
-  /** An event for the journal and the uplink. */
-  event: GatewayEvent;
-  /** A device's state changed (for P/state/{device} and the console). */
-  state: DeviceStateChange;
-  /** The fire alarm input changed. */
-  fireAlarm: { active: boolean };
-  /** The vehicles waiting for a staff decision changed. */
-  pending: { waiting: PendingDecision[] };
-}
 
 type Listener<T> = (payload: T) => void | Promise<void>;
 
@@ -31,7 +13,7 @@ interface Entry<T> {
   listener: Listener<T>;
 }
 
-export class EventBus<M extends object = BusMessages> {
+export class EventBus<M extends object> {
   private readonly listeners = new Map<keyof M, Entry<never>[]>();
 
   constructor(private readonly log: Logger) {}

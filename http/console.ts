@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { packagePath } from './paths.js';
+import { packagePath } from '../core/paths.js';
 
 export function registerConsole(app: FastifyInstance): void {
   const page = readFileSync(packagePath('console', 'index.html'));

@@ -10,8 +10,8 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { GatewayError } from './errors.js';
-import { JsonFile } from './json-file.js';
+import { GatewayError } from '../core/errors.js';
+import { JsonFile } from '../core/json-file.js';
 
 export const ROLES = ['staff', 'installer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

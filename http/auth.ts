@@ -6,7 +6,7 @@
  * password is not even checked. Sessions live in memory and end after 12 idle hours.
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Role, User, UserStore } from './users.js';
 
 export const SESSION_COOKIE = 'eg_session';

@@ -11,8 +11,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LprCamera } from '../devices/lpr-camera.js';
 import { PushError } from '../drivers/lpr/index.js';
-import { errorMessage } from './errors.js';
-import type { Logger } from './log.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 
 /** Two JPEG pictures from a 4 MP camera fit with room to spare; a Pi keeps a few in memory easily. */
 export const CAMERA_BODY_LIMIT = 4 * 1024 * 1024;

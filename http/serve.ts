@@ -9,18 +9,18 @@ import type { LprCamera } from '../devices/lpr-camera.js';
 import { registerApi } from './api.js';
 import type { ApiDeps } from './api.js';
 import { Sessions } from './auth.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 import { registerConsole } from './console.js';
-import { GatewayError, errorMessage } from './errors.js';
-import { createHttpServer, parseListen } from './http.js';
-import type { HealthReport } from './http.js';
-import type { Logger } from './log.js';
-import { registerCameraRoutes } from './lpr-http.js';
-import type { CameraRouteDeps } from './lpr-http.js';
+import { GatewayError, errorMessage } from '../core/errors.js';
+import { createHttpServer, parseListen } from './server.js';
+import type { HealthReport } from './server.js';
+import type { Logger } from '../core/log.js';
+import { registerCameraRoutes } from './cameras.js';
+import type { CameraRouteDeps } from './cameras.js';
 import { UserStore } from './users.js';
 
 export interface ServeDeps
-  extends Pick<ApiDeps, 'devices' | 'boards' | 'access' | 'bus' | 'fireAlarmActive' | 'readEvents' | 'audit' | 'metrics' | 'actuated'> {
+  extends Pick<ApiDeps, 'devices' | 'boards' | 'access' | 'eventBus' | 'fireAlarmActive' | 'readEvents' | 'audit' | 'metrics' | 'actuated'> {
   config: SiteConfig;
   log: Logger;
   clock: Clock;

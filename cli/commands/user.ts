@@ -7,9 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { loadConfigFile } from '../../config/load.js';
-import { GatewayError } from '../errors.js';
-import type { Role } from '../users.js';
-import { ROLES, UserStore, checkPasswordRules } from '../users.js';
+import { GatewayError } from '../../core/errors.js';
+import type { Role } from '../../http/users.js';
+import { ROLES, UserStore, checkPasswordRules } from '../../http/users.js';
 import type { Output } from './output.js';
 
 export interface UserOptions {

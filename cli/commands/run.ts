@@ -5,11 +5,11 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfigFile } from '../../config/load.js';
-import { GatewayError, errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
-import { Gateway } from '../main.js';
-import { createNotifier } from '../notify.js';
-import type { GatewayOptions } from '../main.js';
+import { GatewayError, errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { Gateway } from '../../gateway/main.js';
+import { createNotifier } from '../../gateway/notify.js';
+import type { GatewayOptions } from '../../gateway/main.js';
 
 /** systemd waits 90 s by default; the contract promises 5 s, so give up on a clean stop well before. */
 export const STOP_DEADLINE_MS = 4000;

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { loadConfigFile } from '../../config/load.js';
 import { createBoard } from '../../drivers/io/boards.js';
 import { SimBoard } from '../../drivers/io/sim.js';
-import { systemClock } from '../clock.js';
-import { UserStore } from '../users.js';
+import { systemClock } from '../../core/clock.js';
+import { UserStore } from '../../http/users.js';
 import { formatEvent } from '../event-format.js';
-import type { Logger } from '../log.js';
-import { packagePath } from '../paths.js';
+import type { Logger } from '../../core/log.js';
+import { packagePath } from '../../core/paths.js';
 import { playDemoTraffic } from './demo-cameras.js';
 import { startDemoBroker, startDemoMeters } from './demo-plant.js';
 import { runUntilSignalled } from './run.js';
@@ -59,9 +59,9 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
       listen,
       boards,
       onBuilt: (gateway) => {
-        gateway.bus.on('event', 'demo-printer', (ev) => opts.out.stdout(formatEvent(ev, opts.color)));
+        gateway.eventBus.on('event', 'demo-printer', (ev) => opts.out.stdout(formatEvent(ev, opts.color)));
         let stopTraffic: (() => void) | undefined;
-        gateway.bus.on('event', 'demo-cameras', (ev) => {
+        gateway.eventBus.on('event', 'demo-cameras', (ev) => {
           if (ev.type === 'gateway.started' && gateway.address) {
             stopTraffic = playDemoTraffic(gateway.address.port, (note) => opts.out.stdout(`${' '.repeat(14)}-- ${note}`));
           } else if (ev.type === 'gateway.stopping') {
