@@ -31,7 +31,27 @@ export interface PlateRead {
   plate: string | null;
   /** whether the normalised plate has a recognised Chinese plate shape */
   valid: boolean;
+  /** the plate colour the camera wrote in front of the plate (蓝皖A7XG66), split off */
+  color?: PlateColor;
 }
+
+export type PlateColor = 'blue' | 'yellow' | 'green' | 'white' | 'black' | 'yellow-green';
+
+/**
+ * Hikvision's Chinese firmware writes the plate colour in front of the plate in `licensePlate`
+ * (蓝皖A7XG66; the ISAPI schema asks for it on Chinese plates), and other cameras and exports
+ * do the same. No province character is a colour, so a leading colour word before a plate
+ * shape is never part of the plate. Longest words first (渐变绿 before 绿).
+ */
+const COLOR_PREFIXES: ReadonlyArray<[string, PlateColor]> = [
+  ['渐变绿', 'green'], // new-energy small car: gradient green
+  ['黄绿', 'yellow-green'], // new-energy large vehicle
+  ['蓝', 'blue'],
+  ['黄', 'yellow'],
+  ['绿', 'green'],
+  ['白', 'white'],
+  ['黑', 'black'],
+];
 
 /** Longest plate text kept from a read (a camera sending a novel is not a plate). */
 export const MAX_PLATE_LENGTH = 16;
@@ -41,10 +61,18 @@ export function normalizePlate(raw: string | null | undefined): PlateRead {
   // NFKC folds full-width letters and digits (Ｂ１２) to ASCII and leaves CJK characters alone.
   const folded = raw.normalize('NFKC').trim().toUpperCase();
   if (NO_PLATE.has(folded)) return { plate: null, valid: false };
-  const plate = folded.replace(SEPARATORS, '').replace(/[^\p{L}\p{N}]/gu, '');
+  let plate = folded.replace(SEPARATORS, '').replace(/[^\p{L}\p{N}]/gu, '');
+  let color: PlateColor | undefined;
+  for (const [word, name] of COLOR_PREFIXES) {
+    if (plate.startsWith(word) && PLATE.test(plate.slice(word.length))) {
+      plate = plate.slice(word.length);
+      color = name;
+      break;
+    }
+  }
   if (plate === '' || NO_PLATE.has(plate)) return { plate: null, valid: false };
   const kept = [...plate].slice(0, MAX_PLATE_LENGTH).join('');
-  return { plate: kept, valid: PLATE.test(kept) };
+  return { plate: kept, valid: PLATE.test(kept), ...(color ? { color } : {}) };
 }
 
 /** True for new-energy (green) plates: 6 characters after the office letter. */

@@ -1,6 +1,6 @@
 /**
  * The `estate-gateway` command. The only place that reads argv and calls process.exit.
- * Exit codes (CONTRACT.md section 1): 0 ok, 1 runtime failure, 2 bad usage or invalid config.
+ * Exit codes (README, "Commands"): 0 ok, 1 runtime failure, 2 bad usage or invalid config.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

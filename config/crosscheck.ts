@@ -151,6 +151,9 @@ export function crossCheck(config: SiteConfig): Problem[] {
       if (d.model === 'custom' && !d.registers) {
         problems.push({ path: `${at}.registers`, message: 'required for model custom' });
       }
+      if ((d.model === 'custom' || d.model === 'dlt645') && d.function !== undefined) {
+        problems.push({ path: `${at}.function`, message: `only for built-in Modbus models (${d.model === 'custom' ? 'set function on each register' : 'dlt645 is not Modbus'})` });
+      }
       if (d.model !== 'custom' && d.registers) {
         problems.push({ path: `${at}.registers`, message: `only for model custom (${d.model} has a built-in register map)` });
       }

@@ -142,6 +142,10 @@ export const meter = z.strictObject({
     .optional()
     .meta({ description: 'dlt645 meters: what to read (default energyImportKwh, voltageL1V, currentL1A, powerW)' }),
   intervalSec: intRange(1, 86_400).default(60),
+  function: z
+    .union([z.literal(3), z.literal(4)], { error: 'expected 3 (holding) or 4 (input)' })
+    .optional()
+    .meta({ description: "built-in models: read the template's registers with this function code instead (DDSU666 units answer FC04 or FC03 by firmware)" }),
   registers: z.array(meterRegister).min(1).optional().meta({ description: 'custom meters only' }),
   readable: z
     .array(z.strictObject({ function: z.union([z.literal(3), z.literal(4)], { error: 'expected 3 or 4' }), from: intRange(0, 65535), to: intRange(0, 65535) }))

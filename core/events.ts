@@ -1,5 +1,5 @@
 /**
- * Event types and the envelope every event and reading carries upstream (CONTRACT.md section 3).
+ * Event types and the envelope every event and reading carries upstream (docs/events.md).
  * The journal adds `seq` and `historical`; everything else is fixed when the event is made.
  */
 import type { Clock } from './clock.js';
@@ -43,7 +43,8 @@ export interface EventData {
   'bollard.raised': { by: LaneActor; user?: string };
   'bollard.blocked': { reason: string; by?: LaneActor; user?: string };
   'bollard.fault': { reason: string; travelMs: number };
-  'meter.reading': { values: Record<string, number>; flags?: string[] };
+  /** `missing`: values this meter does not have (it refused their registers), tried again now and then */
+  'meter.reading': { values: Record<string, number>; flags?: string[]; missing?: string[] };
   'alarm.raised': { kind: string };
   'alarm.cleared': { kind: string; durationMs: number; changes: number };
   'fire-alarm.raised': Record<string, never>;
@@ -52,7 +53,8 @@ export interface EventData {
   'device.recovered': { code: string };
   'audit.login': { user: string; address?: string };
   'audit.login-failed': { user: string; address?: string; reason: string };
-  'audit.command': { id: string; action: string; by?: string; device?: string; ok: boolean; error?: string };
+  /** every command: accepted ones, and refused ones (`suppressed`: refusals left unrecorded before this one, rate limit) */
+  'audit.command': { id: string; action: string; by?: string; device?: string; ok: boolean; error?: string; suppressed?: number };
   'storage.pressure': { usedBytes: number; maxBytes: number };
   'storage.dropped': { count: number; reason: string };
   'storage.error': { condition: string; message?: string };

@@ -2,7 +2,7 @@
  * A barrier arm (道闸): OPEN and optional CLOSE dry contacts, pulsed, and a safety loop.
  *
  * Never closes on a vehicle nor within 1 s of the loop clearing; a vehicle on the loop while the
- * arm comes down cuts the close pulse and reopens it (DOMAIN.md, Barrier gates). The controller
+ * arm comes down cuts the close pulse and reopens it (docs/safety.md, "Lanes"). The controller
  * gives no position feedback, so "closing" lasts travelMs after the close pulse. During a fire
  * alarm the OPEN contact is held, as a controller's FIRE input would hold it.
  */

@@ -5,7 +5,7 @@
  * Never raises on a vehicle nor within 1 s of the loop clearing; a vehicle on the loop while it
  * rises reverses it to down. A move that does not reach its limit switch within travelMs is a
  * `bollard.fault`, not a success. After a restart it stays as found until told: a parked car can
- * be invisible to a loop detector after a power cycle (DOMAIN.md), so "the loop reads clear" is
+ * be invisible to a loop detector after a power cycle (docs/safety.md, "Lanes"), so "the loop reads clear" is
  * never a reason to raise. During a fire alarm it goes down and stays down.
  */
 import type { BollardConfig } from '../config/devices.js';

@@ -2,7 +2,7 @@
  * A door: lock relay, optional door contact and request-to-exit button.
  *
  * fail-secure (electric strike) is energised to unlock; fail-safe (maglock) is energised to lock
- * (DOMAIN.md, Doors). The safe state is locked, or unlocked while the fire alarm is active.
+ * (docs/safety.md, "Doors"). The safe state is locked, or unlocked while the fire alarm is active.
  * An unlock lasts unlockMs; a second request extends it and never shortens it. Opening while
  * locked with no exit request is `door.forced`; open longer than heldOpenMs is `door.held-open`.
  */

@@ -1,6 +1,6 @@
 /**
  * The fire alarm input. While it is active every door is unlocked and every lane opened, and
- * nothing may lock or close them (CONTRACT.md section 6; GB 55024-2022 5.3.6).
+ * nothing may lock or close them (docs/safety.md, "Fire alarm"; GB 55024-2022 5.3.6).
  */
 import type { InputPin } from '../drivers/io/pin.js';
 import type { Clock } from '../core/clock.js';

@@ -1,5 +1,5 @@
 /**
- * What barriers and bollards share: the safety loop and its 1 s hold-off (DOMAIN.md, "Never
+ * What barriers and bollards share: the safety loop and its 1 s hold-off (docs/safety.md, "Never
  * close or raise on a vehicle: inhibit until 1 s after the safety loop clears").
  */
 import type { PinRef } from '../config/devices.js';

@@ -124,7 +124,7 @@ export class LprCamera extends DeviceBase implements Device {
   }
 
   private handleRead(push: PlateReadPush, now: number, received: number): Verdict {
-    const { plate, valid } = normalizePlate(push.plate);
+    const { plate, valid, color } = normalizePlate(push.plate);
     const key = plate ?? undefined;
     const repeat = key !== undefined ? this.recent.get(key) : undefined;
     if (repeat && now - repeat.at < this.config.repeatWindowSec * 1000) {
@@ -155,11 +155,13 @@ export class LprCamera extends DeviceBase implements Device {
     };
     if (plate !== null && !valid) data.unusualPlate = true;
     if (plate !== null && push.plate !== null && push.plate !== plate) data.rawPlate = push.plate.slice(0, 32);
-    if (push.plateColor) data.plateColor = push.plateColor;
+    const plateColor = push.plateColor ?? color;
+    if (plateColor) data.plateColor = plateColor;
     if (push.cameraTime) data.cameraTime = push.cameraTime;
     if (late) data.late = true;
     if (laneError) data.laneError = laneError;
-    const pending = verdict.decision === 'pending' ? this.deps.access.hold(read, verdict) : undefined;
+    // A late read is not held for staff either: nobody waits at the lane for it.
+    const pending = verdict.decision === 'pending' && !late ? this.deps.access.hold(read, verdict) : undefined;
     if (pending) data.pendingId = pending.id;
     let eventId: string;
     if (this.config.direction === 'in') {

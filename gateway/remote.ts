@@ -1,5 +1,5 @@
 /**
- * Commands from the platform on `P/cmd` (CONTRACT.md section 5), answered on `P/cmd/reply`.
+ * Commands from the platform on `P/cmd` (README, "Remote commands"), answered on `P/cmd/reply`.
  *
  * A command must be authentic, fresh and done once. In this order, so that nothing forged can
  * even use up an id: retained messages are refused (a retained "open" would reopen the gate at
@@ -20,11 +20,14 @@ import type { Clock } from '../core/clock.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
 import type { EventData } from '../core/events.js';
 import { JsonFile } from '../core/json-file.js';
+import { parseJson } from '../core/json.js';
 import { COMMAND_MAX_BYTES } from '../uplink/topics.js';
 import type { Logger } from '../core/log.js';
 
 /** Ids are remembered at least this long, and until their command expires. */
 export const REMEMBER_IDS_MS = 24 * 3600_000;
+/** Refused commands recorded as audit.command per minute; more are counted, not recorded. */
+export const REFUSALS_PER_MINUTE = 20;
 const MAX_REMEMBERED = 100_000;
 
 export type CommandError =
@@ -82,6 +85,7 @@ export class RemoteCommands {
   /** Handles one message from P/cmd and returns the reply to publish. Never throws. */
   handle(payload: Buffer, retained: boolean): CommandReply {
     let reply: CommandReply;
+    this.audited = false;
     try {
       reply = this.check(payload, retained);
     } catch (err) {
@@ -90,23 +94,59 @@ export class RemoteCommands {
     }
     if (reply.ok) this.counts.accepted++;
     else this.counts.refused++;
+    if (!reply.ok && !this.audited) this.auditRefusal(reply);
     return reply;
   }
+
+  /** whether the command being handled has had its audit.command event */
+  private audited = false;
+  /** refusal audits in the current minute, and those left out of it */
+  private refusalWindow = { startedAt: Number.NEGATIVE_INFINITY, recorded: 0, suppressed: 0 };
+
+  /**
+   * A command refused before it could act (bad signature, replayed, expired, retained, not
+   * readable) is an audit.command event too, so a platform sees someone knocking: at most
+   * REFUSALS_PER_MINUTE a minute, the rest counted into the next one (`suppressed`), so a
+   * flood cannot fill the journal.
+   */
+  private auditRefusal(reply: Extract<CommandReply, { ok: false }>): void {
+    const now = this.deps.clock.now();
+    const w = this.refusalWindow;
+    if (now - w.startedAt >= 60_000) {
+      w.startedAt = now;
+      w.recorded = 0;
+    }
+    if (w.recorded >= REFUSALS_PER_MINUTE) {
+      w.suppressed++;
+      return;
+    }
+    w.recorded++;
+    this.deps.audit({
+      id: reply.id ?? '',
+      action: this.refusedAction ?? '',
+      ok: false,
+      error: reply.error,
+      ...(w.suppressed ? { suppressed: w.suppressed } : {}),
+    });
+    w.suppressed = 0;
+  }
+
+  /** the action named by the command being refused, when it could be read */
+  private refusedAction: string | undefined;
 
   async flush(): Promise<void> {
     await this.file?.flush();
   }
 
   private check(payload: Buffer, retained: boolean): CommandReply {
+    this.refusedAction = undefined;
     if (payload.length > COMMAND_MAX_BYTES) return fail(null, 'too-large', `commands are limited to ${COMMAND_MAX_BYTES} bytes`);
-    let doc: unknown;
-    try {
-      doc = JSON.parse(payload.toString('utf8'));
-    } catch (err) {
-      return fail(null, 'invalid', `not JSON: ${errorMessage(err)}`);
-    }
+    const parsed = parseJson(payload.toString('utf8'));
+    if (!parsed.ok) return fail(null, 'invalid', `not JSON: ${parsed.reason}`);
+    const doc = parsed.value;
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return fail(null, 'invalid', 'expected a JSON object');
     const cmd = doc as Record<string, unknown>;
+    this.refusedAction = typeof cmd['action'] === 'string' ? cmd['action'].slice(0, 64) : undefined;
     const id = typeof cmd['id'] === 'string' && cmd['id'].length > 0 && cmd['id'].length <= 128 ? cmd['id'] : null;
     if (retained) {
       this.deps.log.warn({ id }, 'retained command ignored (clear it on the broker)');
@@ -137,6 +177,7 @@ export class RemoteCommands {
     const by = typeof cmd['by'] === 'string' ? cmd['by'].slice(0, 128) : undefined;
     const device = typeof cmd['device'] === 'string' ? cmd['device'] : undefined;
     const reply = this.run(id, action, cmd, by);
+    this.audited = true;
     this.deps.audit({
       id,
       action: typeof action === 'string' ? action.slice(0, 64) : String(action),

@@ -1,7 +1,7 @@
 /**
  * Camera pushes over HTTP: `POST /lpr/{deviceId}` in each vendor's own format, and Dahua's fixed
- * `/NotificationInfo/TollgateInfo` and `/NotificationInfo/KeepAlive`, matched to a Dahua camera
- * by the address they come from.
+ * `/NotificationInfo/*` paths (TollgateInfo, KeepAlive, DeviceInfo, ...), matched to a Dahua
+ * camera by the address they come from.
  *
  * Pushes from an address the camera's `allowFrom` does not list are refused (403) before their
  * body is read; bodies over CAMERA_BODY_LIMIT get 413; bodies that cannot be read get 400 with
@@ -91,8 +91,9 @@ export async function registerCameraRoutes(app: FastifyInstance, deps: CameraRou
     };
 
     scope.post<{ Params: { deviceId: string } }>('/lpr/:deviceId', { onRequest: byId }, handle);
-    scope.post('/NotificationInfo/TollgateInfo', { onRequest: dahuaByAddress }, handle);
-    scope.post('/NotificationInfo/KeepAlive', { onRequest: dahuaByAddress }, handle);
+    // TollgateInfo (plates), KeepAlive, DeviceInfo (registration) and whatever else a Dahua
+    // camera notifies: all matched to the camera by address and answered as it expects.
+    scope.post('/NotificationInfo/:notification', { onRequest: dahuaByAddress }, handle);
   });
 
   function refuse(camera: LprCamera, req: FastifyRequest, reply: FastifyReply) {

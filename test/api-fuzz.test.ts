@@ -47,7 +47,7 @@ devices:
       let seed = 7;
       const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
       const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
-      const values = [null, true, false, 0, 1, 2, -1, 1e308, 0.5, '', 'x', '0', '1', 'admin', '粤B12345', [], {}, [{ plate: '粤B12345' }], [{ plate: 1 }], { value: 1 }, 'x'.repeat(2000), '\u0000', '\ud800', { __proto__: { polluted: true } }];
+      const values = [null, true, false, 0, 1, 2, -1, 1e308, 0.5, 123456789012345678901234567890, -0, '', 'x', '0', '1', 'admin', '粤B12345', [], {}, [{ plate: '粤B12345' }], [{ plate: 1 }], { value: 1 }, 'x'.repeat(2000), '\u0000', '\ud800', { __proto__: { polluted: true } }];
       const keys = ['username', 'password', 'value', 'pulseMs', 'version', 'plates', '__proto__', 'constructor', 'prototype', 'plate', 'lanes', 'until'];
       const routes: Array<[string, string]> = [
         ['POST', '/api/session'],
@@ -66,7 +66,18 @@ devices:
           for (let k = 0; k < 1 + Math.floor(rnd() * 5); k++) o[pick(keys)] = pick(values);
           return JSON.stringify(o);
         }
-        if (r < 0.7) return JSON.stringify(pick(values));
+        if (r < 0.65) return JSON.stringify(pick(values));
+        if (r < 0.7) {
+          // nested thousands of levels deep and well-formed, within the 64 kB API body limit (a
+          // larger body is refused 413 before it is read); or numbers JSON cannot hold
+          if (rnd() < 0.3) return `{"value":1e999,"version":-1e309,"pulseMs":${'9'.repeat(400)}}`;
+          if (rnd() < 0.5) {
+            const n = Math.floor(rnd() * 30_000);
+            return `${'['.repeat(n)}${']'.repeat(n)}`;
+          }
+          const n = Math.floor(rnd() * 5_000);
+          return `${'{"plates":'.repeat(n)}1${'}'.repeat(n)}`;
+        }
         const text = JSON.stringify({ value: 1, plates: [{ plate: '粤B12345', lanes: ['gate'] }], version: 3 });
         const chars = [...text];
         for (let k = 0; k < 1 + Math.floor(rnd() * 6); k++) chars[Math.floor(rnd() * chars.length)] = String.fromCharCode(Math.floor(rnd() * 0x800));

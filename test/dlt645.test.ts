@@ -21,7 +21,7 @@ import { HAVE_SOCAT, PYTHON, RUN_PEER_TESTS, ptyPair, startModbusPeer } from './
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 describe('DL/T 645-2007 frames', () => {
-  it('builds the worked request of DOMAIN.md to the wildcard address, after the wake-up bytes', () => {
+  it('builds the worked request of docs/vendors.md to the wildcard address, after the wake-up bytes', () => {
     expect(readRequest('AAAAAAAAAAAA', 0x00010000).toString('hex')).toBe('fefefefe' + '68aaaaaaaaaaaa681104333334 33ae16'.replace(/ /g, ''));
   });
 
@@ -97,7 +97,7 @@ describe('DL/T 645-2007 frames', () => {
         return answer;
       },
     };
-    expect(await readDlt645(bus, '000012345678', ['energyImportKwh', 'frequencyHz'])).toEqual({ energyImportKwh: 12345.67 });
+    expect(await readDlt645(bus, '000012345678', ['energyImportKwh', 'frequencyHz'])).toEqual({ values: { energyImportKwh: 12345.67 }, refused: [{ names: ['frequencyHz'] }] });
     await expect(readDlt645(bus, '000012345678', ['frequencyHz'])).rejects.toThrow(/no such data/);
   });
 

@@ -25,6 +25,8 @@ afterEach(async () => {
 
 const floats = (values: Record<number, number>) => Object.fromEntries(Object.entries(values).map(([a, v]) => [String(a), encode(v, 'float32')]));
 const SDM120 = { ir: floats({ 0x0000: 230.1, 0x0006: 5.5, 0x000c: 1265.6, 0x0012: 1270, 0x0018: 90.5, 0x001e: 0.99, 0x0046: 50.01, 0x0048: 12345.6, 0x004a: 12.5, 0x0156: 12358.1 }) };
+/** The same meter without its 0x0156 block (total kWh), as some units are. */
+const SDM120_NO_TOTAL = { ir: floats({ 0x0000: 230.1, 0x0006: 5.5, 0x000c: 1265.6, 0x0012: 1270, 0x0018: 90.5, 0x001e: 0.99, 0x0046: 50.01, 0x0048: 12345.6, 0x004a: 12.5 }) };
 const synced = (): Check => ({ name: 'clock', result: 'ok', detail: 'synchronised (test)' });
 
 function writeSite(dir: string, parts: { modbusPort: number; mqttPort: number; httpPort: number; unit?: number; maxBytes?: string }): string {
@@ -52,7 +54,7 @@ const byName = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.name
 describe.runIf((RUN_PEER_TESTS && HAVE_MOSQUITTO) || process.env.CI === 'true')('estate-gateway doctor', () => {
   async function peers() {
     const modbusPort = await freePort();
-    const peer = await startModbusPeer({ mode: 'tcp', port: modbusPort, units: { '1': SDM120 } });
+    const peer = await startModbusPeer({ mode: 'tcp', port: modbusPort, units: { '1': SDM120, '2': SDM120_NO_TOTAL } });
     cleanups.push(() => peer.stop());
     const mqttPort = await freePort();
     const broker = await startMosquitto(mqttPort);
@@ -71,6 +73,17 @@ describe.runIf((RUN_PEER_TESTS && HAVE_MOSQUITTO) || process.env.CI === 'true')(
     expect(checks['broker']).toMatchObject({ result: 'ok', detail: expect.stringContaining('subscribed to estate/doc/gw-1/cmd, published to estate/doc/gw-1/doctor') });
     expect(checks['disk']!.result).toBe('ok');
     expect(checks['camera cam']).toMatchObject({ result: 'skip' });
+  });
+
+  it('names the register block a meter refuses, with the addressOverrides hint, and passes it as a warning', async () => {
+    const ports = await peers();
+    const dir = mkdtempSync(join(tmpdir(), 'eg-doctor-'));
+    const checks = byName(await runDoctor({ configFile: writeSite(dir, { ...ports, unit: 2 }), log: silentLog, timeoutMs: 3000, clockCheck: synced }));
+    expect(checks['meter pump']).toMatchObject({
+      result: 'warn',
+      detail: 'sdm120 unit 2: voltageV=230.1 currentA=5.5 powerW=1265.6 apparentPowerVA=1270; refused FC04 0x0156-0x0157 (energyTotalKwh, exception 2)',
+      hint: expect.stringContaining('addressOverrides: { energyTotalKwh: 0x'),
+    });
   });
 
   it('as a command: a table with FAIL and a hint per failure, exit 1 (wrong unit, broker down, budget beyond the disk)', async () => {

@@ -1,9 +1,11 @@
-/** Recorded camera bodies (test/fixtures/lpr, copies of ../shared/contract/samples and variants). */
+/** Camera bodies: test/fixtures/lpr (the contract's samples and variants made here) and field/ (third parties' captures). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const fixture = (name: string) => readFileSync(here(`./fixtures/lpr/${name}`));
+/** Captures from real cameras and vendors' documents (test/fixtures/lpr/field/README.md says where each is from). */
+export const field = (name: string) => readFileSync(here(`./fixtures/lpr/field/${name}`));
 
 /** A multipart body the way Hikvision cameras send it: the XML part, then JPEG parts. */
 export function multipart(xml: Buffer, opts: { boundary?: string; jpegType?: string; xmlName?: string; xmlType?: string | null; crlf?: boolean } = {}) {

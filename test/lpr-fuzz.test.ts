@@ -5,17 +5,19 @@
 import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { runGatewayProcess, seededRandom, siteFile } from './helpers.js';
-import { fixture, multipart } from './lpr-fixtures.js';
+import { field, fixture, multipart } from './lpr-fixtures.js';
 const PER_VENDOR = 10_000;
 
 const NASTY = ['\u0000', '\uffff', '"', '<', '>', '&', ']]>', '<!--', '{', '}', '[', ']', ':', ',', '1e999', '-0', 'null', 'true', '\\u0000', '粤', '\ud800', '<![CDATA[', '&amp;', '&#0;', '%', '\r\n', '--MIME_boundary', 'NaN'];
+
+const pickOf = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 
 function mutate(seed: Buffer, rnd: () => number): Buffer {
   let body = Buffer.from(seed);
   const rounds = 1 + Math.floor(rnd() * 4);
   for (let r = 0; r < rounds; r++) {
     const at = Math.floor(rnd() * (body.length + 1));
-    switch (Math.floor(rnd() * 8)) {
+    switch (Math.floor(rnd() * 11)) {
       case 0: // flip a byte
         if (body.length) body[Math.min(at, body.length - 1)] = Math.floor(rnd() * 256);
         break;
@@ -34,8 +36,21 @@ function mutate(seed: Buffer, rnd: () => number): Buffer {
       case 5: // random bytes
         body = Buffer.concat([body.subarray(0, at), Buffer.from(Array.from({ length: Math.floor(rnd() * 32) }, () => Math.floor(rnd() * 256))), body.subarray(at)]);
         break;
-      case 6: // deep nesting
+      case 6: // deep nesting, unbalanced
         body = Buffer.concat([body.subarray(0, at), Buffer.from('['.repeat(Math.floor(rnd() * 5000))), body.subarray(at)]);
+        break;
+      case 7: {
+        // deep nesting that is well-formed: the body itself wrapped tens of thousands of levels deep
+        const n = Math.floor(rnd() * 60_000);
+        const [open, close] = rnd() < 0.5 ? ['[', ']'] : ['{"a":', '}'];
+        body = Buffer.concat([Buffer.from(open.repeat(n)), body, Buffer.from(close.repeat(n))]);
+        break;
+      }
+      case 8: // prototype keys where an object begins
+        body = Buffer.from(body.toString('utf8').replace('{', `{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},`));
+        break;
+      case 9: // huge and odd numbers
+        body = Buffer.from(body.toString('utf8').replace(/\d+/, pickOf(rnd, ['1e999', '-1e309', '123456789012345678901234567890', '0x1F', '1_000', '.5', '-'])));
         break;
       default: // swap a number for something else
         body = Buffer.from(body.toString('utf8').replace(/\d+/, NASTY[Math.floor(rnd() * NASTY.length)]!));
@@ -59,14 +74,19 @@ function seeds(): Record<string, Seed[]> {
       { path: '/lpr/cam-hik', body: hik, contentType: 'application/xml' },
       { path: '/lpr/cam-hik', body: fixture('hikvision-anpr-prefixed.xml'), contentType: 'text/xml' },
       { path: '/lpr/cam-hik', body: mp.body, contentType: mp.contentType },
+      { path: '/lpr/cam-hik', body: field('hikvision-anpr-cn-colour-prefix.xml'), contentType: 'application/xml' },
+      { path: '/lpr/cam-hik', body: field('hikvision-anpr-isapi-multipart.bin'), contentType: 'multipart/form-data; boundary=-------------------------7e13971310878' },
     ],
     dahua: [
       { path: '/NotificationInfo/TollgateInfo', body: fixture('dahua-itsapi-tollgate.json'), contentType: 'application/json' },
       { path: '/lpr/cam-dahua', body: fixture('dahua-itsapi-tollgate.json'), contentType: 'text/plain' },
+      { path: '/NotificationInfo/DeviceInfo', body: field('dahua-deviceinfo.json'), contentType: 'application/json' },
     ],
     vzenith: [
       { path: '/lpr/cam-vz', body: fixture('vzenith-alarminfoplate.json'), contentType: 'application/json' },
       { path: '/lpr/cam-vz', body: Buffer.from('{"heartbeat":{"countid":1}}'), contentType: 'application/json' },
+      { path: '/lpr/cam-vz', body: field('vzenith-offline-record-vendor-doc.json'), contentType: 'application/json' },
+      { path: '/lpr/cam-vz', body: field('vzenith-heartbeat-multipart.bin'), contentType: 'multipart/form-data; boundary=------------------------caa771fe4a61f3d9' },
     ],
     generic: [{ path: '/lpr/cam-gen', body: generic, contentType: 'application/json' }],
   };

@@ -22,6 +22,11 @@ const UNITS = {
   '3': { ir: floats({ 0x2000: 220.3, 0x2002: 4.5, 0x2004: 0.9914, 0x2006: 0.1, 0x200a: 0.98, 0x200e: 50, 0x4000: 789.01, 0x400a: 1.5 }) },
   '5': { hr: { '10': [0xff83], '11': encode(70000, 'uint32', 'CDAB') } },
   '6': { hr: { ...floats({ 0x2006: 2301, 0x2008: 2312, 0x200a: 2299, 0x200c: 5500, 0x200e: 6250, 0x2010: 7000, 0x2012: 43199, 0x2014: 12656, 0x2016: 14450, 0x2018: 16093, 0x2044: 5001 }), ...floats({ 0x101e: 9876.5, 0x1028: 4.5 }) } },
+  // An SDM630 without the 0x0156 block (total kWh), as some units are.
+  '7': { ir: floats({ 0x0000: 230.1, 0x0002: 231.2, 0x0004: 229.9, 0x0006: 5.5, 0x0008: 6.25, 0x000a: 7, 0x000c: 1265.6, 0x000e: 1445, 0x0010: 1609.3, 0x0034: 4319.9, 0x0046: 50.01, 0x0048: 12345.6, 0x004a: 12.5 }) },
+  // A DDSU666 whose firmware answers holding registers (FC03) only.
+  '9': { hr: floats({ 0x2000: 220.3, 0x2002: 4.5, 0x2004: 0.9914, 0x2006: 0.1, 0x200a: 0.98, 0x200e: 50, 0x4000: 789.01, 0x400a: 1.5 }) },
+  '10': { hr: floats({ 0x2000: 220.3, 0x2002: 4.5, 0x2004: 0.9914, 0x2006: 0.1, 0x200a: 0.98, 0x200e: 50, 0x4000: 789.01, 0x400a: 1.5 }) },
   '4': { hr: floats({ 0x2006: 2301, 0x2008: 2312, 0x200a: 2299, 0x200c: 5500, 0x200e: 6250, 0x2010: 7000, 0x2012: 43199, 0x2014: 12656, 0x2016: 14450, 0x2018: 16093, 0x2044: 5001, 0x401e: 2345.5, 0x4028: 3.25 }) },
 };
 
@@ -97,6 +102,30 @@ describe.runIf(RUN_PEER_TESTS)('meters against a pymodbus peer', () => {
     ]);
   }, 30_000);
 
+  it('a meter that refuses one block keeps publishing the rest, names what is missing, and faults only when nothing reads', async () => {
+    const { events } = await site([
+      meter('m-no0156', 'sdm630', 7),
+      meter('m-dtsu-variant', 'dtsu666', 6), // energy totals at 0x101E/0x1028, not where the template looks
+      meter('m-ddsu-fc3', 'ddsu666', 9, { function: 3 }),
+      meter('m-ddsu-fc4', 'ddsu666', 10), // the same kind of meter read by the template's FC04: nothing answers
+    ]);
+    await until('readings', () => ['m-no0156', 'm-dtsu-variant', 'm-ddsu-fc3'].every((id) => readingsOf(events, id).length >= 2), 10_000);
+    await until('the FC04 meter faults', () => events.some((e) => e.type === 'device.fault' && e.device === 'm-ddsu-fc4'), 10_000);
+    const data = (id: string) => readingsOf(events, id)[1]!.data as { values: Record<string, number>; missing?: string[] };
+    expect(data('m-no0156')).toEqual({
+      values: {
+        voltageL1V: 230.1, voltageL2V: 231.2, voltageL3V: 229.9, currentL1A: 5.5, currentL2A: 6.25, currentL3A: 7,
+        powerL1W: 1265.6, powerL2W: 1445, powerL3W: 1609.3, powerW: 4319.9, frequencyHz: 50.01, energyImportKwh: 12345.6, energyExportKwh: 12.5,
+      },
+      missing: ['energyTotalKwh'],
+    });
+    expect(data('m-dtsu-variant').missing).toEqual(['energyExportKwh', 'energyImportKwh']);
+    expect(data('m-dtsu-variant').values).toMatchObject({ voltageL1V: 230.1, powerW: 4319.9 });
+    expect(data('m-ddsu-fc3')).toEqual({ values: { voltageV: 220.3, currentA: 4.5, powerW: 991.4, reactivePowerVar: 100, powerFactor: 0.98, frequencyHz: 50, energyImportKwh: 789.01, energyExportKwh: 1.5 } });
+    expect(events.filter((e) => e.type === 'device.fault').map((e) => [e.device, (e.data as { code: string }).code])).toEqual([['m-ddsu-fc4', 'MODBUS_EXCEPTION']]);
+    expect(readingsOf(events, 'm-ddsu-fc4')).toEqual([]);
+  }, 20_000);
+
   it('flags an energy total that goes backwards or jumps', async () => {
     const { events, peer } = await site([meter('m-a', 'sdm120', 2)]);
     await until('first', () => readingsOf(events, 'm-a').length > 0, 10_000);
@@ -133,4 +162,60 @@ describe.runIf(RUN_PEER_TESTS)('meters over RTU (socat pty pairs)', () => {
     }
     expect(gateway.buses.get('rs485-1')!.connected).toBe(true);
   }, 30_000);
+});
+
+describe('a refused register block', () => {
+  it('is left out of the following cycles and tried again every 10th, so a block that comes back is read again', async () => {
+    const { vi } = await import('vitest');
+    const { Meter, RETRY_ABSENT_CYCLES } = await import('../devices/meter/meter.js');
+    const { GatewayError } = await import('../core/errors.js');
+    const { systemClock } = await import('../core/clock.js');
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const asked: number[] = [];
+      let hasTotal = false;
+      const bus = {
+        request: async (_unit: number, pdu: { fc: number; address: number; count: number }) => {
+          asked.push(pdu.address);
+          if (pdu.address === 0x0156 && !hasTotal) throw new GatewayError('MODBUS_EXCEPTION', 'exception 2', { exception: 2 });
+          return { registers: new Array<number>(pdu.count).fill(0) };
+        },
+      };
+      const emitted: Array<{ type: string; data: unknown }> = [];
+      const config = siteConfig({ buses: [{ id: 'b', type: 'tcp', host: '127.0.0.1', port: 1 }], devices: [{ id: 'm', type: 'meter', model: 'sdm630', bus: 'b', unit: 1, intervalSec: 1 }] });
+      const device = config.devices[0]!;
+      if (device.type !== 'meter') throw new Error('not a meter');
+      const m = new Meter(device, {
+        clock: systemClock,
+        log: silentLog,
+        emit: (type, data) => (emitted.push({ type, data }), 'id'),
+        stateChanged: () => undefined,
+        output: () => { throw new Error('no outputs'); },
+        input: () => { throw new Error('no inputs'); },
+        fireAlarmActive: () => false,
+        bus: bus as never,
+        phase: 0,
+      });
+      m.start();
+      await vi.advanceTimersByTimeAsync(0); // the first cycle, at once
+      const cycles = async (n: number) => {
+        for (let i = 0; i < n; i++) await vi.advanceTimersByTimeAsync(1000);
+      };
+      const missingOf = () => emitted.filter((e) => e.type === 'meter.reading').map((e) => (e.data as { missing?: string[] }).missing ?? []);
+      expect(missingOf()).toEqual([['energyTotalKwh']]);
+      await cycles(RETRY_ABSENT_CYCLES - 1);
+      expect(asked.filter((a) => a === 0x0156)).toHaveLength(1); // not asked again meanwhile
+      expect(missingOf().every((m) => m.join() === 'energyTotalKwh')).toBe(true);
+      hasTotal = true; // the meter is swapped for a fuller one
+      await cycles(1);
+      expect(asked.filter((a) => a === 0x0156)).toHaveLength(2); // the 11th cycle tries it again
+      expect(missingOf().at(-1)).toEqual([]);
+      await cycles(1);
+      expect(asked.filter((a) => a === 0x0156)).toHaveLength(3); // and it is read every cycle again
+      expect(emitted.some((e) => e.type === 'device.fault')).toBe(false);
+      m.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

@@ -33,7 +33,7 @@ describe('RTU timing', () => {
     expect(interFrameGapMs({ baudRate: 9600, parity: 'even', stopBits: 1 })).toBeCloseTo(4.010, 3);
     expect(interFrameGapMs({ baudRate: 115200, parity: 'none', stopBits: 1 })).toBe(1.75);
   });
-  it('wire time of a read matches DOMAIN.md: 2 registers at 9600 8E1 ~27.5 ms, 80 ~206 ms', () => {
+  it('wire time of a read matches docs/vendors.md: 2 registers at 9600 8E1 ~27.5 ms, 80 ~206 ms', () => {
     expect(readWireTimeMs({ baudRate: 9600, parity: 'even', stopBits: 1 }, 2)).toBeCloseTo(27.5, 0);
     expect(readWireTimeMs({ baudRate: 9600, parity: 'even', stopBits: 1 }, 80)).toBeCloseTo(206, -1);
   });

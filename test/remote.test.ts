@@ -98,9 +98,10 @@ describe('remote commands on P/cmd', () => {
     expect(await t.send(cmd)).toEqual({ id: 'c-1', ok: true });
     expect(t.board.historyOf(5).map(([, v]) => v)).toEqual([0, 1]);
     expect(await t.send(cmd)).toEqual({ id: 'c-1', ok: false, error: 'replayed', message: 'command c-1 was received before' });
-    await until('audit', () => t.events.some((e) => e.type === 'audit.command'));
+    await until('audit', () => t.events.filter((e) => e.type === 'audit.command').length === 2);
     expect(t.events.filter((e) => e.type === 'audit.command').map((e) => e.data)).toEqual([
       { id: 'c-1', action: 'open', by: 'platform-user-7', device: 'gate-north', ok: true },
+      { id: 'c-1', action: 'open', ok: false, error: 'replayed' }, // the replay is on record too
     ]);
     expect(t.events.find((e) => e.type === 'barrier.opened')?.data).toEqual({ by: 'remote', user: 'platform-user-7' });
   });
@@ -123,7 +124,7 @@ describe('remote commands on P/cmd', () => {
     });
     expect(JSON.parse(t.replies.messages[0]!.payload)).toEqual({ id: 'c-ret', ok: false, error: 'retained', message: 'retained commands are ignored' });
     expect(t.board.historyOf(5)).toHaveLength(1);
-    expect(t.events.some((e) => e.type === 'audit.command')).toBe(false);
+    expect(t.events.filter((e) => e.type === 'audit.command').map((e) => e.data)).toEqual([{ id: 'c-ret', action: 'open', ok: false, error: 'retained' }]);
   });
 
   it('with commandKey: refuses unsigned and badly signed commands, accepts signed ones', async () => {
@@ -250,6 +251,32 @@ describe.runIf(HAVE_MOSQUITTO || process.env.CI === 'true')('remote commands ove
       { id: 'live', ok: true },
     ]);
     expect(board.historyOf(5).map(([, v]) => v)).toEqual([0, 1]);
+  });
+});
+
+describe('refused commands on record', () => {
+  it('each refusal is an audit.command with ok false and the reason, at most 20 a minute, the rest counted into the next', async () => {
+    const { RemoteCommands } = await import('../gateway/remote.js');
+    const { AccessControl } = await import('../access/access.js');
+    let now = Date.parse('2026-11-22T00:00:00Z');
+    const clock = { now: () => now, setTimeout: () => 0 as never, clearTimeout: () => undefined };
+    const config = siteConfig({});
+    const access = new AccessControl({ config, dataDir: undefined, clock, log: silentLog, onPendingDecided: () => undefined });
+    const audits: unknown[] = [];
+    const remote = new RemoteCommands({ key: Buffer.from(KEY), dataDir: undefined, clock, log: silentLog, devices: new Map(), access, audit: (a) => void audits.push(a) });
+    const forged = (i: number) => remote.handle(Buffer.from(JSON.stringify({ id: `x-${i}`, action: 'open', device: 'gate', sig: '0'.repeat(64) })), false);
+    for (let i = 0; i < 30; i++) expect(forged(i)).toMatchObject({ ok: false, error: 'bad-signature' });
+    expect(remote.handle(Buffer.from('{"id": 1'), false)).toMatchObject({ ok: false, error: 'invalid' });
+    expect(audits).toHaveLength(20);
+    expect(audits[0]).toEqual({ id: 'x-0', action: 'open', ok: false, error: 'bad-signature' });
+    now += 60_000;
+    forged(99);
+    expect(audits).toHaveLength(21);
+    expect(audits[20]).toEqual({ id: 'x-99', action: 'open', ok: false, error: 'bad-signature', suppressed: 11 });
+    // A signed, accepted command is audited as before, whatever the rate of refusals.
+    const cmd = { id: 'ok-1', action: 'ping' };
+    expect(remote.handle(Buffer.from(JSON.stringify({ ...cmd, sig: signCommand(cmd, KEY) })), false)).toEqual({ id: 'ok-1', ok: true });
+    expect(audits[21]).toEqual({ id: 'ok-1', action: 'ping', ok: true });
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Checks CONTRACT.md section 6 from the outside: it reads only the sim board's history of input
+ * Checks the safety rules (docs/safety.md) from the outside: it reads only the sim board's history of input
  * and output levels, plus what the test itself did (commands sent, restarts), never a device's
  * internal state. Fed incrementally, so a broken rule is caught at the step that broke it.
  */

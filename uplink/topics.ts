@@ -1,4 +1,4 @@
-/** Topics and payloads exactly as CONTRACT.md section 3. */
+/** Topics and payloads exactly as docs/events.md describes them. */
 import type { JournaledEvent } from '../core/events.js';
 import { TELEMETRY_TYPES } from '../journal/journal.js';
 

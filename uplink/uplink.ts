@@ -2,7 +2,7 @@
  * The MQTT uplink: every journaled event to the broker, QoS 1, in seq order, at least once, the
  * same id on every resend; rows are marked forwarded only on PUBACK.
  *
- * One connection state field (STYLE.md): idle | connecting | online | backoff | stopping. Each
+ * One connection state field: idle | connecting | online | backoff | stopping. Each
  * connection is a fresh mqtt.js client with its own reconnect switched off: after a loss the
  * journal, not mqtt.js's memory, is the source of what still has to go. On connect, events
  * appended from then on go out live, ahead of the backlog; the backlog (everything unforwarded

@@ -18,6 +18,7 @@ import type { MeterConfig } from '../../config/devices.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { SiteConfig } from '../../config/schema.js';
 import { meterPlan, meterWhere, readOnce } from '../../devices/meter/meter.js';
+import type { RefusedRead } from '../../devices/meter/meter.js';
 import { createBoard } from '../../drivers/io/boards.js';
 import type { DigitalIo } from '../../drivers/io/types.js';
 import { createBus } from '../../drivers/modbus/index.js';
@@ -173,9 +174,13 @@ async function hardware(config: SiteConfig, log: Logger, timeout: number): Promi
       continue;
     }
     try {
-      const values = await withTimeout(`meter ${d.id}`, timeout * 2, readOnce(bus, d, meterPlan(d)));
+      const { values, refused } = await withTimeout(`meter ${d.id}`, timeout * 2, readOnce(bus, d, meterPlan(d)));
       const shown = Object.entries(values).slice(0, 4).map(([k, v]) => `${k}=${v}`).join(' ');
-      checks.push({ name: `meter ${d.id}`, result: 'ok', detail: `${d.model} ${meterWhere(d)}: ${shown}` });
+      if (refused.length === 0) {
+        checks.push({ name: `meter ${d.id}`, result: 'ok', detail: `${d.model} ${meterWhere(d)}: ${shown}` });
+      } else {
+        checks.push({ name: `meter ${d.id}`, result: 'warn', detail: `${d.model} ${meterWhere(d)}: ${shown}; refused ${refused.map(refusedText).join(', ')}`, hint: refusedHint(d, refused) });
+      }
     } catch (err) {
       checks.push({ name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} ${meterWhere(d)}: ${errorMessage(err)}`, hint: meterHint(d) });
     }
@@ -183,6 +188,23 @@ async function hardware(config: SiteConfig, log: Logger, timeout: number): Promi
   await Promise.allSettled(boards.map((b) => b.close()));
   await Promise.allSettled([...buses.values()].map((b) => b.close()));
   return checks;
+}
+
+/** `FC04 0x0156-0x0157 (energyTotalKwh, exception 2)` */
+function refusedText(r: RefusedRead): string {
+  if (!r.read) return `${r.names.join(', ')} (no such data)`;
+  const hex = (n: number) => `0x${n.toString(16).toUpperCase().padStart(4, '0')}`;
+  return `FC0${r.read.fc} ${hex(r.read.address)}-${hex(r.read.address + r.read.count - 1)} (${r.names.join(', ')}, exception ${r.exception})`;
+}
+
+function refusedHint(d: MeterConfig, refused: RefusedRead[]): string {
+  const names = refused.flatMap((r) => r.names);
+  if (d.model === 'dlt645') return `this meter has no ${names.join(', ')}: leave them out of values`;
+  const fc = refused.find((r) => r.read)?.read?.fc;
+  const other = fc === 4 ? 3 : 4;
+  const whole = refused.every((r) => r.exception === 1);
+  if (whole && d.model !== 'custom') return `the meter does not answer FC0${fc}: set function: ${other} on the meter (DDSU666 units differ)`;
+  return `this unit has no such registers: the reading carries the other values and names these as missing; if the meter keeps them elsewhere (see its manual), move them with addressOverrides, e.g. addressOverrides: { ${names[0]}: 0x101E }`;
 }
 
 function waitConnected(bus: ModbusBus): Promise<void> {

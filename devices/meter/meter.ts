@@ -24,7 +24,7 @@ export function meterSpecs(config: MeterConfig): RegisterSpec[] {
   const base: RegisterSpec[] =
     config.model === 'custom'
       ? (config.registers ?? []).map((r) => ({ name: r.name, fc: r.function, address: r.address, type: r.type, wordOrder: r.wordOrder, scale: r.scale }))
-      : TEMPLATES[config.model];
+      : TEMPLATES[config.model].map((s) => (config.function ? { ...s, fc: config.function } : s));
   const overrides = config.addressOverrides ?? {};
   return base.map((s) => (overrides[s.name] !== undefined ? { ...s, address: overrides[s.name]! } : s));
 }
@@ -35,17 +35,64 @@ export function meterPlan(config: MeterConfig): PlannedRead[] {
   return planReads(meterSpecs(config), readable);
 }
 
+/** A block a meter refused is tried again after this many cycles. */
+export const RETRY_ABSENT_CYCLES = 10;
+
 /** float32 carries about 7 significant digits; more would be noise from the scaling. */
 const tidy = (v: number) => Number(v.toPrecision(7));
 
-/** Reads a meter once by its plan: its values by name, decoded and scaled. */
-export async function readMeter(bus: Pick<ModbusBus, 'request'>, unit: number, plan: readonly PlannedRead[]): Promise<Record<string, number>> {
+/** A block of registers (or a DL/T 645 value) the meter refused: it does not have it. */
+export interface RefusedRead {
+  /** the planned read (Modbus), absent for DL/T 645 */
+  read?: PlannedRead;
+  names: string[];
+  /** the Modbus exception code (2: no such address, 1: function not supported) */
+  exception?: number;
+}
+
+export interface MeterReading {
+  values: Record<string, number>;
+  /** what the meter refused this time: the reading carries the rest */
+  refused: RefusedRead[];
+}
+
+/**
+ * The Modbus exceptions that mean "this meter has no such register (or function)", not "the
+ * meter is in trouble": the block is left out of the reading and the rest is read.
+ */
+const ABSENT_EXCEPTIONS = new Set([1, 2]);
+
+export function refusedAsAbsent(err: unknown): number | undefined {
+  if (!isGatewayError(err) || err.code !== 'MODBUS_EXCEPTION') return undefined;
+  const code = err.context['exception'];
+  return typeof code === 'number' && ABSENT_EXCEPTIONS.has(code) ? code : undefined;
+}
+
+/**
+ * Reads a meter once by its plan: its values by name, decoded and scaled. A block the meter
+ * refuses with exception 1 or 2 (a variant without that register block) is reported in
+ * `refused` and the other blocks are still read; a meter that refuses every block, or fails any
+ * other way (no answer, a bad frame), fails the reading.
+ */
+export async function readMeter(bus: Pick<ModbusBus, 'request'>, unit: number, plan: readonly PlannedRead[]): Promise<MeterReading> {
   const values: Record<string, number> = {};
+  const refused: RefusedRead[] = [];
+  let lastRefusal: unknown;
   for (const read of plan) {
-    const { registers = [] } = await bus.request(unit, { fc: read.fc, address: read.address, count: read.count });
+    let registers: number[];
+    try {
+      ({ registers = [] } = await bus.request(unit, { fc: read.fc, address: read.address, count: read.count }));
+    } catch (err) {
+      const exception = refusedAsAbsent(err);
+      if (exception === undefined) throw err;
+      lastRefusal = err;
+      refused.push({ read, names: read.values.map((v) => v.name), exception });
+      continue;
+    }
     for (const v of read.values) values[v.name] = tidy(decode(registers, v.offset, v.type, v.wordOrder) * v.scale);
   }
-  return values;
+  if (plan.length > 0 && refused.length === plan.length) throw lastRefusal;
+  return { values, refused };
 }
 
 /**
@@ -53,8 +100,9 @@ export async function readMeter(bus: Pick<ModbusBus, 'request'>, unit: number, p
  * its bus. A value the meter does not have (it answers "no such data") is left out; a meter
  * that has none of them, or does not answer, fails the reading.
  */
-export async function readDlt645(bus: Pick<ModbusBus, 'exchange'>, address: string, names: readonly string[]): Promise<Record<string, number>> {
+export async function readDlt645(bus: Pick<ModbusBus, 'exchange'>, address: string, names: readonly string[]): Promise<MeterReading> {
   const values: Record<string, number> = {};
+  const refused: RefusedRead[] = [];
   let refusal: unknown;
   for (const name of names) {
     const v = DLT645_VALUES.find((x) => x.name === name);
@@ -73,14 +121,15 @@ export async function readDlt645(bus: Pick<ModbusBus, 'exchange'>, address: stri
     } catch (err) {
       if (!isGatewayError(err) || err.code !== 'DLT645_REFUSED') throw err;
       refusal = err;
+      refused.push({ names: [name] });
     }
   }
   if (Object.keys(values).length === 0 && refusal) throw refusal;
-  return values;
+  return { values, refused };
 }
 
 /** One reading of any meter, by its protocol. */
-export function readOnce(bus: Pick<ModbusBus, 'request' | 'exchange'>, config: MeterConfig, plan: readonly PlannedRead[]): Promise<Record<string, number>> {
+export function readOnce(bus: Pick<ModbusBus, 'request' | 'exchange'>, config: MeterConfig, plan: readonly PlannedRead[]): Promise<MeterReading> {
   if (config.model === 'dlt645') return readDlt645(bus, config.address ?? WILDCARD, config.values ?? DLT645_DEFAULT_VALUES);
   return readMeter(bus, config.unit ?? 1, plan);
 }
@@ -106,6 +155,9 @@ export class Meter extends DeviceBase implements Device {
   /** how long the last complete poll cycle took on the bus, in ms */
   lastCycleMs: number | undefined;
   private readonly energy = new Map<string, number>();
+  /** blocks the meter refused, by the planned read, and the cycle they are tried again on */
+  private readonly absent = new Map<PlannedRead, { names: string[]; retryAt: number }>();
+  private cycles = 0;
 
   constructor(
     private readonly config: MeterConfig,
@@ -177,15 +229,22 @@ export class Meter extends DeviceBase implements Device {
     this.running = true;
     const started = performance.now();
     try {
-      const values = await readOnce(this.mctx.bus, this.config, this.plan);
+      this.cycles++;
+      // Blocks the meter refused are left out, and tried again every RETRY_ABSENT_CYCLES cycles
+      // (a meter swapped for a fuller model, or a firmware update, brings them back).
+      const plan = this.plan.filter((r) => (this.absent.get(r)?.retryAt ?? 0) <= this.cycles);
+      const { values, refused } = await readOnce(this.mctx.bus, this.config, plan.length ? plan : this.plan);
       if (this.stopped) return;
+      for (const read of plan) if (!refused.some((r) => r.read === read)) this.absent.delete(read);
+      for (const r of refused) if (r.read) this.absent.set(r.read, { names: r.names, retryAt: this.cycles + RETRY_ABSENT_CYCLES });
+      const missing = [...this.absent.values()].flatMap((a) => a.names).concat(refused.filter((r) => !r.read).flatMap((r) => r.names)).sort();
       this.lastCycleMs = performance.now() - started;
       this.recovered();
       const flags = this.checkEnergy(values);
       const first = this.last === undefined;
       this.last = values;
       this.lastAt = this.mctx.clock.now();
-      this.ctx.emit('meter.reading', flags.length ? { values, flags } : { values });
+      this.ctx.emit('meter.reading', { values, ...(flags.length ? { flags } : {}), ...(missing.length ? { missing } : {}) });
       // The retained state says whether the meter answers; its values travel as telemetry.
       // Publishing every reading again as state would double the traffic of a busy bus.
       if (first) this.publishState();

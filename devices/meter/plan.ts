@@ -1,5 +1,5 @@
 /**
- * Plans a meter's poll cycle as the fewest Modbus transactions (DOMAIN.md, "Modbus RTU on RS485").
+ * Plans a meter's poll cycle as the fewest Modbus transactions (docs/vendors.md, "Modbus RTU on RS485").
  *
  * Neighbouring registers of one function code are read together when the registers in between
  * cost fewer wire bytes than starting another request: a request costs 8 bytes out and 5 back

@@ -1,5 +1,5 @@
 /**
- * Built-in register maps (DOMAIN.md, "Meter register maps"). Value names carry their unit.
+ * Built-in register maps (docs/vendors.md, "Meter register maps"). Value names carry their unit.
  * Only the registers listed are known to exist: the planner never reads across a hole.
  */
 import type { RegisterType, WordOrder } from '../../drivers/modbus/decode.js';
@@ -46,7 +46,8 @@ export const TEMPLATES: Record<'sdm120' | 'sdm630' | 'ddsu666' | 'dtsu666', Regi
     f32(4, 0x004a, 'energyExportKwh'),
     f32(4, 0x0156, 'energyTotalKwh'),
   ],
-  // CHINT DDSU666 single phase: power in kW and kvar on the wire, W and var here.
+  // CHINT DDSU666 single phase: power in kW and kvar on the wire, W and var here. Input registers
+  // (FC04) by the manual; some firmware answers only FC03: `function: 3` on the meter.
   ddsu666: [
     f32(4, 0x2000, 'voltageV'),
     f32(4, 0x2002, 'currentA'),
@@ -58,7 +59,7 @@ export const TEMPLATES: Record<'sdm120' | 'sdm630' | 'ddsu666' | 'dtsu666', Regi
     f32(4, 0x400a, 'energyExportKwh'),
   ],
   // CHINT DTSU666 three phase: raw values with documented scaling, holding registers. The energy
-  // addresses are "unsure" in DOMAIN.md (some units use 0x101E/0x1028): addressOverrides moves them.
+  // addresses vary between units (docs/vendors.md) (some units use 0x101E/0x1028): addressOverrides moves them.
   dtsu666: [
     f32(3, 0x2006, 'voltageL1V', 0.1),
     f32(3, 0x2008, 'voltageL2V', 0.1),

@@ -1,7 +1,10 @@
 /**
  * Dahua ITSAPI pushes: plate reads to `/NotificationInfo/TollgateInfo` (or `/lpr/{id}`),
- * heartbeats to `/NotificationInfo/KeepAlive`. The camera resends until it is answered
- * `{"Result": true}`, so every push that was read is answered so, whatever the decision.
+ * heartbeats to `/NotificationInfo/KeepAlive`, the camera's registration to
+ * `/NotificationInfo/DeviceInfo` (its name, id, model and address, sent when it connects), and
+ * other notifications some models send (`ParkingInfo`, ...). The camera resends until it is
+ * answered `{"Result": true}`, so every push that was read is answered so, whatever the
+ * decision; the registration and the others get `{"Result": true, "Message": "Success"}`.
  */
 import { isRecord, parseJsonBody } from './text.js';
 import type { CameraProtocol, CameraPush } from './types.js';
@@ -10,7 +13,10 @@ import { PushError, confidenceOf, json, show } from './types.js';
 export const dahua: CameraProtocol = {
   vendor: 'dahua',
   parse(body, _contentType, path) {
-    if (/\/KeepAlive$/i.test(path)) return { kind: 'heartbeat' };
+    const notification = /\/NotificationInfo\/([A-Za-z]+)$/i.exec(path)?.[1];
+    if (notification && /^KeepAlive$/i.test(notification)) return { kind: 'heartbeat' };
+    if (notification && /^DeviceInfo$/i.test(notification)) return { kind: 'heartbeat', what: 'DeviceInfo' };
+    if (notification && !/^TollgateInfo$/i.test(notification)) return { kind: 'ignored', what: notification };
     const doc = parseJsonBody(body, PushError);
     if (!isRecord(doc)) throw new PushError(`expected a JSON object, got ${show(doc)}`);
     const picture = doc['Picture'];
@@ -36,7 +42,9 @@ export const dahua: CameraProtocol = {
     if (typeof plate['PlateColor'] === 'string') push.plateColor = plate['PlateColor'];
     return push;
   },
-  reply() {
-    return json({ Result: true });
+  reply(push) {
+    // Plate reads and KeepAlive as the contract shows; the registration and the rest with the
+    // Message field Dahua's own platform answers with.
+    return push.kind === 'read' || (push.kind === 'heartbeat' && !push.what) ? json({ Result: true }) : json({ Result: true, Message: 'Success' });
   },
 };

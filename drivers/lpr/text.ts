@@ -1,3 +1,5 @@
+import { parseJson } from '../../core/json.js';
+
 /** Body bytes to text: UTF-8, or GB18030 (a superset of GBK) from older Chinese camera firmware. */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const gb18030 = new TextDecoder('gb18030');
@@ -10,15 +12,13 @@ export function decodeText(body: Buffer): string {
   }
 }
 
-/** Parses a JSON body, or throws with what was wrong. */
+/** Parses a JSON body (bounded in depth: core/json.ts), or throws with what was wrong. */
 export function parseJsonBody(body: Buffer, PushErrorClass: new (m: string) => Error): unknown {
   const text = decodeText(body).trim();
   if (text === '') throw new PushErrorClass('empty body');
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new PushErrorClass(`body is not JSON: ${(err as Error).message}`);
-  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) throw new PushErrorClass(`body is not JSON: ${parsed.reason}`);
+  return parsed.value;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -19,7 +19,8 @@ export interface PlateReadPush {
   echo?: { plateid?: number; channel?: number };
 }
 
-export type CameraPush = PlateReadPush | { kind: 'heartbeat' } | { kind: 'ignored'; what: string };
+/** `what`: a heartbeat of another form than the vendor's usual one (a registration). */
+export type CameraPush = PlateReadPush | { kind: 'heartbeat'; what?: string } | { kind: 'ignored'; what: string };
 
 export interface CameraReply {
   status: number;
@@ -60,6 +61,15 @@ export function confidenceOf(value: unknown, where: string): number {
 
 /** A short, safe rendering of a bad value for an error message. */
 export function show(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value);
+  let text: string;
+  if (value === undefined) text = 'nothing';
+  else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value); // 1e999 is Infinity, not "null"
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = Array.isArray(value) ? `a list of ${value.length}` : 'an object'; // too deep to write out
+    }
+  }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -1,20 +1,44 @@
 /**
- * The `AlarmInfoPlate` JSON of Vzenith (臻识), Alphadigi (芊熠) and similar estate cameras. The
- * reply carries the gate decision: `info: "ok"` makes the camera open its own barrier output,
- * anything else leaves it shut. Heartbeats arrive as `{"heartbeat": {...}}`.
+ * The HTTP push protocol of Vzenith (臻识), Alphadigi (芊熠) and similar estate cameras, as the
+ * vendor's protocol document lays it out (docs/vendors.md):
+ *
+ * - a plate read is `{"AlarmInfoPlate": {..., "result": {"PlateResult": {...}}}}`. The reply
+ *   carries the gate decision: `info: "ok"` makes the camera open its own barrier output, so it
+ *   is sent only for a granted car, never for a refused one or anything else.
+ * - after an outage the camera resends what it read meanwhile, one record at a time, marked
+ *   `isoffline: 1` with its `plateid`. Each must be answered with `ContinuePushOffline`
+ *   (`plateid`, `continue: 1`) or the rest of its backlog never arrives; those cars are long
+ *   gone, so the records are kept as late reads and move nothing.
+ * - the registration and heartbeat ("普通心跳", and comet polling) is a `multipart/form-data`
+ *   post of `device_name`, `ipaddr`, `port`, `user_name`, `pass_wd`, `serialno`, `channel_num`;
+ *   older firmware sends `{"heartbeat": {...}}`. Both are heartbeats.
+ * - IO-input (`AlarmGioIn`), RS485 (`SerialData`) and snapshot (`TriggerImage`) pushes are
+ *   recorded as seen and otherwise ignored.
  */
+import { parseMultipart } from './multipart.js';
 import { isRecord, parseJsonBody } from './text.js';
 import type { CameraProtocol, CameraPush, Verdict } from './types.js';
 import { PushError, confidenceOf, json, show } from './types.js';
 
 const COLORS: Record<number, string> = { 0: 'unknown', 1: 'blue', 2: 'yellow', 3: 'white', 4: 'black', 5: 'green' };
+/** Other pushes the camera can be set to send, which carry no plate. */
+const OTHER_PUSHES = ['AlarmGioIn', 'SerialData', 'TriggerImage'];
+/** Fields of the multipart registration/heartbeat (any one of them makes it one). */
+const HEARTBEAT_FIELDS = new Set(['device_name', 'ipaddr', 'serialno', 'channel_num', 'port', 'user_name']);
 
 export const vzenith: CameraProtocol = {
   vendor: 'vzenith',
-  parse(body) {
+  parse(body, contentType) {
+    if (/^\s*multipart\/form-data/i.test(contentType ?? '')) {
+      const parts = parseMultipart(body, contentType ?? '');
+      if (parts.some((p) => p.name !== undefined && HEARTBEAT_FIELDS.has(p.name))) return { kind: 'heartbeat' };
+      throw new PushError(`multipart body without the heartbeat's fields (parts: ${parts.map((p) => p.name ?? '?').join(', ')})`);
+    }
     const doc = parseJsonBody(body, PushError);
     if (!isRecord(doc)) throw new PushError(`expected a JSON object, got ${show(doc)}`);
     if ('heartbeat' in doc) return { kind: 'heartbeat' };
+    const other = OTHER_PUSHES.find((k) => k in doc);
+    if (other) return { kind: 'ignored', what: other };
     const alarm = doc['AlarmInfoPlate'];
     if (!isRecord(alarm)) throw new PushError('expected AlarmInfoPlate or heartbeat in the body');
     const result = isRecord(alarm['result']) ? alarm['result']['PlateResult'] : undefined;
@@ -33,6 +57,7 @@ export const vzenith: CameraProtocol = {
     if (Number.isSafeInteger(result['plateid'])) echo.plateid = result['plateid'] as number;
     if (Number.isSafeInteger(alarm['channel'])) echo.channel = alarm['channel'] as number;
     push.echo = echo;
+    if (result['isoffline'] === 1 || result['isoffline'] === '1') push.retransmission = true;
     const color = result['colorType'];
     if (typeof color === 'number' && COLORS[color]) push.plateColor = COLORS[color];
     const ts = isRecord(result['timeStamp']) ? result['timeStamp']['Timeval'] : undefined;
@@ -44,7 +69,12 @@ export const vzenith: CameraProtocol = {
     return push;
   },
   reply(push, verdict?: Verdict) {
-    if (push.kind !== 'read') return json({ Response_AlarmInfoPlate: { info: 'ok' } });
+    // Heartbeats (comet polling acts on the reply) and other pushes: nothing to do, no "ok".
+    if (push.kind !== 'read') return json({ Response_AlarmInfoPlate: {} });
+    if (push.retransmission) {
+      // An offline record: take it, and ask for the next one. Never "ok": that car is gone.
+      return json({ Response_AlarmInfoPlate: { ContinuePushOffline: { plateid: push.echo?.plateid ?? 0, continue: 1 } } });
+    }
     return json({
       Response_AlarmInfoPlate: {
         info: verdict?.decision === 'granted' ? 'ok' : 'no',

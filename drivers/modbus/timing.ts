@@ -24,7 +24,7 @@ export function interFrameGapMs(f: SerialFormat): number {
 }
 
 /**
- * Wire time of one read of `count` registers (DOMAIN.md): request 8 bytes, response 5 + 2N,
+ * Wire time of one read of `count` registers (docs/vendors.md): request 8 bytes, response 5 + 2N,
  * plus the gap after each frame. Slave turnaround is not included.
  */
 export function readWireTimeMs(f: SerialFormat, count: number): number {
