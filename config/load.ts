@@ -76,11 +76,22 @@ export interface LoadedConfig {
  */
 export function loadConfigFile(file: string): LoadedConfig {
   const path = resolve(file);
-  const result = validateYaml(readConfigText(path));
+  const result = configFromText(readConfigText(path), path);
   if (!result.ok) {
     throw new GatewayError('CONFIG_INVALID', `config ${file} is invalid`, { file, problems: result.problems });
   }
-  const base = dirname(path);
+  return { config: result.config, file: path };
+}
+
+/**
+ * Validates a site file's text (YAML, or JSON, which YAML reads too) as if it were at `path`:
+ * relative paths in it (dataDir, sim trace files, secret files) are taken relative to that file.
+ */
+export function configFromText(text: string, path: string): Validation {
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) return { ok: false, problems: [{ path: '(top level)', message: `the config is over ${MAX_CONFIG_BYTES} bytes` }] };
+  const result = validateYaml(text);
+  if (!result.ok) return result;
+  const base = dirname(resolve(path));
   const config = result.config;
   config.gateway.dataDir = resolve(base, config.gateway.dataDir);
   for (const board of config.io) {
@@ -97,7 +108,7 @@ export function loadConfigFile(file: string): LoadedConfig {
       if (mqtt.tls.key) mqtt.tls.key = resolve(base, mqtt.tls.key);
     }
   }
-  return { config, file: path };
+  return { ok: true, config };
 }
 
 export function topicPrefix(config: SiteConfig): string {

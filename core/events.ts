@@ -55,6 +55,27 @@ export interface EventData {
   'audit.login-failed': { user: string; address?: string; reason: string };
   /** every command: accepted ones, and refused ones (`suppressed`: refusals left unrecorded before this one, rate limit) */
   'audit.command': { id: string; action: string; by?: string; device?: string; ok: boolean; error?: string; suppressed?: number };
+  /**
+   * remote configuration: an apply (refused, applying, applied, confirmed, or rolled back with
+   * the reason), a config.get, or the site file edited by hand (`edited-on-disk`)
+   */
+  'audit.config': {
+    id?: string;
+    action: 'config.apply' | 'config.get' | 'edited-on-disk';
+    ok: boolean;
+    phase?: 'applying' | 'applied' | 'confirmed';
+    /** the version asked for (apply) or running (get, edited-on-disk) */
+    version: number;
+    previousVersion?: number;
+    /** after a roll back: the version that runs again */
+    runningVersion?: number;
+    sha256: string;
+    previousSha256?: string;
+    rolledBack?: boolean;
+    reason?: string;
+    error?: string;
+    problems?: string[];
+  };
   'storage.pressure': { usedBytes: number; maxBytes: number };
   'storage.dropped': { count: number; reason: string };
   'storage.error': { condition: string; message?: string };

@@ -32,6 +32,7 @@ import type { HealthReport } from '../http/server.js';
 import type { Logger } from '../core/log.js';
 import { Histogram } from '../core/metrics.js';
 import type { Notifier } from './notify.js';
+import type { ConfigControl } from './config-control.js';
 import type { RemoteCommands } from './remote.js';
 import { serveHttp } from '../http/serve.js';
 import { startJournal } from './storage.js';
@@ -57,6 +58,8 @@ export interface GatewayOptions {
   uplink?: false | { reconnectMinMs?: number; reconnectMaxMs?: number; window?: number };
   /** systemd's notify socket (READY, WATCHDOG, STOPPING); none when not under systemd. */
   notifier?: Notifier;
+  /** remote configuration (config.apply, config.get), when the runner offers it */
+  configControl?: ConfigControl;
   /** Called once the parts are built and before anything starts: subscribe to the event bus here. */
   onBuilt?: (gateway: Gateway) => void;
 }
@@ -345,6 +348,7 @@ export class Gateway {
       tuning: this.options.uplink || undefined,
       audit: (data) => this.emit('audit.command', 'gateway', data),
       committed: () => this.committed(),
+      configControl: this.options.configControl,
     });
     this.remote = upstream.remote;
     this.uplink = upstream.uplink;
@@ -370,6 +374,11 @@ export class Gateway {
       input: (ref) => this.inputPin(ref),
       fireAlarmActive: () => this.fireAlarmActive,
     };
+  }
+
+  /** Records an event of the gateway's own (the runner's audit.config). */
+  record<T extends EventType>(type: T, data: EventData[T]): string {
+    return this.emit(type, 'gateway', data);
   }
 
   private emit<T extends EventType>(type: T, device: string, data: EventData[T]): string {

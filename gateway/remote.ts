@@ -17,6 +17,7 @@ import type { AccessControl } from '../access/access.js';
 import type { PlateChange } from '../access/plates.js';
 import type { Device } from '../devices/types.js';
 import type { Clock } from '../core/clock.js';
+import type { ConfigControl } from './config-control.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
 import type { EventData } from '../core/events.js';
 import { JsonFile } from '../core/json-file.js';
@@ -46,9 +47,11 @@ export type CommandError =
   | 'not-supported'
   | 'offline';
 
-export type CommandReply = { id: string | null; ok: true; [extra: string]: unknown } | { id: string | null; ok: false; error: CommandError; message: string };
+export type CommandReply =
+  | { id: string | null; ok: true; [extra: string]: unknown }
+  | { id: string | null; ok: false; error: CommandError; message: string; problems?: string[] };
 
-export const ACTIONS = ['open', 'close', 'plates.upsert', 'plates.remove', 'plates.replace', 'visitor.allow', 'visitor.deny', 'ping'] as const;
+export const ACTIONS = ['open', 'close', 'plates.upsert', 'plates.remove', 'plates.replace', 'visitor.allow', 'visitor.deny', 'config.apply', 'config.get', 'ping'] as const;
 
 export interface RemoteDeps {
   /** the HMAC key (the commandKey file's content, trimmed); undefined: commands are not signed */
@@ -59,6 +62,8 @@ export interface RemoteDeps {
   devices: ReadonlyMap<string, Device>;
   access: AccessControl;
   audit(data: EventData['audit.command']): void;
+  /** remote configuration (config.apply, config.get); absent: those commands are not supported */
+  config?: ConfigControl | undefined;
 }
 
 const seenFile = z.strictObject({ seen: z.array(z.tuple([z.string(), z.number()])) });
@@ -207,6 +212,17 @@ export class RemoteCommands {
         return plateReply(id, this.deps.access.plates.remove(cmd['plates'], optionalVersion(cmd['version'])));
       case 'plates.replace':
         return plateReply(id, this.deps.access.plates.replace(cmd['plates'], cmd['version']));
+      case 'config.get': {
+        if (!this.deps.config) return fail(id, 'not-supported', 'remote configuration is not available on this gateway');
+        return { id, ok: true, ...this.deps.config.get(id) };
+      }
+      case 'config.apply': {
+        if (!this.deps.config) return fail(id, 'not-supported', 'remote configuration is not available on this gateway');
+        const answer = this.deps.config.apply({ id, config: cmd['config'], version: cmd['version'], deadlineSec: cmd['deadlineSec'] });
+        // Answered by the gateway once it runs on the new config (Uplink.publishReply).
+        if (answer.ok) return { id, ok: true, deferred: true };
+        return { id, ok: false, error: answer.error, message: answer.message, ...(answer.problems ? { problems: answer.problems } : {}) };
+      }
       case 'visitor.allow':
       case 'visitor.deny': {
         const pendingId = cmd['pendingId'];

@@ -12,6 +12,7 @@ import type { Uplink, UplinkOptions } from '../uplink/uplink.js';
 import type { Clock } from '../core/clock.js';
 import type { EventData } from '../core/events.js';
 import type { Logger } from '../core/log.js';
+import type { ConfigControl } from './config-control.js';
 import { RemoteCommands, readCommandKey } from './remote.js';
 
 type MqttConfig = NonNullable<NonNullable<SiteConfig['upstream']>['mqtt']>;
@@ -29,6 +30,7 @@ export interface UpstreamDeps {
   /** reconnect timing and window (tests, benchmarks) */
   tuning?: Pick<UplinkOptions, 'reconnectMinMs' | 'reconnectMaxMs' | 'window'> | undefined;
   audit(data: EventData['audit.command']): void;
+  configControl?: ConfigControl | undefined;
   /** resolves once what the command did is on disk: its reply waits for this */
   committed(): Promise<void>;
 }
@@ -46,13 +48,15 @@ export async function connectUpstream(
     devices: deps.devices,
     access: deps.access,
     audit: deps.audit,
+    config: deps.configControl,
   });
   const { Uplink } = await loading;
   const uplink = new Uplink({
     onCommand: async (payload, retained) => {
       const reply = remote.handle(payload, retained);
       await deps.committed();
-      return reply;
+      // config.apply is answered later, by the gateway that runs the new config
+      return reply.ok && reply['deferred'] === true ? undefined : reply;
     },
     mqtt,
     prefix: topicPrefix(config),

@@ -112,6 +112,8 @@ export class Uplink {
   private loadingBacklog = false;
   private inFlight = 0;
   private readonly states = new Map<string, string>();
+  /** command replies made while offline, sent once connected */
+  private readonly pendingReplies: string[] = [];
   private readonly counters = { published: 0, acked: 0, reconnects: 0 };
   private unsubscribe: (() => void) | undefined;
   private connectOptions: IClientOptions;
@@ -197,8 +199,9 @@ export class Uplink {
     client.on('message', (topic, payload, packet) => {
       if (this.client !== client || topic !== commandTopic(this.o.prefix) || !this.o.onCommand) return;
       // The reply may wait for the command's events to be committed (an answer is a promise).
+      // No reply (undefined): it comes later, through publishReply (config.apply).
       void Promise.resolve(this.o.onCommand(payload, packet.retain)).then(
-        (reply) => client.publish(replyTopic(this.o.prefix), JSON.stringify(reply), { qos: 1 }),
+        (reply) => void (reply !== undefined && client.publish(replyTopic(this.o.prefix), JSON.stringify(reply), { qos: 1 })),
         (err: unknown) => this.o.log.error({ err: errorMessage(err) }, 'command reply failed'),
       );
     });
@@ -242,7 +245,15 @@ export class Uplink {
     for (const [device, payload] of this.states) {
       this.client?.publish(stateTopic(this.o.prefix, device), payload, { qos: 1, retain: true });
     }
+    for (const reply of this.pendingReplies.splice(0)) this.client?.publish(replyTopic(this.o.prefix), reply, { qos: 1 });
     this.pump();
+  }
+
+  /** Publishes a command's reply that was not given at once (config.apply, after the restart). */
+  publishReply(reply: unknown): void {
+    const payload = JSON.stringify(reply);
+    if (this.state === 'online' && this.client) this.client.publish(replyTopic(this.o.prefix), payload, { qos: 1 });
+    else if (this.pendingReplies.length < 100) this.pendingReplies.push(payload);
   }
 
   private down(reason: string): void {

@@ -10,6 +10,10 @@ import type { Logger } from '../../core/log.js';
 import { Gateway } from '../../gateway/main.js';
 import { createNotifier } from '../../gateway/notify.js';
 import type { GatewayOptions } from '../../gateway/main.js';
+import { ConfigManager } from '../../gateway/config-control.js';
+import type { Runner } from '../../gateway/config-control.js';
+import type { SiteConfig } from '../../config/schema.js';
+import { systemClock } from '../../core/clock.js';
 
 /** systemd waits 90 s by default; the contract promises 5 s, so give up on a clean stop well before. */
 export const STOP_DEADLINE_MS = 4000;
@@ -22,9 +26,14 @@ export function prepareDataDir(dir: string): void {
   }
 }
 
-/** Starts the gateway and resolves with the exit code once a signal has stopped it. */
-export async function runUntilSignalled(options: GatewayOptions, log: Logger): Promise<number> {
-  const gateway = new Gateway(options);
+/**
+ * Starts the gateway and resolves with the exit code once a signal has stopped it. With a config
+ * manager, a remote config (config.apply) restarts the gateway in this process on the new
+ * config, and rolls it back to the last good one when it does not stay healthy.
+ */
+export async function runUntilSignalled(options: GatewayOptions, log: Logger, manager?: ConfigManager): Promise<number> {
+  const build = (config: SiteConfig) => new Gateway({ ...options, config, ...(manager ? { configControl: manager } : {}) });
+  let gateway = build(options.config);
   let stopping: Promise<number> | undefined;
   let signalled: ((code: number) => void) | undefined;
   const done = new Promise<number>((r) => (signalled = r));
@@ -54,6 +63,28 @@ export async function runUntilSignalled(options: GatewayOptions, log: Logger): P
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  const runner: Runner = {
+    restart: async (config, reason) => {
+      // The gateway stops as on SIGTERM (every output to its safe state), then starts on the
+      // new config, safe state first again. A signal meanwhile wins: nothing new starts.
+      await gateway.stop(reason);
+      if (stopping) return;
+      gateway = build(config);
+      try {
+        await gateway.start();
+      } catch (err) {
+        await gateway.stop('start-failed').catch(() => undefined);
+        throw err;
+      }
+      manager?.started(runner);
+    },
+    audit: (data) => void gateway.record('audit.config', data),
+    reply: (reply) => gateway.uplink?.publishReply(reply),
+    health: () => ({
+      faults: () => new Map([...gateway.devices].map(([id, d]) => [id, d.snapshot().fault])),
+      uplinkConnected: () => gateway.uplink?.connected,
+    }),
+  };
   try {
     await gateway.start();
   } catch (err) {
@@ -63,7 +94,9 @@ export async function runUntilSignalled(options: GatewayOptions, log: Logger): P
     process.off('SIGINT', onSignal);
     throw err;
   }
+  manager?.started(runner);
   const code = await done;
+  manager?.stop();
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   return code;
@@ -77,11 +110,16 @@ export interface RunOptions {
 }
 
 export async function runCommand(opts: RunOptions): Promise<number> {
-  const { config } = loadConfigFile(opts.configFile);
-  if (opts.dataDir) config.gateway.dataDir = resolve(opts.dataDir);
-  prepareDataDir(config.gateway.dataDir);
+  const loaded = loadConfigFile(opts.configFile);
+  const dataDirOverride = opts.dataDir ? resolve(opts.dataDir) : undefined;
+  if (dataDirOverride) loaded.config.gateway.dataDir = dataDirOverride;
+  prepareDataDir(loaded.config.gateway.dataDir);
+  // Remote configuration: a trial a previous process left open is closed first (the last good
+  // config goes back), and a site file edited by hand is noticed.
+  const manager = new ConfigManager({ file: loaded.file, dataDirOverride, clock: systemClock, log: opts.log.child({ component: 'config' }) }, loaded.config.gateway.dataDir);
+  const config = manager.prepare(loaded.config);
   opts.log.info({ site: config.site.id, gateway: config.gateway.id, dataDir: config.gateway.dataDir }, 'starting');
   const notifier = createNotifier(opts.log.child({ component: 'systemd' }));
   if (notifier.enabled) opts.log.info({ transport: notifier.transport, watchdogMs: notifier.watchdogMs }, 'systemd notify socket found');
-  return runUntilSignalled({ config, log: opts.log, version: opts.version, notifier }, opts.log);
+  return runUntilSignalled({ config, log: opts.log, version: opts.version, notifier }, opts.log, manager);
 }
