@@ -6,6 +6,7 @@ import { boardPinRange, pinUses } from './pins.js';
 import type { Problem } from './problems.js';
 import { describeValue } from './problems.js';
 import type { SiteConfig } from './schema.js';
+import { TOPIC_PLACEHOLDERS } from './topics.js';
 
 const LANE_TYPES = new Set(['barrier', 'bollard']);
 
@@ -178,5 +179,19 @@ export function crossCheck(config: SiteConfig): Problem[] {
       }
     });
   });
+  checkTopicPrefix(config, problems);
   return problems;
+}
+
+/** A topicPrefix may only use the placeholders there are, and {tenant} needs site.tenant. */
+function checkTopicPrefix(config: SiteConfig, problems: Problem[]): void {
+  const template = config.upstream?.mqtt.topicPrefix;
+  if (!template) return;
+  for (const [, name] of template.matchAll(/\{([^}]*)\}/g)) {
+    if (!(name! in TOPIC_PLACEHOLDERS)) {
+      problems.push({ path: 'upstream.mqtt.topicPrefix', message: `unknown placeholder {${name}} (known: ${Object.keys(TOPIC_PLACEHOLDERS).map((k) => `{${k}}`).join(', ')})` });
+    } else if (TOPIC_PLACEHOLDERS[name!]!(config) === undefined) {
+      problems.push({ path: 'upstream.mqtt.topicPrefix', message: `{${name}} needs site.${name} to be set` });
+    }
+  }
 }

@@ -111,6 +111,4 @@ export function configFromText(text: string, path: string): Validation {
   return { ok: true, config };
 }
 
-export function topicPrefix(config: SiteConfig): string {
-  return config.upstream?.mqtt.topicPrefix ?? `estate/${config.site.id}/${config.gateway.id}`;
-}
+export { topicPrefix } from './topics.js';

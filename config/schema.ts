@@ -93,7 +93,7 @@ const mqtt = z
   .strictObject({
     url: mqttUrl.optional(),
     urls: z.array(mqttUrl).min(1, { error: 'expected at least one broker URL' }).optional(),
-    clientId: z.string().min(1).max(128).optional().meta({ description: 'default: estate-gateway-{site}-{gateway}' }),
+    clientId: z.string().min(1).max(128).optional().meta({ description: 'default: the gateway id (unique per broker)' }),
     username: z.string().optional(),
     passwordFile: nonEmpty.optional().meta({ description: 'file whose first line is the broker password' }),
     tls: z
@@ -108,7 +108,7 @@ const mqtt = z
       .string()
       .regex(/^[^#+\s]+[^/#+\s]$/, { error: 'expected a topic prefix without wildcards or a trailing /' })
       .optional()
-      .meta({ description: 'default: estate/{site.id}/{gateway.id}' }),
+      .meta({ description: 'default: estate/{site}/{gateway}; may use {tenant}, {site} and {gateway} (also written {site.id}, {gateway.id})' }),
     commandKey: nonEmpty.optional().meta({ description: 'file holding the HMAC-SHA256 key for signed commands' }),
     keepaliveSec: intRange(5, 3600).default(30),
     protocolVersion: z.union([z.literal(4), z.literal(5)], { error: 'expected 4 (MQTT 3.1.1) or 5' }).default(5),
@@ -152,7 +152,11 @@ const access = z.strictObject({
 export const LISTEN_PATTERN = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):)?(\d{1,5})$/;
 
 export const siteConfig = z.strictObject({
-  site: z.strictObject({ id, name: z.string().max(200).optional() }),
+  site: z.strictObject({
+    id,
+    name: z.string().max(200).optional(),
+    tenant: id.optional().meta({ description: 'the property company this site belongs to, for fleet topics ({tenant} in topicPrefix)' }),
+  }),
   gateway: z.strictObject({
     id,
     name: z.string().max(200).optional(),

@@ -106,6 +106,13 @@ export interface VehicleData {
 
 export type EventType = keyof EventData;
 
+/**
+ * The version of the envelope and event vocabulary, on every event and reading (`schema`), so a
+ * fleet's consumers can tell versions apart. Adding event types or data keys keeps it;
+ * renaming or removing anything would raise it.
+ */
+export const EVENT_SCHEMA = 1;
+
 /** An event as made by a device, before the journal gives it a sequence number. */
 export interface GatewayEvent<T extends EventType = EventType> {
   id: string;
@@ -114,6 +121,7 @@ export interface GatewayEvent<T extends EventType = EventType> {
   site: string;
   gateway: string;
   device: string;
+  schema: number;
   data: EventData[T];
 }
 
@@ -130,6 +138,6 @@ export function eventMaker(site: string, gateway: string, clock: Clock): EventMa
   const ulid = ulidFactory();
   return (type, device, data) => {
     const now = clock.now();
-    return { id: ulid(now), time: new Date(now).toISOString(), type, site, gateway, device, data };
+    return { id: ulid(now), time: new Date(now).toISOString(), type, site, gateway, device, schema: EVENT_SCHEMA, data };
   };
 }

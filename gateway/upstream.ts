@@ -60,7 +60,8 @@ export async function connectUpstream(
     },
     mqtt,
     prefix: topicPrefix(config),
-    clientId: mqtt.clientId ?? `estate-gateway-${config.site.id}-${config.gateway.id}`,
+    // A fleet routes by gateway: the client id is the gateway's id unless the site says otherwise.
+    clientId: mqtt.clientId ?? config.gateway.id,
     journal: deps.journal,
     log: log.child({ component: 'uplink' }),
     version: deps.version,

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseSize } from '../config/units.js';
-import { validateConfig, validateYaml } from '../config/load.js';
+import { topicPrefix, validateConfig, validateYaml } from '../config/load.js';
 import { schemaText } from '../config/write-schema.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -164,6 +164,29 @@ describe('invalid configurations name the exact path and value', () => {
   it('a sim script may only move inputs some device reads', () => {
     const lines = problemsOf((c) => (c.io[3].script = { steps: [{ at: 100, pin: 2, value: 1 }] }));
     expect(lines).toEqual(['io[3].script.steps[0].pin: pin 2 of sim is not an input of any device']);
+  });
+});
+
+describe('fleet topics', () => {
+  const base = (topic?: string, tenant?: string) => ({
+    site: { id: 'music-square', ...(tenant ? { tenant } : {}) },
+    gateway: { id: 'gw-north' },
+    upstream: { mqtt: { url: 'mqtt://127.0.0.1:1883', ...(topic ? { topicPrefix: topic } : {}) } },
+  });
+  it('the prefix is a template over tenant, site and gateway; the default is estate/{site}/{gateway}', () => {
+    const fleet = validateConfig(base('fleet/{tenant}/{site}/{gateway}', 'acme-property'));
+    expect(fleet.ok && topicPrefix(fleet.config)).toBe('fleet/acme-property/music-square/gw-north');
+    const dotted = validateConfig(base('x/{site.id}/{gateway.id}'));
+    expect(dotted.ok && topicPrefix(dotted.config)).toBe('x/music-square/gw-north');
+    const plain = validateConfig(base());
+    expect(plain.ok && topicPrefix(plain.config)).toBe('estate/music-square/gw-north');
+  });
+  it('an unknown placeholder, or {tenant} without a tenant, is a problem at the prefix', () => {
+    expect(validateConfig(base('fleet/{tenant}/{gateway}'))).toEqual({ ok: false, problems: [{ path: 'upstream.mqtt.topicPrefix', message: '{tenant} needs site.tenant to be set' }] });
+    expect(validateConfig(base('fleet/{sites}/{gateway}'))).toEqual({
+      ok: false,
+      problems: [{ path: 'upstream.mqtt.topicPrefix', message: 'unknown placeholder {sites} (known: {tenant}, {site}, {site.id}, {gateway}, {gateway.id})' }],
+    });
   });
 });
 

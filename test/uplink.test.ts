@@ -53,11 +53,13 @@ describe('the uplink (aedes in-process)', () => {
       site: 'test-site',
       gateway: 'gw-test',
       device: 'door-a',
+      schema: 1,
       historical: false,
       data: { by: 'remote', user: 'platform-7', durationMs: 5000 },
     });
     const status = sub.json((m) => m.topic === `${PREFIX}/status`)[0]!;
-    expect(status).toMatchObject({ online: true, version: '9.9.9', startedAt: expect.any(String), backlog: expect.any(Number) });
+    expect(status).toMatchObject({ online: true, version: '9.9.9', startedAt: expect.any(String), backlog: expect.any(Number), schema: 1 });
+    expect(broker.clientIds).toContain('gw-test'); // a fleet routes by gateway: the client id is its id
     await until('state', () => sub.json((m) => m.topic === `${PREFIX}/state/door-a`).some((s) => s.state === 'unlocked'));
 
     // A late subscriber gets the retained status and states at once.

@@ -17,6 +17,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
 import type { JournaledEvent } from '../core/events.js';
+import { EVENT_SCHEMA } from '../core/events.js';
 import type { Logger } from '../core/log.js';
 import type { Journal } from '../journal/journal.js';
 import { COMMAND_MAX_BYTES } from './topics.js';
@@ -356,7 +357,7 @@ export class Uplink {
 
   private publishStatus(): void {
     const backlog = this.o.journal.lastStats?.depth ?? 0;
-    const status = { online: true, version: this.o.version, startedAt: this.o.startedAt, backlog: this.backlogDone ? this.live.length + this.inFlight : backlog };
+    const status = { online: true, version: this.o.version, startedAt: this.o.startedAt, backlog: this.backlogDone ? this.live.length + this.inFlight : backlog, schema: EVENT_SCHEMA };
     this.client?.publish(statusTopic(this.o.prefix), JSON.stringify(status), { qos: 1, retain: true });
   }
 }

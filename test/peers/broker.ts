@@ -8,6 +8,8 @@ import type { MqttClient } from 'mqtt';
 export interface TestBroker {
   port: number;
   stop(): Promise<void>;
+  /** client ids of the connections made so far (aedes only) */
+  clientIds?: string[];
 }
 
 export async function startAedes(port = 0, credentials?: { username: string; password: string }): Promise<TestBroker> {
@@ -25,8 +27,11 @@ export async function startAedes(port = 0, credentials?: { username: string; pas
   });
   const address = server.address();
   const bound = address && typeof address === 'object' ? address.port : port;
+  const clientIds: string[] = [];
+  aedes.on('client', (client) => void clientIds.push(client.id));
   return {
     port: bound,
+    clientIds,
     stop: () =>
       new Promise<void>((resolve) => {
         aedes.close(() => server.close(() => resolve()));
