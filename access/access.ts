@@ -17,6 +17,7 @@ import { z } from 'zod';
 import type { LprCameraConfig } from '../config/devices.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
+import { clockTrusted } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { EventData } from '../core/events.js';
 import { JsonFile } from '../core/json-file.js';
@@ -40,6 +41,8 @@ export interface Verdict {
   /** exits: how long the vehicle stayed and what it owes */
   durationSec?: number;
   feeCents?: number;
+  /** no fee computed: the stay was measured on a clock not synchronised since boot */
+  feeWithheld?: 'clock-unsynced';
 }
 
 export interface Stay {
@@ -49,6 +52,8 @@ export interface Stay {
   lane: string;
   camera: string;
   visitor: boolean;
+  /** entered while the clock was not synchronised: its duration cannot be trusted for a fee */
+  unsyncedClock?: true;
 }
 
 export interface PendingDecision {
@@ -95,6 +100,7 @@ const staysFile = z.strictObject({
       lane: z.string(),
       camera: z.string(),
       visitor: z.boolean(),
+      unsyncedClock: z.literal(true).optional(),
     }),
   ),
 });
@@ -188,7 +194,12 @@ export class AccessControl {
     if (stay) {
       verdict.durationSec = Math.max(0, Math.round((now - stay.enteredAt) / 1000));
       const tariff = this.deps.config.access.tariff;
-      verdict.feeCents = visitor && tariff ? feeCents(verdict.durationSec, tariff) : 0;
+      if (visitor && tariff && (!clockTrusted(this.deps.clock) || stay.unsyncedClock)) {
+        // A stay measured on a clock not synchronised since boot may be off by years: no charge.
+        verdict.feeWithheld = 'clock-unsynced';
+      } else {
+        verdict.feeCents = visitor && tariff ? feeCents(verdict.durationSec, tariff) : 0;
+      }
     }
     if (visitor && (verdict.feeCents ?? 0) > 0 && this.deps.config.access.visitors === 'ask') {
       return { ...verdict, decision: 'pending', reason: 'fee-due' };
@@ -280,7 +291,7 @@ export class AccessControl {
     // at the gate): the new entry starts the stay, so a missed exit is never charged for.
     if (!this.stays.has(plate) && this.stays.size >= MAX_STAYS) this.forgetOldStays(true);
     this.stays.delete(plate); // re-inserted last: the map stays in entry order
-    this.stays.set(plate, { plate, enteredAt: now, lane: camera.lane, camera: camera.id, visitor });
+    this.stays.set(plate, { plate, enteredAt: now, lane: camera.lane, camera: camera.id, visitor, ...(clockTrusted(this.deps.clock) ? {} : { unsyncedClock: true as const }) });
     this.saveStays();
   }
 

@@ -3,6 +3,7 @@
  * The journal adds `seq` and `historical`; everything else is fixed when the event is made.
  */
 import type { Clock } from './clock.js';
+import { clockTrusted } from './clock.js';
 import { ulidFactory } from './ulid.js';
 
 export type UnlockSource = 'console' | 'remote' | 'exit-button' | 'fire-alarm' | 'schedule';
@@ -20,7 +21,8 @@ export interface EventData {
   'door.forced': Record<string, never>;
   'door.held-open': { openMs: number; heldOpenMs: number };
   'vehicle.entry': VehicleData;
-  'vehicle.exit': VehicleData & { durationSec?: number; feeCents?: number };
+  /** `feeWithheld`: no fee computed, the stay was measured on a clock not synchronised since boot */
+  'vehicle.exit': VehicleData & { durationSec?: number; feeCents?: number; feeWithheld?: 'clock-unsynced' };
   /** staff, the platform or the timeout decided on a vehicle held as `pending` */
   'vehicle.decided': {
     pendingId: string;
@@ -76,6 +78,15 @@ export interface EventData {
     error?: string;
     problems?: string[];
   };
+  /** the clock was found not synchronised (at start, or lost) */
+  'clock.unsynced': { source: string };
+  /**
+   * the clock is synchronised: events flagged clockSynced false were made on a clock that was
+   * `correctionMs` off (add it to their time), as far as the monotonic clock can tell
+   */
+  'clock.synced': { source: string; correctionMs: number; unsyncedSince: string };
+  /** the wall clock stepped against the monotonic clock (a manual set, NTP stepping) */
+  'clock.jumped': { jumpMs: number; from: string; to: string };
   'storage.pressure': { usedBytes: number; maxBytes: number };
   'storage.dropped': { count: number; reason: string };
   'storage.error': { condition: string; message?: string };
@@ -122,6 +133,8 @@ export interface GatewayEvent<T extends EventType = EventType> {
   gateway: string;
   device: string;
   schema: number;
+  /** false when the gateway's clock was not synchronised when the event was made (absent: it was) */
+  clockSynced?: false;
   data: EventData[T];
 }
 
@@ -138,6 +151,9 @@ export function eventMaker(site: string, gateway: string, clock: Clock): EventMa
   const ulid = ulidFactory();
   return (type, device, data) => {
     const now = clock.now();
-    return { id: ulid(now), time: new Date(now).toISOString(), type, site, gateway, device, schema: EVENT_SCHEMA, data };
+    const event: GatewayEvent = { id: ulid(now), time: new Date(now).toISOString(), type, site, gateway, device, schema: EVENT_SCHEMA, data };
+    // Made on a clock not yet synchronised since boot: the time may be off (clock.synced says by how much).
+    if (!clockTrusted(clock)) event.clockSynced = false;
+    return event as GatewayEvent<typeof type>;
   };
 }

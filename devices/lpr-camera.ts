@@ -171,6 +171,7 @@ export class LprCamera extends DeviceBase implements Device {
         ...data,
         ...(verdict.durationSec !== undefined ? { durationSec: verdict.durationSec } : {}),
         ...(verdict.feeCents !== undefined ? { feeCents: verdict.feeCents } : {}),
+        ...(verdict.feeWithheld ? { feeWithheld: verdict.feeWithheld } : {}),
       });
     }
     if (pending) this.deps.access.noteEvent(pending.id, eventId);

@@ -40,6 +40,8 @@ import { connectUpstream } from './upstream.js';
 import { healthReport, metricsPage } from './report.js';
 import type { ReportView } from './report.js';
 import { Watchdog, watchedLoops } from './watchdog.js';
+import { ClockWatch } from './clock-watch.js';
+import type { ClockSyncReading } from '../core/clock-sync.js';
 
 export interface GatewayOptions {
   config: SiteConfig;
@@ -58,6 +60,11 @@ export interface GatewayOptions {
   uplink?: false | { reconnectMinMs?: number; reconnectMaxMs?: number; window?: number };
   /** systemd's notify socket (READY, WATCHDOG, STOPPING); none when not under systemd. */
   notifier?: Notifier;
+  /**
+   * Whether the system clock is synchronised: asked of the system (timedatectl) unless a test
+   * gives its own reader; false: not watched (trusted).
+   */
+  clockSync?: false | { read(): Promise<ClockSyncReading> };
   /** remote configuration (config.apply, config.get), when the runner offers it */
   configControl?: ConfigControl;
   /** Called once the parts are built and before anything starts: subscribe to the event bus here. */
@@ -80,6 +87,7 @@ export class Gateway {
   /** commands from the platform (P/cmd); built on start when an uplink is configured */
   remote: RemoteCommands | undefined;
   private watchdog: Watchdog | undefined;
+  private readonly clockWatch: ClockWatch | undefined;
   /** time from a camera push or console command to the output written */
   readonly actuation = new Histogram();
   /** camera pushes no camera could take (unknown id, Dahua path from an unlisted address) */
@@ -100,7 +108,19 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.log = options.log;
-    this.clock = options.clock ?? systemClock;
+    const base = options.clock ?? systemClock;
+    if (options.clockSync !== false) {
+      const watch = new ClockWatch({
+        ...(options.clockSync ? { read: () => options.clockSync ? options.clockSync.read() : Promise.reject(new Error('no reader')) } : {}),
+        log: options.log.child({ component: 'clock' }),
+        emit: (type, data) => void this.emit(type, 'gateway', data),
+      });
+      this.clockWatch = watch;
+      // The gateway's clock: the given one, and whether it can be trusted as the real time.
+      this.clock = { now: () => base.now(), setTimeout: (fn, ms) => base.setTimeout(fn, ms), clearTimeout: (h) => base.clearTimeout(h), synced: () => watch.synced };
+    } else {
+      this.clock = base;
+    }
     this.eventBus = new EventBus(options.log) as GatewayBus;
     this.makeEvent = eventMaker(options.config.site.id, options.config.gateway.id, this.clock);
     this.startedAt = new Date(this.clock.now()).toISOString();
@@ -134,6 +154,8 @@ export class Gateway {
       this.options.journal === false ? undefined : startJournal(config, this.log, (type, data) => this.emit(type, 'journal', data));
     const uplinkLoading = this.wantsUplink() ? import('../uplink/uplink.js') : undefined;
     uplinkLoading?.catch(() => undefined);
+    // Whether the clock is synchronised is asked while the hardware connects too.
+    const clockReading = this.clockWatch?.start().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'cannot tell whether the clock is synchronised'));
     try {
       await openBuses(config, this.options.buses, this.buses, hardware);
       await openBoards(config, this.options.boards, this.buses, this.boards, hardware);
@@ -181,6 +203,7 @@ export class Gateway {
     this.fireAlarm.readInitial();
     for (const device of this.devices.values()) device.applySafeState();
 
+    await clockReading;
     await this.openJournal(journalOpening);
     for (const problem of this.access.load()) this.emit('storage.corrupt', 'access', { movedTo: problem.movedTo });
 
@@ -232,6 +255,7 @@ export class Gateway {
     if (this.phase === 'stopping' || this.phase === 'stopped' || this.phase === 'idle') return;
     this.phase = 'stopping';
     this.watchdog?.stop();
+    this.clockWatch?.stop();
     void this.options.notifier?.send({ STOPPING: 1, STATUS: `stopping: ${reason}` });
     this.emit('gateway.stopping', 'gateway', { reason });
     const http = this.http;

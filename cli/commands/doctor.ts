@@ -9,7 +9,6 @@
  * reports boards, buses, meters and cameras as the running gateway sees them (GET /api/health)
  * instead of opening the hardware a second time.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -26,6 +25,7 @@ import type { ModbusBus } from '../../drivers/modbus/types.js';
 import { connectionOptions } from '../../uplink/uplink.js';
 import { systemClock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
+import { readClockSync } from '../../core/clock-sync.js';
 import { pinPlans } from '../../gateway/hardware.js';
 import type { HealthReport } from '../../http/server.js';
 import { parseListen } from '../../http/server.js';
@@ -299,12 +299,11 @@ function diskCheck(config: SiteConfig): Check {
 }
 
 export function clockCheck(): Check {
-  const r = spawnSync('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { encoding: 'utf8', timeout: 3000 });
-  const value = r.status === 0 ? r.stdout.trim() : '';
-  if (value === 'yes') return { name: 'clock', result: 'ok', detail: `synchronised (${new Date().toISOString()})` };
-  if (value === 'no') return { name: 'clock', result: 'FAIL', detail: `not synchronised (${new Date().toISOString()})`, hint: 'enable NTP: sudo timedatectl set-ntp true, and let UDP 123 out; a Pi has no battery clock, so expired-command checks and event times depend on it' };
-  if (existsSync('/run/systemd/timesync/synchronized')) return { name: 'clock', result: 'ok', detail: 'synchronised (systemd-timesyncd)' };
-  return { name: 'clock', result: 'warn', detail: `cannot tell whether the clock is synchronised here (${new Date().toISOString()})`, hint: 'check with timedatectl or chronyc tracking' };
+  const { state, source } = readClockSync();
+  const now = new Date().toISOString();
+  if (state === 'synced') return { name: 'clock', result: 'ok', detail: `synchronised (${source}, ${now})` };
+  if (state === 'unsynced') return { name: 'clock', result: 'FAIL', detail: `not synchronised (${now})`, hint: 'enable NTP: sudo timedatectl set-ntp true, and let UDP 123 out; a Pi has no battery clock, so event times, fees and expired-command checks depend on it' };
+  return { name: 'clock', result: 'warn', detail: `cannot tell whether the clock is synchronised here (${now})`, hint: 'check with timedatectl or chronyc tracking' };
 }
 
 const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
