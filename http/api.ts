@@ -16,7 +16,6 @@ import type { DigitalIo, Level } from '../drivers/io/types.js';
 import type { Session, Sessions } from './auth.js';
 import { ROLE_RANK, SESSION_COOKIE, SESSION_IDLE_MS } from './auth.js';
 import type { GatewayBus } from '../devices/messages.js';
-import { errorMessage } from '../core/errors.js';
 import type { EventData, JournaledEvent } from '../core/events.js';
 import type { Logger } from '../core/log.js';
 import type { Role, UserStore } from './users.js';

@@ -290,6 +290,7 @@ describe('door events', () => {
       site: 'test-site',
       gateway: 'gw-test',
       device: 'door-a',
+      schema: 1,
       data: { by: 'exit-button', durationMs: 5000 },
     });
     const ids = h.events.map((e) => e.id);

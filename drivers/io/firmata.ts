@@ -13,11 +13,11 @@
  * retryMs; its owner re-asserts the outputs when it is back.
  */
 import type { EventEmitter } from 'node:events';
-import type { PinDirection } from '../../config/pins.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
-import { GatewayError, errorMessage } from '../../core/errors.js';
-import type { BoardStatus, DigitalIo, Level, PinPlan } from './types.js';
+import { errorMessage } from '../../core/errors.js';
+import { BoardBase } from './board-base.js';
+import type { Level, PinPlan } from './types.js';
 
 /** The part of a Firmata IO object (firmata-io, mock-firmata) this board uses. */
 export interface FirmataIo extends EventEmitter {
@@ -49,28 +49,21 @@ export interface FirmataBoardOptions {
   retryMs?: number;
 }
 
-export class FirmataBoard implements DigitalIo {
+export class FirmataBoard extends BoardBase {
   readonly type = 'firmata';
-  private readonly pins = new Map<number, { direction: PinDirection; value: Level }>();
-  private readonly watchers = new Map<number, Set<(value: Level) => void>>();
-  private readonly statusListeners = new Set<(status: BoardStatus) => void>();
   private readonly clock: Clock;
   private io: FirmataIo | undefined;
   /** johnny-five's Board of the current attempt; forgotten from its registry when the attempt ends */
   private forgetBoard: (() => void) | undefined;
   private retryTimer: TimerHandle | undefined;
-  private closed = false;
-  private isOnline = false;
+  private isClosed = false;
 
   constructor(
-    readonly id: string,
+    id: string,
     private readonly options: FirmataBoardOptions,
   ) {
+    super(id);
     this.clock = options.clock ?? systemClock;
-  }
-
-  get online(): boolean {
-    return this.isOnline;
   }
 
   /**
@@ -78,47 +71,20 @@ export class FirmataBoard implements DigitalIo {
    * devices report the fault, and it is retried in the background.
    */
   async open(plan: readonly PinPlan[]): Promise<void> {
-    for (const { pin, direction } of plan) this.pins.set(pin, { direction, value: 0 });
+    this.planPins(plan);
     await this.connect();
   }
 
-  read(pin: number): Level {
-    return this.entry(pin).value;
-  }
-
-  write(pin: number, value: Level): Promise<void> {
-    const entry = this.entry(pin);
-    if (entry.direction !== 'out') throw new GatewayError('PIN_DIRECTION', `firmata board ${this.id}: pin ${pin} is an input`, { pin });
-    entry.value = value;
-    if (!this.isOnline || !this.io) {
-      return Promise.reject(new GatewayError('BOARD_OFFLINE', `firmata board ${this.id} (${this.options.port}) is offline`));
-    }
-    try {
-      this.io.digitalWrite(pin, value);
-    } catch (err) {
-      return Promise.reject(new GatewayError('BOARD_OFFLINE', `firmata board ${this.id}: write failed: ${errorMessage(err)}`));
-    }
-    return Promise.resolve();
-  }
-
-  watch(pin: number, listener: (value: Level) => void): () => void {
-    this.entry(pin);
-    const set = this.watchers.get(pin) ?? new Set();
-    set.add(listener);
-    this.watchers.set(pin, set);
-    return () => set.delete(listener);
-  }
-
-  onStatus(listener: (status: BoardStatus) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+  protected applyLevel(pin: number, value: Level): void {
+    if (!this.io) throw new Error(`${this.options.port} is not connected`);
+    this.io.digitalWrite(pin, value);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.isClosed = true;
     this.clock.clearTimeout(this.retryTimer);
     this.detach();
-    this.isOnline = false;
+    this.closed();
   }
 
   private async connect(): Promise<void> {
@@ -132,7 +98,7 @@ export class FirmataBoard implements DigitalIo {
       this.offline(errorMessage(err));
       return;
     }
-    if (this.closed) return;
+    if (this.isClosed) return;
     this.io = io;
     for (const [pin, entry] of this.pins) {
       io.pinMode(pin, entry.direction === 'out' ? MODE_OUTPUT : MODE_INPUT);
@@ -172,17 +138,10 @@ export class FirmataBoard implements DigitalIo {
     }
   }
 
-  private reported(pin: number, value: Level): void {
-    const entry = this.pins.get(pin);
-    if (!entry || entry.value === value) return;
-    entry.value = value;
-    for (const listener of this.watchers.get(pin) ?? []) listener(value);
-  }
-
   private offline(reason: string): void {
     this.detach();
     this.setOnline(false, reason);
-    if (this.closed) return;
+    if (this.isClosed) return;
     this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = this.clock.setTimeout(() => void this.connect(), this.options.retryMs ?? 5000);
   }
@@ -201,15 +160,4 @@ export class FirmataBoard implements DigitalIo {
     }
   }
 
-  private setOnline(online: boolean, reason?: string): void {
-    if (online === this.isOnline) return;
-    this.isOnline = online;
-    for (const listener of this.statusListeners) listener(online ? { online } : { online, reason: reason ?? 'offline' });
-  }
-
-  private entry(pin: number) {
-    const entry = this.pins.get(pin);
-    if (!entry) throw new GatewayError('PIN_UNKNOWN', `firmata board ${this.id}: pin ${pin} is not used by any device`, { pin });
-    return entry;
-  }
 }

@@ -6,7 +6,8 @@
 import type { PinDirection } from '../../config/pins.js';
 import { GatewayError, errorMessage } from '../../core/errors.js';
 import { findHeaderChip } from './gpio-chip.js';
-import type { BoardStatus, DigitalIo, Level, PinPlan } from './types.js';
+import { BoardBase } from './board-base.js';
+import type { Level, PinPlan } from './types.js';
 
 /** One exported sysfs line: what onoff's Gpio offers and this board uses. */
 export interface GpioLine {
@@ -37,28 +38,28 @@ export interface GpioBoardOptions {
   lines?: GpioLineFactory;
 }
 
-export class GpioBoard implements DigitalIo {
+export class GpioBoard extends BoardBase {
   readonly type = 'gpio';
-  private readonly lines = new Map<number, { line: GpioLine; direction: PinDirection; value: Level }>();
-  private readonly watchers = new Map<number, Set<(value: Level) => void>>();
-  private isOnline = false;
+  private readonly lines = new Map<number, GpioLine>();
 
   constructor(
-    readonly id: string,
+    id: string,
     private readonly options: GpioBoardOptions = {},
-  ) {}
+  ) {
+    super(id);
+  }
 
-  get online(): boolean {
-    return this.isOnline;
+  protected override pinName(pin: number): string {
+    return `BCM ${pin}`;
   }
 
   async open(plan: readonly PinPlan[]): Promise<void> {
     const chip = findHeaderChip(this.options.sysfsRoot, this.options.chipLabel);
     const factory = this.options.lines ?? onoffLine;
+    this.planPins(plan, (pin) => {
+      if (pin >= chip.ngpio) throw new GatewayError('PIN_UNKNOWN', `gpio board ${this.id}: BCM ${pin} is beyond ${chip.chip} (${chip.ngpio} lines)`, { pin });
+    });
     for (const { pin, direction } of plan) {
-      if (pin >= chip.ngpio) {
-        throw new GatewayError('PIN_UNKNOWN', `gpio board ${this.id}: BCM ${pin} is beyond ${chip.chip} (${chip.ngpio} lines)`, { pin });
-      }
       const sysfs = chip.base + pin;
       let line: GpioLine;
       try {
@@ -69,64 +70,29 @@ export class GpioBoard implements DigitalIo {
           sysfs,
         });
       }
-      const entry = { line, direction, value: (direction === 'in' ? (line.readSync() ? 1 : 0) : 0) as Level };
-      this.lines.set(pin, entry);
+      this.lines.set(pin, line);
       if (direction === 'in') {
+        this.entry(pin).value = line.readSync() ? 1 : 0;
         line.watch((err, value) => {
-          if (err) return;
-          const level: Level = value ? 1 : 0;
-          if (level === entry.value) return;
-          entry.value = level;
-          for (const listener of this.watchers.get(pin) ?? []) listener(level);
+          if (!err) this.reported(pin, value ? 1 : 0);
         });
       }
     }
-    this.isOnline = true;
+    // The header cannot be unplugged: once open it stays online; a failing write is reported where it happens.
+    this.setOnline(true);
   }
 
-  read(pin: number): Level {
-    return this.entry(pin).value;
-  }
-
-  write(pin: number, value: Level): Promise<void> {
-    const entry = this.entry(pin);
-    if (entry.direction !== 'out') throw new GatewayError('PIN_DIRECTION', `gpio board ${this.id}: BCM ${pin} is an input`, { pin });
-    try {
-      entry.line.writeSync(value);
-    } catch (err) {
-      return Promise.reject(new GatewayError('BOARD_OFFLINE', `gpio board ${this.id}: write to BCM ${pin} failed: ${errorMessage(err)}`));
-    }
-    entry.value = value;
-    return Promise.resolve();
-  }
-
-  watch(pin: number, listener: (value: Level) => void): () => void {
-    this.entry(pin);
-    const set = this.watchers.get(pin) ?? new Set();
-    set.add(listener);
-    this.watchers.set(pin, set);
-    return () => set.delete(listener);
-  }
-
-  onStatus(_listener: (status: BoardStatus) => void): () => void {
-    // The header cannot be unplugged; a failing write is reported where it happens.
-    return () => undefined;
+  protected applyLevel(pin: number, value: Level): void {
+    this.lines.get(pin)!.writeSync(value);
   }
 
   async close(): Promise<void> {
-    for (const { line, direction } of this.lines.values()) {
+    for (const [pin, line] of this.lines) {
       line.unwatchAll();
       // Outputs stay exported: unexporting could let a relay drop out of the safe level just set.
-      if (direction === 'in') line.unexport();
+      if (this.pins.get(pin)?.direction === 'in') line.unexport();
     }
     this.lines.clear();
-    this.watchers.clear();
-    this.isOnline = false;
-  }
-
-  private entry(pin: number) {
-    const entry = this.lines.get(pin);
-    if (!entry) throw new GatewayError('PIN_UNKNOWN', `gpio board ${this.id}: BCM ${pin} is not used by any device`, { pin });
-    return entry;
+    this.closed();
   }
 }

@@ -13,7 +13,8 @@ import { GatewayError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { ModbusBus } from '../modbus/types.js';
 import type { PinDirection } from '../../config/pins.js';
-import type { BoardStatus, DigitalIo, Level, PinPlan } from './types.js';
+import { BoardBase } from './board-base.js';
+import type { Level, PinPlan } from './types.js';
 
 const FAILED_POLLS_OFFLINE = 2;
 
@@ -26,67 +27,44 @@ export interface ModbusRelayOptions {
   clock?: Clock;
 }
 
-export class ModbusRelayBoard implements DigitalIo {
+export class ModbusRelayBoard extends BoardBase {
   readonly type = 'modbus-relay';
-  private readonly pins = new Map<number, { direction: PinDirection; value: Level }>();
-  private readonly watchers = new Map<number, Set<(value: Level) => void>>();
-  private readonly statusListeners = new Set<(status: BoardStatus) => void>();
   private readonly clock: Clock;
   private timer: TimerHandle | undefined;
   private failedPolls = 0;
-  private isOnline = false;
-  private closed = false;
+  private isClosed = false;
 
   constructor(
-    readonly id: string,
+    id: string,
     private readonly o: ModbusRelayOptions,
   ) {
+    super(id);
     this.clock = o.clock ?? systemClock;
   }
 
-  get online(): boolean {
-    return this.isOnline;
+  protected override pinName(pin: number): string {
+    return `channel ${pin}`;
   }
 
   /** Plans the pins and polls once, so a board that answers starts online. */
   async open(plan: readonly PinPlan[]): Promise<void> {
-    for (const { pin, direction } of plan) {
+    this.planPins(plan, (pin) => {
       if (pin < 1 || pin > this.o.channels) {
         throw new GatewayError('PIN_UNKNOWN', `modbus-relay board ${this.id}: channel ${pin} is outside 1-${this.o.channels}`, { pin });
       }
-      this.pins.set(pin, { direction, value: 0 });
-    }
+    });
     await this.poll();
   }
 
-  read(pin: number): Level {
-    return this.entry(pin).value;
-  }
-
-  write(pin: number, value: Level): Promise<void> {
-    const entry = this.entry(pin);
-    if (entry.direction !== 'out') throw new GatewayError('PIN_DIRECTION', `modbus-relay board ${this.id}: channel ${pin} is an input`, { pin });
-    entry.value = value;
+  /** The coil is written at the front of the bus queue; the promise is the board's answer. */
+  protected applyLevel(pin: number, value: Level): Promise<void> {
     return this.o.bus.request(this.o.unit, { fc: 5, address: pin - 1, value: value === 1 }, { priority: 'high' }).then(() => undefined);
   }
 
-  watch(pin: number, listener: (value: Level) => void): () => void {
-    this.entry(pin);
-    const set = this.watchers.get(pin) ?? new Set();
-    set.add(listener);
-    this.watchers.set(pin, set);
-    return () => set.delete(listener);
-  }
-
-  onStatus(listener: (status: BoardStatus) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
-  }
-
   async close(): Promise<void> {
-    this.closed = true;
+    this.isClosed = true;
     this.clock.clearTimeout(this.timer);
-    this.isOnline = false;
+    this.closed();
   }
 
   private span(direction: PinDirection): { address: number; count: number } | undefined {
@@ -99,7 +77,7 @@ export class ModbusRelayBoard implements DigitalIo {
   private lastPollAt: number | undefined;
 
   alive(now: number): boolean {
-    return this.closed || this.lastPollAt === undefined || now - this.lastPollAt <= this.o.pollMs * 3 + 60_000;
+    return this.isClosed || this.lastPollAt === undefined || now - this.lastPollAt <= this.o.pollMs * 3 + 60_000;
   }
 
   private async poll(): Promise<void> {
@@ -114,7 +92,7 @@ export class ModbusRelayBoard implements DigitalIo {
       bits.forEach((bit, i) => {
         const pin = coils.address + 1 + i;
         const entry = this.pins.get(pin);
-        if (entry?.direction === 'out' && entry.value !== (bit ? 1 : 0) && this.isOnline) {
+        if (entry?.direction === 'out' && entry.value !== (bit ? 1 : 0) && this.online) {
           this.o.log.warn({ board: this.id, channel: pin, want: entry.value }, 'relay not as set (board restarted?); writing it again');
           this.write(pin, entry.value).catch(() => undefined);
         }
@@ -123,28 +101,9 @@ export class ModbusRelayBoard implements DigitalIo {
       this.setOnline(true);
     } catch (err) {
       this.failedPolls++;
-      if (this.failedPolls >= FAILED_POLLS_OFFLINE || !this.isOnline) this.setOnline(false, errorMessage(err));
+      if (this.failedPolls >= FAILED_POLLS_OFFLINE || !this.online) this.setOnline(false, errorMessage(err));
     }
     this.lastPollAt = this.clock.now();
-    if (!this.closed) this.timer = this.clock.setTimeout(() => void this.poll(), this.o.pollMs);
-  }
-
-  private reported(pin: number, value: Level): void {
-    const entry = this.pins.get(pin);
-    if (!entry || entry.direction !== 'in' || entry.value === value) return;
-    entry.value = value;
-    for (const listener of this.watchers.get(pin) ?? []) listener(value);
-  }
-
-  private setOnline(online: boolean, reason?: string): void {
-    if (online === this.isOnline) return;
-    this.isOnline = online;
-    for (const listener of this.statusListeners) listener(online ? { online } : { online, reason: reason ?? 'offline' });
-  }
-
-  private entry(pin: number) {
-    const entry = this.pins.get(pin);
-    if (!entry) throw new GatewayError('PIN_UNKNOWN', `modbus-relay board ${this.id}: channel ${pin} is not used by any device`, { pin });
-    return entry;
+    if (!this.isClosed) this.timer = this.clock.setTimeout(() => void this.poll(), this.o.pollMs);
   }
 }

@@ -7,7 +7,9 @@ import type { PinDirection } from '../../config/pins.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import { GatewayError } from '../../core/errors.js';
-import type { BoardStatus, DigitalIo, Level, PinPlan } from './types.js';
+import { BoardBase } from './board-base.js';
+import type { PinEntry } from './board-base.js';
+import type { Level, PinPlan } from './types.js';
 
 export interface PinChange {
   /** clock time in ms */
@@ -33,80 +35,43 @@ export interface SimBoardOptions {
   script?: { steps: readonly SimStep[]; repeatMs?: number };
 }
 
-export class SimBoard implements DigitalIo {
+export class SimBoard extends BoardBase {
   readonly type = 'sim';
   readonly history: PinChange[] = [];
-  private readonly pins = new Map<number, { direction: PinDirection; value: Level }>();
-  private readonly watchers = new Map<number, Set<(value: Level) => void>>();
-  private readonly statusListeners = new Set<(status: BoardStatus) => void>();
   private readonly changeListeners = new Set<(change: PinChange) => void>();
   private readonly noteListeners = new Set<(note: string) => void>();
   private readonly clock: Clock;
   private readonly timers = new Set<TimerHandle>();
-  private isOnline = false;
 
   constructor(
-    readonly id: string,
+    id: string,
     private readonly options: SimBoardOptions = {},
   ) {
+    super(id);
     this.clock = options.clock ?? systemClock;
   }
 
-  get online(): boolean {
-    return this.isOnline;
-  }
-
   async open(plan: readonly PinPlan[]): Promise<void> {
-    for (const { pin, direction } of plan) {
-      const existing = this.pins.get(pin);
-      if (existing && existing.direction !== direction) {
-        throw new GatewayError('PIN_DIRECTION', `sim board ${this.id}: pin ${pin} planned as both input and output`, { pin });
-      }
-      if (!existing) this.pins.set(pin, { direction, value: 0 });
-    }
-    this.isOnline = true;
+    this.planPins(plan);
+    this.setOnline(true);
     if (this.options.script) this.play(this.options.script.steps, this.options.script.repeatMs);
   }
 
-  read(pin: number): Level {
-    return this.pin(pin).value;
-  }
-
-  write(pin: number, value: Level): Promise<void> {
-    const state = this.pin(pin);
-    if (state.direction !== 'out') {
-      throw new GatewayError('PIN_DIRECTION', `sim board ${this.id}: pin ${pin} is an input`, { pin });
-    }
-    if (!this.isOnline) return Promise.reject(new GatewayError('BOARD_OFFLINE', `sim board ${this.id} is offline`));
-    this.change(pin, state, value);
-    return Promise.resolve();
-  }
-
-  watch(pin: number, listener: (value: Level) => void): () => void {
-    this.pin(pin);
-    const set = this.watchers.get(pin) ?? new Set();
-    set.add(listener);
-    this.watchers.set(pin, set);
-    return () => set.delete(listener);
-  }
-
-  onStatus(listener: (status: BoardStatus) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+  protected applyLevel(pin: number, value: Level): void {
+    this.change(pin, this.entry(pin), value);
   }
 
   async close(): Promise<void> {
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers.clear();
-    this.watchers.clear();
-    this.isOnline = false;
+    this.closed();
   }
 
   // --- simulation controls -------------------------------------------------------------------
 
   /** Sets an input as the wiring would (electrical level). Throws for outputs and unknown pins. */
   setInput(pin: number, value: Level): void {
-    const state = this.pin(pin);
+    const state = this.entry(pin);
     if (state.direction !== 'in') {
       throw new GatewayError('PIN_DIRECTION', `sim board ${this.id}: pin ${pin} is an output`, { pin });
     }
@@ -114,10 +79,8 @@ export class SimBoard implements DigitalIo {
   }
 
   /** Takes the board away or brings it back, as an unplugged USB board or a dead bus would. */
-  setOnline(online: boolean, reason = 'simulated'): void {
-    if (online === this.isOnline) return;
-    this.isOnline = online;
-    for (const listener of this.statusListeners) listener(online ? { online } : { online, reason });
+  override setOnline(online: boolean, reason = 'simulated'): void {
+    super.setOnline(online, reason);
   }
 
   /** Observes every change of every pin (outputs included): for behaviours and the demo. */
@@ -131,7 +94,7 @@ export class SimBoard implements DigitalIo {
     for (const step of steps) {
       this.schedule(step.at, () => {
         if (step.note) for (const listener of this.noteListeners) listener(step.note);
-        if (this.isOnline) this.setInput(step.pin, step.value);
+        if (this.online) this.setInput(step.pin, step.value);
       });
     }
     if (repeatMs) this.schedule(repeatMs, () => this.play(steps, repeatMs));
@@ -161,21 +124,16 @@ export class SimBoard implements DigitalIo {
     return this.history.filter((c) => c.pin === pin).map((c) => [c.time, c.value]);
   }
 
-  private pin(pin: number): { direction: PinDirection; value: Level } {
-    const state = this.pins.get(pin);
-    if (!state) throw new GatewayError('PIN_UNKNOWN', `sim board ${this.id}: pin ${pin} is not used by any device`, { pin });
-    return state;
-  }
-
-  private change(pin: number, state: { direction: PinDirection; value: Level }, value: Level): void {
+  /** Every write and input change goes into the history (and the trace file), repeats too. */
+  private change(pin: number, state: PinEntry, value: Level): void {
     const entry: PinChange = { time: this.clock.now(), pin, direction: state.direction, value };
     this.history.push(entry);
     if (this.options.traceFile) {
       appendFileSync(this.options.traceFile, `${JSON.stringify({ board: this.id, ...entry })}\n`);
     }
     if (state.value === value) return;
-    state.value = value;
+    if (state.direction === 'in') this.reported(pin, value);
+    else state.value = value;
     for (const listener of this.changeListeners) listener(entry);
-    if (state.direction === 'in') for (const listener of this.watchers.get(pin) ?? []) listener(value);
   }
 }
