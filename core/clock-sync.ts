@@ -16,6 +16,15 @@ export interface ClockSyncReading {
 
 const TIMESYNCD_FLAG = '/run/systemd/timesync/synchronized';
 
+/**
+ * timedatectl runs without the service's systemd variables: a systemd tool that fails reports
+ * its errno to NOTIFY_SOCKET, which would speak for the gateway (a stray `ERRNO=` to systemd).
+ */
+function toolEnv(): NodeJS.ProcessEnv {
+  const { NOTIFY_SOCKET: _n, WATCHDOG_USEC: _u, WATCHDOG_PID: _p, ...rest } = process.env;
+  return rest;
+}
+
 function fromTimedatectl(status: number | null, stdout: string): ClockSyncReading | undefined {
   const value = status === 0 ? stdout.trim() : '';
   if (value === 'yes') return { state: 'synced', source: 'timedatectl' };
@@ -30,14 +39,14 @@ function fallback(): ClockSyncReading {
 
 /** Blocking: for the CLI (doctor). */
 export function readClockSync(): ClockSyncReading {
-  const r = spawnSync('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { encoding: 'utf8', timeout: 3000 });
+  const r = spawnSync('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { encoding: 'utf8', timeout: 3000, env: toolEnv() });
   return fromTimedatectl(r.status, r.stdout ?? '') ?? fallback();
 }
 
 /** Non-blocking: for the running gateway. */
 export function readClockSyncAsync(): Promise<ClockSyncReading> {
   return new Promise((resolve) => {
-    execFile('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { encoding: 'utf8', timeout: 3000 }, (err, stdout) => {
+    execFile('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { encoding: 'utf8', timeout: 3000, env: toolEnv() }, (err, stdout) => {
       resolve(fromTimedatectl(err ? 1 : 0, stdout ?? '') ?? fallback());
     });
   });

@@ -25,9 +25,34 @@ export const ERROR_CODES = [
   'SERIAL_DISCONNECTED',
   'SHUTDOWN_TIMEOUT',
   'JOURNAL_UNAVAILABLE',
+  'TRAVEL_TIMEOUT',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * The codes a `device.fault` (and its `device.recovered`) can carry: a board gone, a bollard that
+ * did not reach its limit, a meter's bus failures. One set, so the console and platforms can
+ * translate every one of them.
+ */
+export const FAULT_CODES = [
+  'BOARD_OFFLINE',
+  'TRAVEL_TIMEOUT',
+  'MODBUS_TIMEOUT',
+  'MODBUS_EXCEPTION',
+  'MODBUS_UNIT_BACKOFF',
+  'DLT645_REFUSED',
+  'SERIAL_DISCONNECTED',
+  'BUS_CLOSED',
+  'INTERNAL',
+] as const satisfies readonly ErrorCode[];
+export type FaultCode = (typeof FAULT_CODES)[number];
+
+/** The fault code for an error a device's own loop hit. */
+export function faultCodeOf(err: unknown): FaultCode {
+  const code = err instanceof GatewayError ? err.code : 'INTERNAL';
+  return (FAULT_CODES as readonly string[]).includes(code) ? (code as FaultCode) : 'INTERNAL';
+}
 
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['BOARD_OFFLINE', 'MODBUS_TIMEOUT', 'MODBUS_UNIT_BACKOFF', 'SERIAL_DISCONNECTED']);
 

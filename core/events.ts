@@ -4,6 +4,7 @@
  */
 import type { Clock } from './clock.js';
 import { clockTrusted } from './clock.js';
+import type { FaultCode } from './errors.js';
 import { ulidFactory } from './ulid.js';
 
 export type UnlockSource = 'console' | 'remote' | 'exit-button' | 'fire-alarm' | 'schedule';
@@ -51,8 +52,8 @@ export interface EventData {
   'alarm.cleared': { kind: string; durationMs: number; changes: number };
   'fire-alarm.raised': Record<string, never>;
   'fire-alarm.cleared': { durationMs: number };
-  'device.fault': { code: string; message?: string };
-  'device.recovered': { code: string };
+  'device.fault': { code: FaultCode; message?: string };
+  'device.recovered': { code: FaultCode };
   'audit.login': { user: string; address?: string };
   'audit.login-failed': { user: string; address?: string; reason: string };
   /** every command: accepted ones, and refused ones (`suppressed`: refusals left unrecorded before this one, rate limit) */
@@ -116,6 +117,18 @@ export interface VehicleData {
 }
 
 export type EventType = keyof EventData;
+
+/** Every event type, at run time (the console translates each; the compiler checks the list is whole). */
+export const EVENT_TYPES = [
+  'gateway.started', 'gateway.stopping', 'door.unlocked', 'door.locked', 'door.opened', 'door.closed', 'door.forced', 'door.held-open',
+  'vehicle.entry', 'vehicle.exit', 'vehicle.decided', 'barrier.opened', 'barrier.closed', 'barrier.blocked', 'bollard.lowered', 'bollard.raised',
+  'bollard.blocked', 'bollard.fault', 'meter.reading', 'alarm.raised', 'alarm.cleared', 'fire-alarm.raised', 'fire-alarm.cleared', 'device.fault',
+  'device.recovered', 'audit.login', 'audit.login-failed', 'audit.command', 'audit.config', 'clock.unsynced', 'clock.synced', 'clock.jumped',
+  'storage.pressure', 'storage.dropped', 'storage.error', 'storage.recovered', 'storage.corrupt',
+] as const satisfies readonly EventType[];
+type MissingEventType = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
+const everyEventListed: [MissingEventType] extends [never] ? true : MissingEventType = true;
+void everyEventListed;
 
 /**
  * The version of the envelope and event vocabulary, on every event and reading (`schema`), so a

@@ -3,6 +3,7 @@ import type { DeviceType } from '../config/devices.js';
 import type { OutputPin } from '../drivers/io/pin.js';
 import type { TimerHandle } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
+import type { FaultCode } from '../core/errors.js';
 import type { CommandContext, CommandResult, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
 import { accepted, refused } from './types.js';
 
@@ -17,10 +18,10 @@ export abstract class DeviceBase {
   protected constructor(protected readonly ctx: DeviceContext) {}
 
   /** A fault of the device's own (a bollard that did not reach its limit), besides a missing board. */
-  protected ownFault: string | null = null;
+  protected ownFault: FaultCode | null = null;
   private readonly pulses = new Map<OutputPin, TimerHandle>();
 
-  get fault(): string | null {
+  get fault(): FaultCode | null {
     return this.offlineBoards.size ? 'BOARD_OFFLINE' : this.ownFault;
   }
 

@@ -120,6 +120,9 @@ export class Door extends DeviceBase implements Device {
     this.publishState();
   }
 
+  /** forced open (opened while locked, no exit request) or held open too long; null once it closes */
+  private alarm: 'forced' | 'held-open' | null = null;
+
   snapshot(): DeviceSnapshot {
     const open = this.contact ? (this.openedAt !== undefined ? 'open' : 'closed') : 'unknown';
     return {
@@ -128,6 +131,8 @@ export class Door extends DeviceBase implements Device {
       ...(this.config.name ? { name: this.config.name } : {}),
       state: this.locked ? 'locked' : 'unlocked',
       door: open,
+      /** what is wrong with the door right now, until it closes: forced open, or held open too long */
+      alarm: this.alarm,
       lockType: this.config.lockType,
       fault: this.fault,
       ...(this.locked || this.ctx.fireAlarmActive() ? {} : { unlockedUntil: new Date(this.unlockedUntil).toISOString() }),
@@ -169,7 +174,10 @@ export class Door extends DeviceBase implements Device {
     this.openedAt = now;
     const fire = this.ctx.fireAlarmActive();
     this.ctx.emit('door.opened', { locked: this.locked });
-    if (this.locked && !fire && now - this.lastExitRequest > EXIT_REQUEST_GRACE_MS) this.ctx.emit('door.forced', {});
+    if (this.locked && !fire && now - this.lastExitRequest > EXIT_REQUEST_GRACE_MS) {
+      this.alarm = 'forced';
+      this.ctx.emit('door.forced', {});
+    }
     if (!fire) this.armHeldOpen();
     this.publishState();
   }
@@ -177,6 +185,7 @@ export class Door extends DeviceBase implements Device {
   private onClosed(): void {
     const openMs = this.openedAt === undefined ? 0 : this.ctx.clock.now() - this.openedAt;
     this.openedAt = undefined;
+    this.alarm = null; // a forced or held-open door that closes again is back to normal
     this.ctx.clock.clearTimeout(this.heldTimer);
     this.heldTimer = undefined;
     this.ctx.emit('door.closed', { openMs });
@@ -188,7 +197,9 @@ export class Door extends DeviceBase implements Device {
     this.heldTimer = this.ctx.clock.setTimeout(() => {
       this.heldTimer = undefined;
       if (this.openedAt === undefined || this.ctx.fireAlarmActive()) return;
+      if (this.alarm === null) this.alarm = 'held-open';
       this.ctx.emit('door.held-open', { openMs: this.ctx.clock.now() - this.openedAt, heldOpenMs: this.config.heldOpenMs });
+      this.publishState();
     }, this.config.heldOpenMs);
   }
 

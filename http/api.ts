@@ -22,6 +22,8 @@ import type { Role, UserStore } from './users.js';
 
 export interface ApiDeps {
   log: Logger;
+  /** the site's id and name, for the console's header */
+  site: { id: string; name?: string; tenant?: string };
   sessions: Sessions;
   users: UserStore;
   devices: ReadonlyMap<string, Device>;
@@ -115,6 +117,11 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   /** Whether anyone can log in yet (the console's first screen asks). */
   app.get('/api/setup', async () => ({ hasAdmin: deps.users.hasAdmin(), hasUsers: deps.users.list().length > 0 }));
+
+  app.get('/api/site', async (req, reply) => {
+    if (!authorise(req, reply)) return reply;
+    return deps.site;
+  });
 
   app.get('/api/devices', async (req, reply) => {
     if (!authorise(req, reply)) return reply;

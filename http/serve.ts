@@ -35,7 +35,7 @@ export async function serveHttp(listen: string, deps: ServeDeps): Promise<{ http
   const { host, port } = parseListen(listen);
   const http = createHttpServer({ log, health, committed });
   const users = new UserStore(config.gateway.dataDir);
-  registerApi(http, { ...api, log: log.child({ component: 'api' }), sessions: new Sessions(users, clock), users, pins: pinUses(config) });
+  registerApi(http, { ...api, site: config.site, log: log.child({ component: 'api' }), sessions: new Sessions(users, clock), users, pins: pinUses(config) });
   registerConsole(http);
   await registerCameraRoutes(http, { log: log.child({ component: 'lpr' }), cameras: () => cameras, unmatched });
   try {

@@ -257,12 +257,20 @@ describe('devices, events, io, visitors, metrics', () => {
     for (const line of text.trim().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? [-\d.e+NaInf]+)$/);
   });
 
-  it('serves the console page', async () => {
+  it('serves the console page, its script modules and stylesheet, under a CSP without inline code', async () => {
     const r = await fetch(`${base}/`);
     expect(r.headers.get('content-type')).toMatch(/text\/html/);
     expect(r.headers.get('x-frame-options')).toBe('DENY');
+    const csp = r.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).not.toContain('unsafe-inline');
     const html = await r.text();
     expect(html).toContain('小区网关');
-    expect(html).toContain('Estate gateway');
+    expect(html).not.toMatch(/<script>|<style>|\son[a-z]+=/); // nothing inline the CSP would block
+    for (const [path, type, text] of [['/console/app.js', /javascript/, "from './i18n.js'"], ['/console/i18n.js', /javascript/, 'Estate gateway'], ['/console/app.css', /text\/css/, '.card']] as const) {
+      const f = await fetch(`${base}${path}`);
+      expect([f.status, f.headers.get('content-type')]).toEqual([200, expect.stringMatching(type)]);
+      expect(await f.text()).toContain(text);
+    }
   });
 });

@@ -38,11 +38,14 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
         ...(meter['buses'] ? { buses: meter['buses'] } : {}),
         devices: [
           ...(meter['meter'] ? [meter['meter']] : []),
-          { id: 'door-lobby', name: '大堂门 Lobby door', type: 'door', lock: { io: 'sim', pin: 1 }, lockType: 'fail-safe' },
+          { id: 'door-lobby', name: '大堂门 Lobby door', type: 'door', lock: { io: 'sim', pin: 1 }, lockType: 'fail-safe', contact: { io: 'sim', pin: 2, debounceMs: 0 } },
+          { id: 'fence', name: '围墙 Fence', type: 'alarm-input', kind: 'perimeter', input: { io: 'sim', pin: 3 } },
           { id: 'gate-north', name: '北门道闸 North gate', type: 'barrier', open: { io: 'sim', pin: 5 }, safetyLoop: { io: 'sim', pin: 13 } },
           { id: 'cam', type: 'lpr-camera', vendor: 'generic', direction: 'in', lane: 'gate-north', allowFrom: ['127.0.0.1'] },
         ],
         access: { visitors: 'ask' },
+        fireAlarm: { input: { io: 'sim', pin: 20, debounceMs: 0 } },
+        site: { id: 'music-square', name: '音乐广场小区' },
       },
       undefined,
       { listen: '127.0.0.1:0', journal: true },
@@ -59,10 +62,15 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
     await peer?.stop();
   });
 
-  it('logs in, opens a gate, sees the event live, lets a visitor in, switches language', async () => {
+  /** Visible text that is a code, not a word: a key path (states.normal), an event type (door.forced) or a fault code. */
+  const rawKeys = (text: string) => [...text.matchAll(/\b(?:[a-z]+(?:-[a-z]+)*\.[a-z]+(?:-[a-z]+)*|[A-Z]{2,}_[A-Z_]+)\b/g)].map((m) => m[0]);
+
+  it('logs in, opens a gate, sees the event live, lets a visitor in, switches language, with no raw key in either', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(err.message));
+    // a 401 is the API's answer before login and to a wrong password: anything else is a problem (a missing file, a script error)
+    page.on('console', (m) => void (m.type() === 'error' && !/status of 401/.test(m.text()) && problems.push(m.text())));
     await page.goto(base);
     await page.getByPlaceholder('用户名').fill('guard');
     await page.getByPlaceholder('密码').fill('wrong-password');
@@ -73,38 +81,80 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
     const gate = page.locator('#dev-gate-north');
     await gate.waitFor();
     expect(await gate.locator('h3').textContent()).toBe('北门道闸 North gate');
+    expect(await page.locator('#site').textContent()).toBe('音乐广场小区');
+    expect(await page.locator('#tabs').isHidden()).toBe(true); // a staff user has one tab: no tab bar
 
     await gate.getByRole('button', { name: '抬杆' }).click();
-    await page.locator('#events li', { hasText: 'gate-north barrier.opened' }).waitFor({ timeout: 5000 });
-    expect(await page.locator('#events li').first().textContent()).toContain('console · guard');
+    const opened = page.locator('#events li', { hasText: '道闸抬杆' });
+    await opened.waitFor({ timeout: 5000 });
+    expect(await opened.first().textContent()).toContain('北门道闸 North gate');
+    expect(await opened.first().textContent()).toContain('值班台 · guard');
     expect(h.board.historyOf(5).map(([, v]) => v).slice(0, 2)).toEqual([0, 1]); // the OPEN pulse
-    await expect.poll(() => gate.locator('.state').textContent()).toContain('已打开');
+    await expect.poll(() => gate.locator('.state').textContent()).toContain('已抬杆');
 
     // a visitor read by the camera waits for the guard
     await fetch(`${base}/lpr/cam`, { method: 'POST', body: '{"plate":"粤A77777"}', headers: { 'content-type': 'application/json' } });
     const visitor = page.locator('.visitor', { hasText: '粤A77777' });
     await visitor.waitFor({ timeout: 5000 });
-    await page.screenshot({ path: `${OUT}console-zh.png`, fullPage: true });
     await visitor.getByRole('button', { name: '放行' }).click();
     await visitor.waitFor({ state: 'detached', timeout: 5000 });
-    await page.locator('#events li', { hasText: 'vehicle.decided' }).waitFor({ timeout: 5000 });
+    await page.locator('#events li', { hasText: '访客处理' }).waitFor({ timeout: 5000 });
 
-    // a meter's tile follows its readings live
+    // someone forces the lobby door: the card says so, not only "locked"
+    h.board.setInput(2, 1);
+    const door = page.locator('#dev-door-lobby');
+    await expect.poll(() => door.textContent(), { timeout: 5000 }).toContain('被强行打开');
+    expect(await door.textContent()).toContain('门已打开');
+    await page.locator('#events li', { hasText: '门被强行打开' }).waitFor({ timeout: 5000 });
+
+    // a meter's tile follows its readings live, with units
     if (peer) {
       const tile = page.locator('#dev-meter-pump');
-      await expect.poll(() => tile.locator('.state').textContent(), { timeout: 5000 }).toContain('voltageV 230.1');
+      await expect.poll(() => tile.locator('.values').textContent(), { timeout: 5000 }).toContain('电压230.1 V');
       await peer.send({ op: 'set', unit: 1, table: 'ir', address: 0, values: encode(231.7, 'float32') });
-      await expect.poll(() => tile.locator('.state').textContent(), { timeout: 5000 }).toContain('voltageV 231.7');
+      await expect.poll(() => tile.locator('.values').textContent(), { timeout: 5000 }).toContain('231.7 V');
     }
+    await page.screenshot({ path: `${OUT}console-zh-phone.png`, fullPage: true });
+    expect(rawKeys(await page.locator('body').innerText())).toEqual([]);
 
-    // English, remembered across a reload
+    // English re-renders everything at once, and is remembered across a reload
     await page.getByRole('button', { name: 'English' }).click();
-    expect(await page.locator('#tab-main').textContent()).toBe('Devices');
+    expect(await page.locator('#dev-gate-north button.open').textContent()).toBe('Open');
+    expect(await page.locator('#events').textContent()).toContain('Door forced open');
+    expect(await page.locator('#dev-door-lobby').textContent()).toContain('FORCED OPEN');
     await page.reload();
     await page.locator('#dev-gate-north').waitFor();
-    expect(await page.locator('#dev-gate-north button.open').textContent()).toBe('Open');
     expect(await page.locator('#lang').textContent()).toBe('中文');
-    await page.screenshot({ path: `${OUT}console-en.png`, fullPage: true });
+    await page.locator('#events li', { hasText: 'Door forced open' }).waitFor({ timeout: 5000 });
+    await page.screenshot({ path: `${OUT}console-en-phone.png`, fullPage: true });
+    expect(rawKeys(await page.locator('body').innerText())).toEqual([]);
+
+    // the fire alarm is a banner on every page
+    h.board.setInput(20, 1);
+    await expect.poll(() => page.locator('#fire').isVisible(), { timeout: 8000 }).toBe(true);
+    expect(await page.locator('#fire').textContent()).toBe('FIRE ALARM: every door and lane released');
+
+    // a desktop uses the width
+    const desk = await browser.newPage({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
+    desk.on('pageerror', (err) => problems.push(err.message));
+    await desk.goto(base);
+    await desk.getByPlaceholder('用户名').waitFor();
+    await expect.poll(() => desk.locator('#fire').isVisible(), { timeout: 8000 }).toBe(true); // the login page too
+    await desk.getByPlaceholder('用户名').fill('guard');
+    await desk.getByPlaceholder('密码').fill('guard-password-1');
+    await desk.getByRole('button', { name: '登录' }).click();
+    await desk.locator('#dev-gate-north').waitFor();
+    await desk.locator('#events li', { hasText: '门被强行打开' }).waitFor({ timeout: 5000 });
+    const devicesBox = await desk.locator('#devices').boundingBox();
+    const eventsBox = await desk.locator('#events').boundingBox();
+    expect(devicesBox!.width).toBeGreaterThan(700);
+    expect(eventsBox!.x).toBeGreaterThan(devicesBox!.x + devicesBox!.width - 1); // events beside the devices, not below
+    await desk.screenshot({ path: `${OUT}console-zh-desktop.png`, fullPage: true });
+    expect(rawKeys(await desk.locator('body').innerText())).toEqual([]);
+    await desk.getByRole('button', { name: 'English' }).click();
+    await desk.screenshot({ path: `${OUT}console-en-desktop.png`, fullPage: true });
+    expect(rawKeys(await desk.locator('body').innerText())).toEqual([]);
+    h.board.setInput(20, 0);
     expect(problems).toEqual([]);
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import { decode } from '../../drivers/modbus/decode.js';
 import type { ModbusBus } from '../../drivers/modbus/types.js';
 import type { TimerHandle } from '../../core/clock.js';
 import { answers, decodeValue, diText, DLT645_DEFAULT_VALUES, DLT645_VALUES, readRequest, scan, valueBytes, WILDCARD } from '../../drivers/dlt645/frame.js';
-import { GatewayError, errorMessage, isGatewayError } from '../../core/errors.js';
+import { GatewayError, errorMessage, faultCodeOf, isGatewayError } from '../../core/errors.js';
 import { DeviceBase } from '../base.js';
 import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from '../types.js';
 import { refused } from '../types.js';
@@ -271,7 +271,7 @@ export class Meter extends DeviceBase implements Device {
   }
 
   private failed(err: unknown): void {
-    const code = isGatewayError(err) ? err.code : 'INTERNAL';
+    const code = faultCodeOf(err);
     if (this.ownFault === null) {
       this.ownFault = code;
       this.ctx.emit('device.fault', { code, message: errorMessage(err) });

@@ -10,6 +10,8 @@ import { systemClock } from '../../core/clock.js';
 import { GatewayError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { BusStats, ModbusBus, ModbusLink, ModbusRequest, ModbusResponse, RequestOptions } from './types.js';
+import { LinkError } from './types.js';
+import { Dlt645Error } from '../dlt645/frame.js';
 
 export interface BusOptions {
   id: string;
@@ -44,8 +46,6 @@ interface Job {
 type LinkState = 'idle' | 'connecting' | 'online' | 'backoff' | 'stopping';
 
 /** Errors that mean the adapter or TCP peer is gone, not that one frame was bad. */
-const LINK_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ENOTCONN', 'EIO', 'ENXIO', 'ENODEV']);
-
 export class QueuedModbusBus implements ModbusBus {
   readonly id: string;
   private state: LinkState = 'idle';
@@ -197,33 +197,27 @@ export class QueuedModbusBus implements ModbusBus {
         return;
       } catch (err) {
         this.lastFrameEnd = this.clock.now();
-        const e = err as { modbusCode?: number; errorCode?: number; name?: string; errno?: string; message?: string };
-        if (typeof e.modbusCode === 'number') {
+        if (err instanceof Dlt645Error) {
           this.counters.exceptions++;
           this.units.delete(job.key); // it answered: it is alive
-          job.reject(
-            new GatewayError('MODBUS_EXCEPTION', `bus ${this.id} ${job.who}: exception ${e.modbusCode} for ${job.what}`, {
-              bus: this.id,
-              unit: job.key,
-              exception: e.modbusCode,
-            }),
-          );
+          job.reject(new GatewayError('DLT645_REFUSED', `bus ${this.id} ${job.who}: ${err.message}`, { bus: this.id, meter: job.key, error: err.errorCode ?? null }));
           return;
         }
-        if (e.name === 'Dlt645Error') {
+        const kind = err instanceof LinkError ? err.kind : this.o.link.isOpen ? 'bad-frame' : 'gone';
+        if (kind === 'exception') {
+          const code = (err as LinkError).exception;
           this.counters.exceptions++;
           this.units.delete(job.key); // it answered: it is alive
-          job.reject(new GatewayError('DLT645_REFUSED', `bus ${this.id} ${job.who}: ${e.message}`, { bus: this.id, meter: job.key, error: e.errorCode ?? null }));
+          job.reject(new GatewayError('MODBUS_EXCEPTION', `bus ${this.id} ${job.who}: exception ${code} for ${job.what}`, { bus: this.id, unit: job.key, exception: code }));
           return;
         }
-        const linkGone = !this.o.link.isOpen || LINK_ERRORS.has(e.errno ?? '') || /not open|closed/i.test(e.message ?? '');
-        if (linkGone) {
+        if (kind === 'gone' || !this.o.link.isOpen) {
           job.reject(this.disconnectedError(errorMessage(err)));
           this.lost(errorMessage(err));
           return;
         }
         // A timeout, or a frame spoiled on the line (CRC, length, stray bytes): try again.
-        if (e.name === 'TransactionTimedOutError' || e.errno === 'ETIMEDOUT') this.counters.timeouts++;
+        if (kind === 'timeout') this.counters.timeouts++;
         else this.counters.badFrames++;
         continue;
       }

@@ -2,6 +2,7 @@
 import type { BusConfig } from '../../config/schema.js';
 import { errorMessage } from '../../core/errors.js';
 import type { ModbusLink, ModbusRequest, ModbusResponse } from './types.js';
+import { LinkError } from './types.js';
 
 import type { ModbusRTU as Client } from 'modbus-serial/ModbusRTU.js';
 
@@ -10,6 +11,20 @@ interface RawPort {
   on(event: 'data', listener: (chunk: Buffer) => void): void;
   off(event: 'data', listener: (chunk: Buffer) => void): void;
   write(data: Buffer, callback: (err?: Error | null) => void): void;
+}
+
+/** errno values of a port or connection that is gone (modbus-serial, serialport, net). */
+const LINK_GONE_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ENOTCONN', 'EIO', 'ENXIO', 'ENODEV']);
+
+/** modbus-serial's errors, told apart by their fields once, here: everything else sees LinkError. */
+export function classify(err: unknown, open: boolean): LinkError {
+  if (err instanceof LinkError) return err;
+  const e = (err ?? {}) as { modbusCode?: number; name?: string; errno?: string; message?: string };
+  const message = errorMessage(err);
+  if (typeof e.modbusCode === 'number') return new LinkError('exception', message, e.modbusCode);
+  if (!open || e.name === 'PortNotOpenError' || LINK_GONE_ERRNO.has(e.errno ?? '')) return new LinkError('gone', message);
+  if (e.name === 'TransactionTimedOutError' || e.errno === 'ETIMEDOUT') return new LinkError('timeout', message);
+  return new LinkError('bad-frame', message);
 }
 
 /** Bytes kept while waiting for one answer; a babbling line starts over rather than grows. */
@@ -48,8 +63,16 @@ export class ModbusSerialLink implements ModbusLink {
   }
 
   async transact(unit: number, req: ModbusRequest, timeoutMs: number): Promise<ModbusResponse> {
+    try {
+      return await this.rawTransact(unit, req, timeoutMs);
+    } catch (err) {
+      throw classify(err, this.isOpen);
+    }
+  }
+
+  private async rawTransact(unit: number, req: ModbusRequest, timeoutMs: number): Promise<ModbusResponse> {
     const client = this.client;
-    if (!client?.isOpen) throw Object.assign(new Error('Port Not Open'), { errno: 'ECONNRESET' });
+    if (!client?.isOpen) throw new LinkError('gone', 'Port Not Open');
     client.setID(unit);
     client.setTimeout(timeoutMs);
     switch (req.fc) {
@@ -83,7 +106,9 @@ export class ModbusSerialLink implements ModbusLink {
    */
   async exchange<T>(request: Buffer, take: (received: Buffer) => T | undefined, timeoutMs: number): Promise<T> {
     const client = this.client;
-    if (!client?.isOpen) throw Object.assign(new Error('Port Not Open'), { errno: 'ECONNRESET' });
+    if (!client?.isOpen) throw new LinkError('gone', 'Port Not Open');
+    // modbus-serial gives no public handle on the serial port under its buffered RTU port; the
+    // raw bytes of another protocol on the same line can only be had here.
     const serial = (client as unknown as { _port?: { _client?: RawPort } })._port?._client;
     if (this.config.type !== 'rtu' || !serial) throw new Error(`bus ${this.config.id} is not a serial line`);
     return new Promise<T>((resolve, reject) => {
@@ -102,10 +127,10 @@ export class ModbusSerialLink implements ModbusLink {
           done(() => reject(err));
         }
       };
-      const timer = setTimeout(() => done(() => reject(Object.assign(new Error(`Timed out after ${timeoutMs} ms`), { name: 'TransactionTimedOutError' }))), timeoutMs);
+      const timer = setTimeout(() => done(() => reject(new LinkError('timeout', `Timed out after ${timeoutMs} ms`))), timeoutMs);
       serial.on('data', onData);
       serial.write(request, (err) => {
-        if (err) done(() => reject(err));
+        if (err) done(() => reject(classify(err, this.isOpen)));
       });
     });
   }

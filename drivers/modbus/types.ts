@@ -57,10 +57,32 @@ export interface ModbusBus {
 }
 
 /** The wire below the queue: one request at a time, no queueing, no retries. */
+/**
+ * How one attempt on the wire failed, told by type (the link classifies its library's errors
+ * in one place): the unit answered with an exception, nobody answered in time, a frame was
+ * spoiled on the line, or the port/connection is gone.
+ */
+export type LinkFailure = 'exception' | 'timeout' | 'bad-frame' | 'gone';
+
+export class LinkError extends Error {
+  override readonly name = 'LinkError';
+  constructor(
+    readonly kind: LinkFailure,
+    message: string,
+    /** the Modbus exception code, for kind 'exception' */
+    readonly exception?: number,
+  ) {
+    super(message);
+  }
+}
+
 export interface ModbusLink {
   connect(): Promise<void>;
   readonly isOpen: boolean;
-  /** Performs one transaction; rejects with the link's raw error. */
+  /**
+   * Performs one transaction; rejects with a LinkError. (`exchange`'s `take` may also throw its
+   * own protocol's refusal, e.g. a DL/T 645 Dlt645Error, which passes through.)
+   */
   transact(unit: number, req: ModbusRequest, timeoutMs: number): Promise<ModbusResponse>;
   /** Raw bytes on a serial line (another protocol on the same wire); `take` says when the answer is complete. */
   exchange?<T>(request: Buffer, take: (received: Buffer) => T | undefined, timeoutMs: number): Promise<T>;

@@ -1,0 +1,36 @@
+/**
+ * Every word the gateway shows a person or a platform as a code: device states by kind, event
+ * types, decisions and their reasons, who moved something, fault codes and refusals. The
+ * console translates each (console/i18n.js) and a test fails when one has no translation in
+ * either language, so no raw key ever reaches a guard's screen.
+ */
+import { FAULT_CODES } from '../core/errors.js';
+import { EVENT_TYPES } from '../core/events.js';
+import type { DeviceType } from '../config/devices.js';
+
+export const VOCABULARY = {
+  /** `state` of each kind's snapshot (devices/*.ts) */
+  states: {
+    door: ['locked', 'unlocked'],
+    barrier: ['unknown', 'open', 'closing', 'closed'],
+    bollard: ['unknown', 'up', 'down', 'raising', 'lowering'],
+    'lpr-camera': ['waiting', 'online', 'silent'],
+    meter: ['ok', 'waiting'],
+    'alarm-input': ['normal', 'alarm'],
+  } satisfies Record<DeviceType, readonly string[]>,
+  /** a door's contact (`door`) and what is wrong with it (`alarm`) */
+  doorContact: ['open', 'closed', 'unknown'],
+  doorAlarm: ['forced', 'held-open'],
+  events: EVENT_TYPES,
+  decisions: ['granted', 'denied', 'pending'],
+  /** vehicle decisions (access/access.ts, access/plates.ts) */
+  reasons: ['resident', 'visitor', 'lane-not-allowed', 'expired', 'low-confidence', 'no-plate', 'exit', 'exit-no-entry', 'fee-due'],
+  /** `by` of door and lane events */
+  actors: ['console', 'remote', 'exit-button', 'fire-alarm', 'schedule', 'camera', 'timeout', 'shutdown', 'startup', 'fire-alarm-cleared', 'safety-loop', 'auto-close'],
+  faults: FAULT_CODES,
+  /** refusals of commands and API calls */
+  refusals: ['unsafe', 'fire-alarm', 'offline', 'not-supported', 'unknown-device', 'invalid', 'expired', 'replayed', 'bad-signature', 'stale-version'],
+  /** audit.login-failed reasons (http/auth.ts) */
+  loginFailures: ['bad-credentials', 'account-locked', 'address-locked'],
+  alarmKinds: ['perimeter', 'smoke', 'gas', 'water', 'panic'],
+} as const;
