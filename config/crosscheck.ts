@@ -6,6 +6,7 @@ import { boardPinRange, pinUses } from './pins.js';
 import type { Problem } from './problems.js';
 import { describeValue } from './problems.js';
 import type { SiteConfig } from './schema.js';
+import { didYouMean } from './suggest.js';
 import { TOPIC_PLACEHOLDERS } from './topics.js';
 
 const LANE_TYPES = new Set(['barrier', 'bollard']);
@@ -23,16 +24,29 @@ function checkUnique(items: readonly { id: string }[], list: string, problems: P
 /** Entries by id; with duplicate ids (reported above) the first one counts. */
 function firstById<T extends { id: string }>(items: readonly T[]): Map<string, T> {
   const map = new Map<string, T>();
-  for (const item of items) if (!map.has(item.id)) map.set(item.id, item);
+  // forEach: a partly valid config (validateConfig) has holes where entries did not parse
+  items.forEach((item) => void (!map.has(item.id) && map.set(item.id, item)));
   return map;
 }
 
-function known(ids: Iterable<string>): string {
+/** `known: a, b` and, when the missing id is a near miss, which one was meant. */
+function known(ids: Iterable<string>, missing?: string): string {
   const list = [...ids];
-  return list.length ? `known: ${list.join(', ')}` : 'none are defined';
+  const hint = missing === undefined ? '' : didYouMean(missing, list);
+  return (list.length ? `known: ${list.join(', ')}` : 'none are defined') + hint;
 }
 
-export function crossCheck(config: SiteConfig): Problem[] {
+/**
+ * Entries that exist in the file but did not pass the schema (reported there): references to
+ * them are not reported again as missing.
+ */
+export interface Unchecked {
+  io: ReadonlySet<string>;
+  buses: ReadonlySet<string>;
+  devices: ReadonlySet<string>;
+}
+
+export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new Set(), buses: new Set(), devices: new Set() }): Problem[] {
   const problems: Problem[] = [];
   checkUnique(config.io, 'io', problems);
   checkUnique(config.buses, 'buses', problems);
@@ -49,7 +63,7 @@ export function crossCheck(config: SiteConfig): Problem[] {
   for (const use of pinUses(config)) {
     const board = boards.get(use.ref.io);
     if (!board) {
-      problems.push({ path: `${use.path}.io`, message: `no io board "${use.ref.io}" (${known(boards.keys())})` });
+      if (!unchecked.io.has(use.ref.io)) problems.push({ path: `${use.path}.io`, message: `no io board "${use.ref.io}" (${known(boards.keys(), use.ref.io)})` });
       continue;
     }
     const range = boardPinRange(board);
@@ -68,16 +82,16 @@ export function crossCheck(config: SiteConfig): Problem[] {
     const separateSpaces = board.type === 'modbus-relay';
     if (use.direction === 'out') {
       const other = outputs.get(key);
-      if (other) problems.push({ path: `${use.path}.pin`, message: `output ${key} is already driven by ${other}` });
+      if (other) problems.push({ path: `${use.path}.pin`, message: `output ${key} (${use.owner}) is already driven by ${other}` });
       else outputs.set(key, `${use.path} (${use.owner})`);
       const reader = inputs.get(key);
       if (reader && !separateSpaces) {
-        problems.push({ path: `${use.path}.pin`, message: `${key} is an input of ${reader}; it cannot also be an output` });
+        problems.push({ path: `${use.path}.pin`, message: `${key} (${use.owner}) is an input of ${reader}; it cannot also be an output` });
       }
     } else {
       const driver = outputs.get(key);
       if (driver && !separateSpaces) {
-        problems.push({ path: `${use.path}.pin`, message: `${key} is an output driven by ${driver}; it cannot also be an input` });
+        problems.push({ path: `${use.path}.pin`, message: `${key} (${use.owner}) is an output driven by ${driver}; it cannot also be an input` });
       }
       if (!inputs.has(key)) inputs.set(key, `${use.path} (${use.owner})`);
     }
@@ -113,7 +127,9 @@ export function crossCheck(config: SiteConfig): Problem[] {
   };
   config.io.forEach((b, i) => {
     if (b.type !== 'modbus-relay') return;
-    if (!buses.has(b.bus)) problems.push({ path: `io[${i}].bus`, message: `no bus "${b.bus}" (${known(buses.keys())})` });
+    if (!buses.has(b.bus)) {
+      if (!unchecked.buses.has(b.bus)) problems.push({ path: `io[${i}].bus`, message: `no bus "${b.bus}" (${known(buses.keys(), b.bus)})` });
+    }
     else claimUnit(b.bus, b.unit, `io[${i}]`);
   });
 
@@ -130,14 +146,16 @@ export function crossCheck(config: SiteConfig): Problem[] {
     const at = `devices[${i}]`;
     if (d.type === 'lpr-camera') {
       const lane = devices.get(d.lane);
-      if (!lane) problems.push({ path: `${at}.lane`, message: `no device "${d.lane}"` });
+      if (!lane) {
+        if (!unchecked.devices.has(d.lane)) problems.push({ path: `${at}.lane`, message: `no device "${d.lane}"${didYouMean(d.lane, [...devices.values()].filter((x) => LANE_TYPES.has(x.type)).map((x) => x.id))}` });
+      }
       else if (!LANE_TYPES.has(lane.type)) {
         problems.push({ path: `${at}.lane`, message: `"${d.lane}" is a ${lane.type}; a lane must be a barrier or bollard` });
       }
     }
     if (d.type === 'meter') {
       const bus = buses.get(d.bus);
-      if (!bus) problems.push({ path: `${at}.bus`, message: `no bus "${d.bus}" (${known(buses.keys())})` });
+      if (!bus && !unchecked.buses.has(d.bus)) problems.push({ path: `${at}.bus`, message: `no bus "${d.bus}" (${known(buses.keys(), d.bus)})` });
       if (d.model === 'dlt645') {
         if (d.address === undefined) problems.push({ path: `${at}.address`, message: 'required for model dlt645 (the 12-digit meter number)' });
         else if (bus) claimDltAddress(d.bus, d.address, at);
@@ -174,7 +192,7 @@ export function crossCheck(config: SiteConfig): Problem[] {
     else plates.set(key, i);
     p.lanes?.forEach((lane, j) => {
       const dev = devices.get(lane);
-      if (!dev || !LANE_TYPES.has(dev.type)) {
+      if ((!dev && !unchecked.devices.has(lane)) || (dev && !LANE_TYPES.has(dev.type))) {
         problems.push({ path: `access.plates[${i}].lanes[${j}]`, message: `no barrier or bollard "${lane}"` });
       }
     });

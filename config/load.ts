@@ -3,7 +3,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { GatewayError, errorMessage } from '../core/errors.js';
+import type { z } from 'zod';
 import { crossCheck } from './crosscheck.js';
+import type { Unchecked } from './crosscheck.js';
 import type { Problem } from './problems.js';
 import { problemsFromIssues } from './problems.js';
 import type { SiteConfig } from './schema.js';
@@ -14,12 +16,111 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export type Validation = { ok: true; config: SiteConfig } | { ok: false; problems: Problem[] };
 
-/** Validates an already-parsed document: the schema first, then the rules that span entries. */
+/**
+ * Validates an already-parsed document, every problem in one pass: the schema's, and the rules
+ * that span entries (references, pins, units) over every entry that passed the schema, so an
+ * installer fixes a file in one round, not one problem per run.
+ */
 export function validateConfig(raw: unknown): Validation {
   const parsed = siteConfig.safeParse(raw, { reportInput: true });
-  if (!parsed.success) return { ok: false, problems: problemsFromIssues(parsed.error.issues, raw) };
-  const problems = crossCheck(parsed.data);
-  return problems.length ? { ok: false, problems } : { ok: true, config: parsed.data };
+  if (parsed.success) {
+    const problems = crossCheck(parsed.data);
+    return problems.length ? { ok: false, problems } : { ok: true, config: parsed.data };
+  }
+  const problems = problemsFromIssues(parsed.error.issues, raw, (path) => keysAt(siteConfig, path, raw));
+  const partial = partialConfig(raw);
+  if (partial) {
+    const seen = new Set(problems.map((p) => `${p.path}: ${p.message}`));
+    for (const p of crossCheck(partial.config, partial.unchecked)) if (!seen.has(`${p.path}: ${p.message}`)) problems.push(p);
+  }
+  return { ok: false, problems };
+}
+
+/** The keys a (zod) schema allows at `path` of the document, following its lists and `type` unions. */
+function keysAt(root: z.ZodType, path: readonly PropertyKey[], raw: unknown): string[] | undefined {
+  type Def = { type?: string; innerType?: Node; in?: Node; element?: Node; options?: Node[]; shape?: Record<string, Node> };
+  type Node = { _zod: { def: Def } };
+  const unwrap = (n: Node, value: unknown): Node => {
+    for (let i = 0; i < 10; i++) {
+      const def = n._zod.def;
+      if (def.innerType) n = def.innerType; // optional, default, prefault
+      else if (def.type === 'pipe' && def.in) n = def.in;
+      else if (def.type === 'union' && def.options) {
+        const type = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
+        const pick = def.options.find((o) => {
+          const lit = (o._zod.def.shape?.['type'] as Node | undefined)?._zod.def as { values?: unknown[] } | undefined;
+          return lit?.values?.includes(type);
+        });
+        if (!pick) return n;
+        n = pick;
+      } else return n;
+    }
+    return n;
+  };
+  let node = unwrap(root as unknown as Node, raw);
+  let value: unknown = raw;
+  for (const seg of path) {
+    value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[seg] : undefined;
+    const def = node._zod.def;
+    const next = typeof seg === 'number' ? def.element : def.shape?.[String(seg)];
+    if (!next) return undefined;
+    node = unwrap(next, value);
+  }
+  const shape = node._zod.def.shape;
+  return shape ? Object.keys(shape) : undefined;
+}
+
+/**
+ * The part of a config that passes the schema: every top-level section that parses on its own,
+ * and of the io, buses and devices lists the entries that parse on their own, at their own
+ * indices (holes where one did not). The ids of the entries left out are passed along, so a
+ * reference to them is not reported as missing: its entry's own problem was.
+ */
+function partialConfig(raw: unknown): { config: SiteConfig; unchecked: Unchecked } | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const doc = raw as Record<string, unknown>;
+  // A list that is not a list at all: what refers into it cannot be checked.
+  if ((['io', 'buses', 'devices'] as const).some((k) => doc[k] !== undefined && !Array.isArray(doc[k]))) return undefined;
+  const shape = siteConfig.shape;
+  const section = <K extends keyof typeof shape>(key: K): z.output<(typeof shape)[K]> | undefined => {
+    const r = shape[key].safeParse(doc[key]);
+    if (r.success) return r.data as z.output<(typeof shape)[K]>;
+    const fallback = shape[key].safeParse(undefined);
+    return fallback.success ? (fallback.data as z.output<(typeof shape)[K]>) : undefined;
+  };
+  const unchecked = { io: new Set<string>(), buses: new Set<string>(), devices: new Set<string>() };
+  const list = <T>(key: 'io' | 'buses' | 'devices', item: z.ZodType<T>): T[] => {
+    const entries = doc[key];
+    const out: T[] = [];
+    if (!Array.isArray(entries)) return out;
+    entries.forEach((entry: unknown, i) => {
+      const r = item.safeParse(entry);
+      if (r.success) out[i] = r.data;
+      else if (entry && typeof entry === 'object' && typeof (entry as { id?: unknown }).id === 'string') unchecked[key].add((entry as { id: string }).id);
+    });
+    return out;
+  };
+  const site = section('site') ?? { id: 'site' };
+  const gateway = section('gateway') ?? { id: 'gateway', dataDir: '.' };
+  const storage = section('storage');
+  const consoleSection = section('console');
+  const access = section('access');
+  if (!storage || !consoleSection || !access) return undefined;
+  const upstream = section('upstream');
+  const fireAlarm = section('fireAlarm');
+  const config: SiteConfig = {
+    site,
+    gateway,
+    storage,
+    console: consoleSection,
+    access,
+    io: list('io', shape.io.unwrap().element),
+    buses: list('buses', shape.buses.unwrap().element),
+    devices: list('devices', shape.devices.unwrap().element),
+    ...(upstream ? { upstream } : {}),
+    ...(fireAlarm ? { fireAlarm } : {}),
+  };
+  return { config, unchecked };
 }
 
 /** Parses YAML text; syntax errors become problems with line and column. */

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { pinRangeFor } from './pins.js';
+import { didYouMean } from './suggest.js';
 
 export interface Problem {
   path: string;
@@ -71,12 +72,16 @@ function plainMessage(issue: z.core.$ZodIssue): string {
   }
 }
 
-export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): Problem[] {
+/**
+ * @param knownKeys the keys the schema allows at a path, for "did you mean" on an unknown key
+ */
+export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], raw: unknown, knownKeys?: (path: readonly PathSegment[]) => string[] | undefined): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
     const path = issue.path;
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: formatPath([...path, key]), message: 'unknown key' });
+      const allowed = knownKeys?.(path) ?? [];
+      for (const key of issue.keys) out.push({ path: formatPath([...path, key]), message: `unknown key${didYouMean(key, allowed)}` });
       continue;
     }
     if (issue.code === 'invalid_union' && 'discriminator' in issue) {
@@ -98,7 +103,9 @@ export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], raw: unk
       const range = pinRangeFor(raw, valueAt(raw, path.slice(0, -1)));
       if (range) message = `expected an integer ${range.min}-${range.max}`;
     }
-    out.push({ path: formatPath(path), message: value === undefined ? message : `${message}, got ${describeValue(value)}` });
+    // "9600" where a number belongs: YAML read a quoted number as text
+    const quoted = typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) && /expected (an integer|a number|one of [\d|.]+)/.test(message);
+    out.push({ path: formatPath(path), message: value === undefined ? message : `${message}, got ${describeValue(value)}${quoted ? ' (a number in quotes is text: write it without the quotes)' : ''}` });
   }
   return out;
 }

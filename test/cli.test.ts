@@ -47,9 +47,11 @@ devices:
     );
     const r = cli('validate', '--config', file);
     expect(r.code).toBe(2);
+    // every problem in one pass: the schema's and the cross-checks' (door-b's conflict too)
     expect(r.stdout.trim().split('\n')).toEqual([
       'devices[2].lock.pin: expected an integer 0-27, got "17a"',
       'devices[2].colour: unknown key',
+      'devices[1].lock.pin: output pi:4 (door-b) is already driven by devices[0].lock (door-a)',
     ]);
     const fixed = writeSite(
       tempDir(),
@@ -61,7 +63,7 @@ devices:
     );
     const r2 = cli('validate', '--config', fixed);
     expect(r2.code).toBe(2);
-    expect(r2.stdout.trim()).toBe('devices[1].lock.pin: output pi:4 is already driven by devices[0].lock (door-a)');
+    expect(r2.stdout.trim()).toBe('devices[1].lock.pin: output pi:4 (door-b) is already driven by devices[0].lock (door-a)');
   });
 
   it('a missing file or missing --config is exit 2 with a reason', () => {

@@ -81,7 +81,7 @@ describe('config.apply and config.get', () => {
       ok: false,
       error: 'invalid',
       message: 'the config has 1 problem(s)',
-      problems: ['devices[0].unlokMs: unknown key'],
+      problems: ['devices[0].unlokMs: unknown key; did you mean "unlockMs"?'],
     });
     expect(readFileSync(t.file, 'utf8')).toBe(original);
 
