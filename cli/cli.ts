@@ -27,6 +27,8 @@ Commands:
   doctor --config FILE
                       commissioning check: boards, buses, meters, cameras, broker,
                       disk and clock; ok/FAIL with a hint per line, exit 1 on any FAIL
+  init --site-id ID --gateway-id ID [--site-name NAME] --output FILE [--force]
+                      write a starter site config (what install.sh does on a new gateway)
   user add NAME --role staff|installer|admin --config FILE
   user list | remove NAME | passwd NAME --config FILE
                       console accounts; the password is prompted for, or read from
@@ -163,6 +165,26 @@ export async function main(argv: string[]): Promise<number> {
           role: values.role as string | undefined,
           configFile: requireConfig(values),
           ...(values['data-dir'] ? { dataDir: values['data-dir'] as string } : {}),
+        },
+        out,
+      );
+    }
+    case 'init': {
+      const values = parse(rest, {
+        'site-id': { type: 'string' },
+        'gateway-id': { type: 'string' },
+        'site-name': { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        force: { type: 'boolean' },
+      });
+      for (const flag of ['site-id', 'gateway-id', 'output'] as const) if (typeof values[flag] !== 'string' || values[flag] === '') usageError(`--${flag} is required`);
+      return (await import('./commands/init.js')).initCommand(
+        {
+          siteId: values['site-id'] as string,
+          gatewayId: values['gateway-id'] as string,
+          siteName: values['site-name'] as string | undefined,
+          output: values.output as string,
+          force: values.force === true,
         },
         out,
       );

@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
 # Installs estate-gateway as a service on Raspberry Pi OS Bookworm (or any Debian 12 with systemd).
 #
-#   sudo ./install.sh [--package SPEC] [--config FILE] [--site-id ID] [--gateway-id ID]
+#   sudo deploy/install.sh [--site-id ID --gateway-id ID [--site-name NAME]] [--config FILE]
 #
-# Idempotent: it changes only what differs, says what it changed, and a second run changes
-# nothing. It never overwrites a site config an installer has edited (give --config to replace
-# it; the old one is kept as site.yaml.bak).
+# By default it installs the checkout it is run from (built and packed with npm); no package
+# registry is needed. Idempotent: it changes only what differs, says what it changed, and a
+# second run changes nothing. It never overwrites a site config an installer has edited (give
+# --config to replace it; the old one is kept as site.yaml.bak).
 #
-#   --package SPEC   what npm installs: a version (0.2.0), a tarball, or a registry spec
-#                    (default: estate-gateway, the latest release)
+#   --package FILE   install this release tarball (estate-gateway-X.Y.Z.tgz, from npm pack)
+#   --registry SPEC  install from the npm registry instead (e.g. estate-gateway@0.2.0), only
+#                    when you name it: nothing is fetched from a registry otherwise
 #   --config FILE    the site config to install as /etc/estate-gateway/site.yaml
 #   --site-id ID --gateway-id ID --site-name NAME
-#                    fill the starter config written when there is none yet
+#                    fill the starter config written when there is none yet; ids are
+#                    lowercase letters, digits and dashes (music-square, gw-north)
 #   --root DIR       install under DIR instead of / (a throwaway root: tests, image builds);
 #                    users go into DIR/etc/passwd, systemctl is not called
 #   --no-start       install and enable, but do not start or restart the service
+#   -h, --help       this help
 # Environment: ESTATE_GATEWAY_NPM overrides the npm command (an offline mirror wrapper, tests).
 set -euo pipefail
 
-PACKAGE="estate-gateway"
+PACKAGE=""
+REGISTRY=""
 CONFIG=""
 SITE_ID=""
 SITE_NAME=""
@@ -35,18 +40,36 @@ say() { echo "install.sh: $*"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --package) PACKAGE="${2:?--package needs a value}"; shift 2 ;;
+    --package) PACKAGE="${2:?--package needs a tarball}"; shift 2 ;;
+    --registry) REGISTRY="${2:?--registry needs a spec such as estate-gateway@0.2.0}"; shift 2 ;;
     --config) CONFIG="${2:?--config needs a file}"; shift 2 ;;
     --site-id) SITE_ID="${2:?--site-id needs a value}"; shift 2 ;;
     --site-name) SITE_NAME="${2:?--site-name needs a value}"; shift 2 ;;
     --gateway-id) GATEWAY_ID="${2:?--gateway-id needs a value}"; shift 2 ;;
     --root) ROOT="${2:?--root needs a directory}"; shift 2 ;;
     --no-start) START=0; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
 
+# Everything given is checked before anything is written.
+check_id() { # flag value
+  [ -z "$2" ] && return 0
+  if ! [[ "$2" =~ ^[a-z0-9][a-z0-9-]*$ ]]; then
+    local suggestion
+    suggestion="$(printf '%s' "$2" | tr '[:upper:]' '[:lower:]' | sed -e 's/[^a-z0-9-]\{1,\}/-/g' -e 's/^-*//' -e 's/-*$//')"
+    die "$1 \"$2\": expected lowercase letters, digits and dashes, e.g. $1 ${suggestion:-my-estate}"
+  fi
+}
+check_id --site-id "$SITE_ID"
+check_id --gateway-id "$GATEWAY_ID"
+[ -n "$PACKAGE" ] && [ -n "$REGISTRY" ] && die "give --package or --registry, not both"
+if [ -n "$PACKAGE" ]; then
+  [ -f "$PACKAGE" ] || die "--package $PACKAGE: no such file (build one with: npm pack, in a checkout)"
+  PACKAGE="$(cd "$(dirname "$PACKAGE")" && pwd)/$(basename "$PACKAGE")"
+fi
+[ -z "$CONFIG" ] || [ -f "$CONFIG" ] || die "--config $CONFIG: no such file"
 [ "$(id -u)" -eq 0 ] || die "run as root (sudo $0 ...)"
 ROOT="${ROOT%/}"
 ETC="$ROOT/etc/estate-gateway"
@@ -98,27 +121,56 @@ ensure_dir() { # path mode owner group
 ensure_dir "$ETC" 0750 root "$SERVICE_USER"
 ensure_dir "$DATA" 0750 "$SERVICE_USER" "$SERVICE_USER"
 
-# 4. The package, only when the wanted version is not the installed one.
+# 4. The package, only when the wanted version is not the installed one: this checkout (built
+#    and packed here), a tarball (--package), or the registry only when named (--registry).
 installed_version() {
   local pj="$PREFIX/lib/node_modules/estate-gateway/package.json"
   if [ -f "$pj" ]; then node -p "require('$pj').version"; fi
 }
-wanted_version() {
-  case "$PACKAGE" in
-    *.tgz|*.tar.gz) tar -xOzf "$PACKAGE" package/package.json | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).version' ;;
-    estate-gateway@*) echo "${PACKAGE#estate-gateway@}" ;;
-    [0-9]*) echo "$PACKAGE" ;;
-    *) "$NPM" view "$PACKAGE" version ;;
-  esac
+tarball_version() { tar -xOzf "$1" package/package.json | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).version'; }
+# npm's own last words, then what to do about it.
+npm_or_hint() { # what hint npm-args...
+  local what="$1" hint="$2" log
+  shift 2
+  log="$(mktemp)"
+  if ! "$NPM" "$@" 2> "$log"; then
+    tail -n 5 "$log" | sed 's/^/  npm: /' >&2
+    rm -f "$log"
+    die "$what failed. $hint"
+  fi
+  rm -f "$log"
 }
-SPEC="$PACKAGE"
-case "$PACKAGE" in [0-9]*) SPEC="estate-gateway@$PACKAGE" ;; esac
-WANTED="$(wanted_version)"
+CHECKOUT="$(cd "$HERE/.." && pwd)"
+if [ -n "$REGISTRY" ]; then
+  SPEC="$REGISTRY"
+  WANTED="$("$NPM" view "$REGISTRY" version 2> /dev/null)" \
+    || die "the registry has no $REGISTRY (or cannot be reached). Install from a checkout (run deploy/install.sh inside it) or give --package FILE.tgz"
+elif [ -n "$PACKAGE" ]; then
+  SPEC="$PACKAGE"
+  WANTED="$(tarball_version "$PACKAGE")" || die "--package $PACKAGE is not an npm package tarball"
+else
+  grep -qs '"name": "estate-gateway"' "$CHECKOUT/package.json" \
+    || die "no checkout around $0: run deploy/install.sh inside an estate-gateway checkout, or give --package FILE.tgz"
+  WANTED="$(node -p "require('$CHECKOUT/package.json').version")"
+  SPEC=""
+fi
 HAVE="$(installed_version)"
 PACKAGE_CHANGED=0
 if [ "$WANTED" != "$HAVE" ]; then
+  if [ -z "$SPEC" ]; then
+    # A clean checkout has no build yet: install its tools and build it (npm ci runs the build).
+    if [ ! -f "$CHECKOUT/dist/bundle/cli.js" ]; then
+      say "building the checkout $CHECKOUT (npm ci; a few minutes on a Pi)"
+      (cd "$CHECKOUT" && npm_or_hint "building the checkout" "Check the network to the npm registry, or build a tarball elsewhere (npm ci && npm pack) and give --package FILE.tgz." ci --no-audit --no-fund > /dev/null)
+    fi
+    PACK_DIR="$(mktemp -d)"
+    (cd "$CHECKOUT" && npm_or_hint "packing the checkout" "Run npm pack in $CHECKOUT to see why." pack --ignore-scripts --pack-destination "$PACK_DIR" > /dev/null)
+    SPEC="$(find "$PACK_DIR" -name 'estate-gateway-*.tgz' | head -n 1)"
+    [ -n "$SPEC" ] || die "npm pack made no tarball in $PACK_DIR"
+  fi
   say "installing estate-gateway $WANTED (installed: ${HAVE:-none})"
-  "$NPM" install --global --prefix "$PREFIX" --omit=dev --no-audit --no-fund "$SPEC"
+  npm_or_hint "installing estate-gateway $WANTED" "npm fetches the package's own dependencies (better-sqlite3, ...) from the registry and builds them: check the network." \
+    install --global --prefix "$PREFIX" --omit=dev --no-audit --no-fund "$SPEC"
   CHANGED+=("estate-gateway ${HAVE:-none} -> $WANTED")
   PACKAGE_CHANGED=1
 fi
@@ -142,7 +194,10 @@ SITE="$ETC/site.yaml"
 CONFIG_CHANGED=0
 if [ -n "$CONFIG" ]; then
   [ -f "$CONFIG" ] || die "--config $CONFIG: no such file"
-  "$BIN" validate --config "$CONFIG" > /dev/null || die "--config $CONFIG is not valid: see estate-gateway validate --config $CONFIG"
+  if ! validation="$("$BIN" validate --config "$CONFIG" 2>&1)"; then
+    printf '%s\n' "$validation" | sed 's/^/  /' >&2
+    die "--config $CONFIG is not valid (the lines above); nothing was changed"
+  fi
   if ! cmp -s "$CONFIG" "$SITE"; then
     [ -f "$SITE" ] && cp -p "$SITE" "$SITE.bak"
     install -m 0640 -o root -g "$(awk -F: -v g="$SERVICE_USER" '$1 == g { print $3 }' "$ROOT/etc/group")" "$CONFIG" "$SITE"
@@ -150,19 +205,22 @@ if [ -n "$CONFIG" ]; then
     CONFIG_CHANGED=1
   fi
 elif [ ! -f "$SITE" ]; then
-  TEMPLATE="$PKG_DIR/deploy/site.template.yaml"
-  [ -f "$TEMPLATE" ] || TEMPLATE="$HERE/site.template.yaml"
-  host="$(hostname -s 2>/dev/null || echo gateway)"
-  id_of() { echo "$1" | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9-\n' '-' | sed 's/^-*//'; }
-  sed -e "s/@SITE_ID@/$(id_of "${SITE_ID:-my-estate}")/" -e "s/@GATEWAY_ID@/$(id_of "${GATEWAY_ID:-$host}")/" \
-      -e "s/@SITE_NAME@/${SITE_NAME:-My estate}/" "$TEMPLATE" > "$SITE.new"
+  # Written by the gateway's own code (estate-gateway init): a name with quotes, slashes or
+  # Chinese becomes a proper YAML string, and the result is validated before it is kept.
+  host="$(hostname -s 2> /dev/null | tr '[:upper:]' '[:lower:]' | sed -e 's/[^a-z0-9-]\{1,\}/-/g' -e 's/^-*//' -e 's/-*$//')"
+  rm -f "$SITE.new"
+  "$BIN" init --site-id "${SITE_ID:-my-estate}" --gateway-id "${GATEWAY_ID:-${host:-gateway}}" --site-name "${SITE_NAME:-My estate}" --output "$SITE.new" > /dev/null \
+    || die "could not write a starter config (see the lines above)"
   chmod 0640 "$SITE.new"
   chgrp "$(awk -F: -v g="$SERVICE_USER" '$1 == g { print $3 }' "$ROOT/etc/group")" "$SITE.new"
   mv "$SITE.new" "$SITE"
   CHANGED+=("starter config site.yaml")
   CONFIG_CHANGED=1
 fi
-"$BIN" validate --config "$SITE" > /dev/null || say "warning: $SITE is not valid yet: estate-gateway validate --config ${SITE#"$ROOT"}"
+if ! validation="$("$BIN" validate --config "$SITE" 2>&1)"; then
+  printf '%s\n' "$validation" | sed 's/^/  /'
+  say "warning: ${SITE#"$ROOT"} is not valid yet (the lines above); fix it, then: estate-gateway validate --config ${SITE#"$ROOT"}"
+fi
 
 # 7. Enable and (re)start the service.
 if [ -z "$ROOT" ]; then

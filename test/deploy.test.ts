@@ -30,10 +30,20 @@ function fakeNpm(dir: string): { bin: string; calls: () => string[] } {
 set -euo pipefail
 echo "$*" >> "${log}"
 if [ "$1" = view ]; then echo 0.1.0; exit 0; fi
+if [ "$1" = ci ]; then exit 0; fi
+if [ "$1" = pack ]; then
+  dest="\${@: -1}"; v="$(node -p "require('./package.json').version")"
+  mkdir -p "$dest/t/package" && printf '{"name":"estate-gateway","version":"%s"}\\n' "$v" > "$dest/t/package/package.json"
+  tar -czf "$dest/estate-gateway-$v.tgz" -C "$dest/t" package && rm -rf "$dest/t"
+  echo "estate-gateway-$v.tgz"; exit 0
+fi
 prefix=""; spec="\${@: -1}"
 while [ $# -gt 0 ]; do case "$1" in --prefix) prefix="$2"; shift 2 ;; *) shift ;; esac; done
 case "$prefix" in ${tmpdir()}/*) ;; *) echo "fake npm: refusing prefix $prefix" >&2; exit 9 ;; esac
-version="\${spec#estate-gateway@}"
+case "$spec" in
+  *.tgz) version="$(tar -xOzf "$spec" package/package.json | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).version')" ;;
+  *) version="\${spec#estate-gateway@}" ;;
+esac
 pkg="$prefix/lib/node_modules/estate-gateway"
 rm -rf "$pkg"; mkdir -p "$pkg" "$prefix/bin"
 for d in systemd deploy config dist bin console node_modules; do ln -s "${REPO}$d" "$pkg/$d"; done
@@ -44,6 +54,16 @@ chmod +x "$prefix/bin/estate-gateway"
   );
   chmodSync(bin, 0o755);
   return { bin, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
+}
+
+/** A release tarball as npm pack makes it (only its package.json matters to install.sh). */
+function tarball(dir: string, version: string): string {
+  const stage = mkdtempSync(join(tmpdir(), 'eg-pkg-'));
+  mkdirSync(join(stage, 'package'));
+  writeFileSync(join(stage, 'package', 'package.json'), JSON.stringify({ name: 'estate-gateway', version }));
+  const file = join(dir, `estate-gateway-${version}.tgz`);
+  expect(spawnSync('tar', ['-czf', file, '-C', stage, 'package']).status).toBe(0);
+  return file;
 }
 
 /** A throwaway root with the host's user and group databases. */
@@ -68,7 +88,14 @@ describe('deploy/install.sh', () => {
     const run = (...args: string[]) =>
       spawnSync('bash', [INSTALL, '--root', root, ...args], { encoding: 'utf8', env: { ...process.env, ESTATE_GATEWAY_NPM: npm.bin } });
 
-    const first = run('--package', '0.1.0', '--site-id', 'Music Square', '--gateway-id', 'gw-north');
+    const tgz = (v: string) => tarball(root, v);
+    // Ids are checked before anything is written, with the id that was probably meant.
+    const refused = run('--package', tgz('0.1.0'), '--site-id', 'Music Square', '--gateway-id', 'gw-north');
+    expect([refused.status, refused.stderr]).toEqual([1, 'install.sh: --site-id "Music Square": expected lowercase letters, digits and dashes, e.g. --site-id music-square\n']);
+    expect(existsSync(join(root, 'etc/estate-gateway'))).toBe(false);
+    expect(npm.calls()).toEqual([]);
+
+    const first = run('--package', tgz('0.1.0'), '--site-id', 'music-square', '--gateway-id', 'gw-north', '--site-name', '音乐广场 "A区" / 北门: 1');
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
     expect(first.stdout).toMatch(/changed: user estate-gateway; .*estate-gateway in gpio; estate-gateway in dialout; directory \/etc\/estate-gateway; .*estate-gateway none -> 0\.1\.0; unit estate-gateway\.service; starter config site\.yaml/);
@@ -81,33 +108,53 @@ describe('deploy/install.sh', () => {
     expect(statSync(join(root, 'etc/estate-gateway')).mode & 0o777).toBe(0o750);
     expect(readFileSync(join(root, 'etc/systemd/system/estate-gateway.service'), 'utf8')).toBe(readFileSync(join(REPO, 'systemd/estate-gateway.service'), 'utf8'));
     const site = readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8');
-    expect(site).toContain('site: { id: music-square, name: "My estate" }');
+    expect(site).toContain(`site: { id: music-square, name: '音乐广场 "A区" / 北门: 1' }`); // written as YAML, not spliced in
     expect(site).toContain('gateway: { id: gw-north, dataDir: /var/lib/estate-gateway }');
     expect(statSync(join(root, 'etc/estate-gateway/site.yaml')).mode & 0o777).toBe(0o640);
     expect(spawnSync(process.execPath, [join(REPO, 'bin/estate-gateway.js'), 'validate', '--config', join(root, 'etc/estate-gateway/site.yaml')]).status).toBe(0);
     expect(npm.calls()).toHaveLength(1);
 
-    const second = run('--package', '0.1.0', '--site-id', 'other', '--gateway-id', 'other');
+    const second = run('--package', tgz('0.1.0'), '--site-id', 'other', '--gateway-id', 'other');
     expect(second.status).toBe(0);
     expect(second.stdout).toContain('nothing to change: estate-gateway 0.1.0 is installed and configured');
     expect(npm.calls()).toHaveLength(1);
     expect(readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8')).toBe(site); // an existing config is never rewritten
 
-    const upgrade = run('--package', '0.2.0');
+    const upgrade = run('--package', tgz('0.2.0'));
     expect(upgrade.stdout).toMatch(/changed: estate-gateway 0\.1\.0 -> 0\.2\.0$/m);
     const custom = join(root, 'custom.yaml');
     writeFileSync(custom, site.replace('gw-north', 'gw-south'));
-    const replaced = run('--package', '0.2.0', '--config', custom);
+    const replaced = run('--package', tgz('0.2.0'), '--config', custom);
     expect(replaced.stdout).toMatch(/changed: config site\.yaml$/m);
     expect(readFileSync(join(root, 'etc/estate-gateway/site.yaml.bak'), 'utf8')).toBe(site);
-    expect(run('--package', '0.2.0', '--config', custom).stdout).toContain('nothing to change');
+    expect(run('--package', tgz('0.2.0'), '--config', custom).stdout).toContain('nothing to change');
+    // An invalid --config is refused with validate's lines, nothing changed.
+    const broken = join(root, 'broken.yaml');
+    writeFileSync(broken, site.replace('lockType: fail-secure', 'lockType: failsecure'));
+    const bad = run('--package', tgz('0.2.0'), '--config', broken);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('devices[0].lockType: expected one of fail-secure|fail-safe, got "failsecure"');
+    expect(readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8')).toBe(readFileSync(custom, 'utf8'));
     expect(readFileSync('/etc/passwd', 'utf8')).toBe(hostPasswd); // the machine itself was not touched
+  }, 60_000);
+
+  it.runIf(IS_ROOT)('by default installs the checkout it is run from, packed here: no registry', () => {
+    const root = throwawayRoot();
+    const npm = fakeNpm(mkdtempSync(join(tmpdir(), 'eg-npm-')));
+    const r = spawnSync('bash', [INSTALL, '--root', root, '--site-id', 'music-square', '--gateway-id', 'gw-1'], { encoding: 'utf8', env: { ...process.env, ESTATE_GATEWAY_NPM: npm.bin } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const calls = npm.calls();
+    expect(calls.some((c) => c.startsWith('view'))).toBe(false); // nothing asked of a registry
+    expect(calls[0]).toMatch(/^pack --ignore-scripts --pack-destination /);
+    expect(calls[1]).toMatch(/^install --global --prefix .*\/estate-gateway-0\.1\.0\.tgz$/);
   }, 60_000);
 
   it('refuses to run as anyone but root, and explains options', () => {
     if (IS_ROOT) {
       const help = spawnSync('bash', [INSTALL, '--help'], { encoding: 'utf8' });
       expect(help.stdout).toContain('Idempotent');
+      expect(help.stdout).not.toMatch(/set -euo|PACKAGE=/); // the help, and only the help
       const bad = spawnSync('bash', [INSTALL, '--frobnicate'], { encoding: 'utf8' });
       expect([bad.status, bad.stderr]).toEqual([1, 'install.sh: unknown option --frobnicate (see --help)\n']);
     } else {
@@ -141,7 +188,7 @@ describe('deploy/ansible', () => {
       eg_broker_username: gw-north
       eg_broker_password: "s3cret-for-gw-north"
   vars:
-    eg_version: "0.1.0"
+    eg_package_file: "${tarball(secrets, '0.1.0')}"
     eg_root: "${root}"
     eg_npm: "${npm.bin}"
 `,
