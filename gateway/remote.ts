@@ -1,5 +1,5 @@
 /**
- * Commands from the platform on `P/cmd` (README, "Remote commands"), answered on `P/cmd/reply`.
+ * Commands from the platform on `P/cmd` (docs/api.md, "Remote commands"), answered on `P/cmd/reply`.
  *
  * A command must be authentic, fresh and done once. In this order, so that nothing forged can
  * even use up an id: retained messages are refused (a retained "open" would reopen the gate at

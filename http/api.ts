@@ -1,5 +1,5 @@
 /**
- * The console's API (README, "Console and API"): sessions, devices, events, I/O for installers,
+ * The console's API (docs/api.md): sessions, devices, events, I/O for installers,
  * plates for admins, waiting visitors, a live stream, and `/metrics`.
  *
  * Authentication: `Authorization: Bearer TOKEN` or the session cookie. Requests authenticated by

@@ -3,7 +3,8 @@
  * people using it (config/examples/demo.yaml), with every event printed readably.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { GatewayError, isGatewayError } from '../../core/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigFile } from '../../config/load.js';
@@ -48,8 +49,12 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
   opts.out.stdout(`estate-gateway ${opts.version} demo: ${config.site.name ?? config.site.id} on simulated I/O`);
   opts.out.stdout(`console on http://${listen}/  user demo, password ${password} (this run only); Ctrl-C to stop`);
   opts.out.stdout(`events forwarded to the embedded broker ${broker.url} (mosquitto_sub -h 127.0.0.1 -p ${new URL(broker.url).port} -t 'estate/#' -v)`);
+  opts.out.stdout(`data in ${config.gateway.dataDir} (removed when the demo stops)`);
   opts.out.stdout('');
-  const stopTimer = opts.durationSec ? setTimeout(() => process.kill(process.pid, 'SIGINT'), opts.durationSec * 1000) : undefined;
+  let stopTimer: ReturnType<typeof setTimeout> | undefined;
+  const until = opts.durationSec
+    ? new Promise<string>((resolve) => (stopTimer = setTimeout(() => resolve(`the demo's --duration of ${opts.durationSec} s is over`), opts.durationSec! * 1000)))
+    : undefined;
 
   const code = await runUntilSignalled(
     {
@@ -71,9 +76,17 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
       },
     },
     opts.log,
-  );
-  clearTimeout(stopTimer);
-  await broker.close();
-  await meters.close();
+    undefined,
+    until,
+  ).catch((err: unknown) => {
+    if (isGatewayError(err, 'HTTP_LISTEN')) throw new GatewayError('USAGE', `${err.message}; another program (or another demo) has that port: pick a free one with --listen 127.0.0.1:9090`);
+    throw err;
+  }).finally(async () => {
+    clearTimeout(stopTimer);
+    await broker.close();
+    await meters.close();
+    rmSync(config.gateway.dataDir, { recursive: true, force: true });
+  });
+  if (opts.durationSec) opts.out.stdout(`demo stopped: its --duration of ${opts.durationSec} s is over`);
   return code;
 }

@@ -31,7 +31,7 @@ export function prepareDataDir(dir: string): void {
  * manager, a remote config (config.apply) restarts the gateway in this process on the new
  * config, and rolls it back to the last good one when it does not stay healthy.
  */
-export async function runUntilSignalled(options: GatewayOptions, log: Logger, manager?: ConfigManager): Promise<number> {
+export async function runUntilSignalled(options: GatewayOptions, log: Logger, manager?: ConfigManager, until?: Promise<string>): Promise<number> {
   const build = (config: SiteConfig) => new Gateway({ ...options, config, ...(manager ? { configControl: manager } : {}) });
   let gateway = build(options.config);
   let stopping: Promise<number> | undefined;
@@ -63,6 +63,8 @@ export async function runUntilSignalled(options: GatewayOptions, log: Logger, ma
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A stop of the caller's own (the demo's --duration), said as what it is, not as a signal.
+  void until?.then((reason) => onSignal(reason as NodeJS.Signals));
   const runner: Runner = {
     restart: async (config, reason) => {
       // The gateway stops as on SIGTERM (every output to its safe state), then starts on the
