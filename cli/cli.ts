@@ -22,8 +22,9 @@ Commands:
                       check a site config; one line per problem, exit 2 if invalid
   demo [--listen HOST:PORT] [--duration SEC]
                       a simulated estate with the console, no hardware needed (npm start)
-  events --config FILE [--pending] [--after SEQ] [--limit N] [--type T] [--json]
-                      read the journal (* marks events not yet forwarded upstream)
+  events --config FILE [--pending] [--after SEQ] [--limit N] [--type T] [--json [--show-plates]]
+                      read the journal (* marks events not yet forwarded upstream);
+                      plates are masked as in the logs unless --show-plates
   doctor --config FILE
                       commissioning check: boards, buses, meters, cameras, broker,
                       disk and clock; ok/FAIL with a hint per line, exit 1 on any FAIL
@@ -125,6 +126,7 @@ export async function main(argv: string[]): Promise<number> {
         limit: { type: 'string' },
         type: { type: 'string' },
         json: { type: 'boolean' },
+        'show-plates': { type: 'boolean' },
       });
       const int = (name: string, fallback: number, min: number) => {
         const v = values[name];
@@ -142,6 +144,7 @@ export async function main(argv: string[]): Promise<number> {
           limit: int('limit', 100, 1),
           type: values.type as string | undefined,
           json: values.json === true,
+          showPlates: values['show-plates'] === true,
           color: process.stdout.isTTY === true,
         },
         out,

@@ -12,11 +12,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { GatewayError } from '../core/errors.js';
 import { JsonFile } from '../core/json-file.js';
+import { trivial } from './weak-passwords.js';
 
 export const ROLES = ['staff', 'installer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
-export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-export const MIN_PASSWORD = 8;
+/** Letters of any script (王伟, zhang.wei), digits and . _ @ - */
+export const USERNAME = /^[\p{L}\p{N}][\p{L}\p{N}._@-]{0,63}$/u;
+export const MIN_PASSWORD = 10;
 export const MAX_PASSWORD = 1024;
 
 /** scrypt cost: ~50 ms on a Pi 4, 16 MB of memory. */
@@ -58,9 +60,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** A hash nobody's password matches, checked for unknown names so they take as long as known ones. */
 let decoy: Promise<string> | undefined;
 
-export function checkPasswordRules(password: string): string | undefined {
-  if (password.length < MIN_PASSWORD) return `a password needs at least ${MIN_PASSWORD} characters`;
+export function checkPasswordRules(password: string, user?: string): string | undefined {
+  if ([...password].length < MIN_PASSWORD) return `a password needs at least ${MIN_PASSWORD} characters`;
   if (password.length > MAX_PASSWORD) return `a password has at most ${MAX_PASSWORD} characters`;
+  const why = trivial(password, user);
+  if (why) return `that password would be guessed at once (${why}); choose another of at least ${MIN_PASSWORD} characters`;
   return undefined;
 }
 
@@ -108,8 +112,8 @@ export class UserStore {
   }
 
   async add(name: string, role: Role, password: string): Promise<void> {
-    if (!USERNAME.test(name)) throw new GatewayError('USAGE', `user name "${name}": letters, digits and . _ @ - only, at most 64`);
-    const rule = checkPasswordRules(password);
+    if (!USERNAME.test(name)) throw new GatewayError('USAGE', `user name "${name}": letters (any script), digits and . _ @ - only, starting with a letter or digit, at most 64`);
+    const rule = checkPasswordRules(password, name);
     if (rule) throw new GatewayError('USAGE', rule);
     this.reload();
     if (this.users.has(name)) throw new GatewayError('USAGE', `user ${name} exists already (use user passwd to change the password)`);
@@ -118,7 +122,7 @@ export class UserStore {
   }
 
   async passwd(name: string, password: string): Promise<void> {
-    const rule = checkPasswordRules(password);
+    const rule = checkPasswordRules(password, name);
     if (rule) throw new GatewayError('USAGE', rule);
     const user = this.get(name);
     if (!user) throw new GatewayError('USAGE', `no user ${name}`);

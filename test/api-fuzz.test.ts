@@ -28,9 +28,13 @@ devices:
     expect(cli(['user', 'add', 'ada', '--role', 'admin'], 'admin-password-1\n')).toMatchObject({ status: 0 });
     expect(cli(['user', 'add', 'ada', '--role', 'admin'], 'another-password\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('exists already') });
     expect(cli(['user', 'add', 'bob', '--role', 'boss'], 'x\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('--role: expected one of staff|installer|admin') });
-    expect(cli(['user', 'add', 'bob', '--role', 'staff'], 'short\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('at least 8 characters') });
+    expect(cli(['user', 'add', 'bob', '--role', 'staff'], 'short\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('at least 10 characters') });
+    expect(cli(['user', 'add', 'bob', '--role', 'staff'], 'a123456789\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('would be guessed at once (it is one of the most common passwords)') });
+    expect(cli(['user', 'add', 'bob', '--role', 'staff'], 'qwertyuiop\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('would be guessed at once') });
+    expect(cli(['user', 'add', '王伟', '--role', 'staff'], 'gate-keeper-2026\n').status).toBe(0); // Chinese names are names
+    expect(cli(['user', 'add', 'a/b', '--role', 'staff'], 'gate-keeper-2026\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('user name "a/b"') });
     expect(cli(['user', 'add', 'sam', '--role', 'staff'], 'staff-password-1\n').status).toBe(0);
-    expect(cli(['user', 'list']).stdout).toMatch(/^ada\s+admin\s+created .*\nsam\s+staff\s+created/);
+    expect(cli(['user', 'list']).stdout).toMatch(/^ada\s+admin\s+created .*\nsam\s+staff\s+created .*\n王伟\s+staff\s+created/);
     expect(statSync(join(dir, 'data', 'users.json')).mode & 0o777).toBe(0o600);
     expect(cli(['user', 'passwd', 'sam'], 'staff-password-2\n').status).toBe(0);
     expect(cli(['user', 'remove', 'nobody']).status).toBe(2);

@@ -163,6 +163,48 @@ describe('deploy/install.sh', () => {
   });
 });
 
+describe('from a clean clone, with only the README as guide (real npm; CI, or EG_E2E_INSTALL=1)', () => {
+  it.runIf(IS_ROOT && (CI || process.env.EG_E2E_INSTALL === '1'))(
+    'install.sh --root builds and installs the clone, the installed gateway passes doctor on a sim config and serves the console',
+    async () => {
+      const work = mkdtempSync(join(tmpdir(), 'eg-e2e-'));
+      const clone = join(work, 'estate-gateway');
+      expect(spawnSync('git', ['clone', '--quiet', '--depth', '1', `file://${REPO}`, clone], { encoding: 'utf8' }).status).toBe(0);
+      expect(existsSync(join(clone, 'node_modules'))).toBe(false); // clean: nothing built, nothing installed
+      const root = throwawayRoot();
+      // The README's install line, in a throwaway root.
+      const r = spawnSync('bash', [join(clone, 'deploy/install.sh'), '--root', root, '--site-id', 'e2e-site', '--gateway-id', 'gw-e2e', '--site-name', '测试小区 "E2E"', '--no-start'], {
+        encoding: 'utf8',
+        timeout: 900_000,
+      });
+      expect(r.stderr.replace(/^npm warn .*\n/gm, '')).toBe('');
+      expect(r.status).toBe(0);
+      const bin = join(root, 'usr/local/bin/estate-gateway');
+      expect(spawnSync(bin, ['validate', '--config', join(root, 'etc/estate-gateway/site.yaml')], { encoding: 'utf8' }).stdout).toMatch(/^ok: site e2e-site, gateway gw-e2e/);
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const site = join(work, 'sim.yaml');
+      writeFileSync(site, `site: { id: e2e-site }\ngateway: { id: gw-e2e, dataDir: ${join(work, 'data')} }\nconsole: { listen: "127.0.0.1:${port}" }\nio: [{ id: sim, type: sim }]\ndevices:\n  - { id: door, type: door, lock: { io: sim, pin: 1 }, lockType: fail-secure }\n`);
+      const doctor = spawnSync(bin, ['doctor', '--config', site], { encoding: 'utf8' });
+      expect(doctor.stdout).toContain('all checks passed');
+      expect(doctor.status).toBe(0);
+      const { spawn } = await import('node:child_process');
+      const child = spawn(bin, ['run', '--config', site, '--log-level', 'warn'], { stdio: 'ignore' });
+      try {
+        let page = '';
+        for (let i = 0; i < 100 && !page; i++) {
+          page = await fetch(`http://127.0.0.1:${port}/`).then((res) => (res.ok ? res.text() : ''), () => '');
+          if (!page) await new Promise((res) => setTimeout(res, 100));
+        }
+        expect(page).toContain('小区网关');
+        expect(await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()).toMatchObject({ status: 'ok', devices: { ok: 1, fault: 0 } });
+      } finally {
+        child.kill('SIGTERM');
+      }
+    },
+    900_000,
+  );
+});
+
 describe('deploy/ansible', () => {
   it.runIf(has('ansible-playbook') || CI)('passes ansible-playbook --syntax-check', () => {
     const r = spawnSync('ansible-playbook', ['--syntax-check', '-i', join(REPO, 'deploy/ansible/inventory.example.yml'), PLAYBOOK], { encoding: 'utf8' });

@@ -96,7 +96,9 @@ describe.runIf((RUN_PEER_TESTS && HAVE_MOSQUITTO) || process.env.CI === 'true')(
     const code = await new Promise<number | null>((r) => child.once('exit', r));
     expect(code).toBe(1);
     expect(out).toMatch(/^CHECK\s+RESULT\s+DETAIL$/m);
-    expect(out).toMatch(/^meter pump\s+FAIL\s+sdm120 unit 7: .*\n\s+hint: check the meter's address is 7/m);
+    // a meter behind a TCP bus: the hint is about the unit id and the TCP gateway, not RS485 wiring
+    expect(out).toMatch(/^meter pump\s+FAIL\s+sdm120 unit 7: .*\n\s+hint: check the meter's address is 7 \(the unit id the TCP gateway 127\.0\.0\.1:\d+ forwards to\)/m);
+    expect(out).not.toMatch(/A\/B are not swapped/);
     expect(out).toMatch(/^broker\s+FAIL\s+mqtt:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED.*\n\s+hint: the broker refuses connections/m);
     expect(out).toMatch(/^disk\s+FAIL\s+.*100000000 MB budget\n\s+hint: lower storage\.maxBytes to at most \d+ MB/m);
     expect(out).toMatch(/^bus plant\s+ok/m);

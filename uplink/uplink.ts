@@ -263,7 +263,10 @@ export class Uplink {
     client?.removeAllListeners();
     client?.on('error', () => undefined); // late errors of a client we have let go
     client?.end(true);
+    // Said from the first failed attempt (a wrong URL must not look like silence), then again
+    // only every so often while it keeps failing.
     if (this.state === 'online') this.o.log.warn({ reason }, 'uplink lost; events stay in the journal');
+    else if (this.attempts === 0 || this.attempts % 10 === 0) this.o.log.warn({ reason, url: this.urls[this.urlIndex % this.urls.length], attempts: this.attempts + 1 }, 'uplink cannot connect; events stay in the journal');
     else this.o.log.debug({ reason }, 'uplink connect failed');
     // What was in flight or queued is still unforwarded in the journal: it is backlog next time.
     this.live = [];

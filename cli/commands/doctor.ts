@@ -123,7 +123,7 @@ function fromHealth(config: SiteConfig, health: HealthReport): Check[] {
     checks.push(
       m && !m.fault && m.readAt
         ? { name: `meter ${d.id}`, result: 'ok', detail: `${d.model} ${meterWhere(d)}, last read ${m.readAt}` }
-        : { name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} ${meterWhere(d)}: ${m?.fault ?? 'no reading yet'}`, hint: meterHint(d) },
+        : { name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} ${meterWhere(d)}: ${m?.fault ?? 'no reading yet'}`, hint: meterHint(d, config.buses.find((b) => b.id === d.bus)) },
     );
   }
   checks.push(...cameraChecks(config, health));
@@ -182,7 +182,7 @@ async function hardware(config: SiteConfig, log: Logger, timeout: number): Promi
         checks.push({ name: `meter ${d.id}`, result: 'warn', detail: `${d.model} ${meterWhere(d)}: ${shown}; refused ${refused.map(refusedText).join(', ')}`, hint: refusedHint(d, refused) });
       }
     } catch (err) {
-      checks.push({ name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} ${meterWhere(d)}: ${errorMessage(err)}`, hint: meterHint(d) });
+      checks.push({ name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} ${meterWhere(d)}: ${errorMessage(err)}`, hint: meterHint(d, config.buses.find((b) => b.id === d.bus)) });
     }
   }
   await Promise.allSettled(boards.map((b) => b.close()));
@@ -327,8 +327,10 @@ function busHint(bus: SiteConfig['buses'][number]): string {
     : `check the adapter is plugged in (ls -l ${bus.port}), the user is in the dialout group, and nothing else holds the port`;
 }
 
-function meterHint(d: MeterConfig): string {
+function meterHint(d: MeterConfig, bus: SiteConfig['buses'][number] | undefined): string {
   const address = d.model === 'dlt645' ? `number is ${d.address} (on its nameplate)` : `address is ${d.unit}`;
+  // A meter behind a Modbus TCP gateway has no wiring of its own to check from here.
+  if (bus?.type === 'tcp') return `check the meter's ${address} (the unit id the TCP gateway ${bus.host}:${bus.port} forwards to), and that the gateway's serial side reaches it`;
   const line = d.model === 'dlt645' ? ' (DL/T 645 meters usually talk 2400 baud, even parity)' : '';
   return `check the meter's ${address}, the baud rate, parity and stop bits match bus ${d.bus}${line}, and A/B are not swapped (swap them and try again)`;
 }

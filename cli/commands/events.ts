@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { loadConfigFile } from '../../config/load.js';
 import { GatewayError } from '../../core/errors.js';
 import { formatEvent } from '../event-format.js';
+import { maskPlatesDeep } from '../../core/privacy.js';
 import type { JournaledEvent } from '../../core/events.js';
 import { JOURNAL_FILE } from '../../journal/journal.js';
 import type { Output } from './output.js';
@@ -20,6 +21,8 @@ export interface EventsOptions {
   limit: number;
   type?: string;
   json: boolean;
+  /** --json: plates in the clear (an admin's own machine); masked like the logs otherwise */
+  showPlates?: boolean;
   color: boolean;
 }
 
@@ -37,10 +40,14 @@ export function eventsCommand(opts: EventsOptions, out: Output): number {
       .all({ after: opts.after, limit: opts.limit, type: opts.type ?? '' }) as Array<{ body: string; forwarded: number }>;
     for (const row of rows) {
       const ev = JSON.parse(row.body) as JournaledEvent;
-      if (opts.json) out.stdout(JSON.stringify({ ...ev, forwarded: row.forwarded === 1 }));
+      if (opts.json) out.stdout(JSON.stringify({ ...(opts.showPlates ? ev : (maskPlatesDeep(ev) as JournaledEvent)), forwarded: row.forwarded === 1 }));
       else out.stdout(`${String(ev.seq).padStart(8)} ${row.forwarded ? ' ' : '*'} ${formatEvent(ev, opts.color)}`);
     }
-    if (!opts.json) out.stderr(`${rows.length} event(s)${opts.pending ? ' waiting to be forwarded' : ''}; * = not yet forwarded`);
+    if (!opts.json) {
+      const total = (db.prepare(`SELECT COUNT(*) AS n FROM events WHERE ${where.join(' AND ')}`).get({ after: opts.after, type: opts.type ?? '' }) as { n: number }).n;
+      const shown = total > rows.length ? `${rows.length} of ${total} event(s) (--limit ${opts.limit}; --after ${rows.at(-1)?.body ? (JSON.parse(rows.at(-1)!.body) as JournaledEvent).seq : opts.after} for the next)` : `${rows.length} event(s)`;
+      out.stderr(`${shown}${opts.pending ? ' waiting to be forwarded' : ''}; * = not yet forwarded`);
+    }
   } finally {
     db.close();
   }
