@@ -34,7 +34,7 @@ devices:
     expect(cli(['user', 'add', '王伟', '--role', 'staff'], 'gate-keeper-2026\n').status).toBe(0); // Chinese names are names
     expect(cli(['user', 'add', 'a/b', '--role', 'staff'], 'gate-keeper-2026\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('user name "a/b"') });
     expect(cli(['user', 'add', 'sam', '--role', 'staff'], 'staff-password-1\n').status).toBe(0);
-    expect(cli(['user', 'list']).stdout).toMatch(/^ada\s+admin\s+created .*\nsam\s+staff\s+created .*\n王伟\s+staff\s+created/);
+    expect(cli(['user', 'list']).stdout).toMatch(/^ada\s+admin\s+created .*\n王伟\s+staff\s+created .*\nsam\s+staff\s+created/);
     expect(statSync(join(dir, 'data', 'users.json')).mode & 0o777).toBe(0o600);
     expect(cli(['user', 'passwd', 'sam'], 'staff-password-2\n').status).toBe(0);
     expect(cli(['user', 'remove', 'nobody']).status).toBe(2);
