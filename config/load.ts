@@ -198,6 +198,10 @@ export function configFromText(text: string, path: string): Validation {
   for (const board of config.io) {
     if (board.type === 'sim' && board.traceFile) board.traceFile = resolve(base, board.traceFile);
   }
+  if (config.upgrade) {
+    config.upgrade.publicKey = resolve(base, config.upgrade.publicKey);
+    if (config.upgrade.ca) config.upgrade.ca = resolve(base, config.upgrade.ca);
+  }
   // Secret files named relative to the config file are found beside it.
   const mqtt = config.upstream?.mqtt;
   if (mqtt) {

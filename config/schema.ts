@@ -184,6 +184,13 @@ export const siteConfig = z.strictObject({
   buses: z.array(bus).default([]),
   devices: z.array(device).default([]),
   fireAlarm: z.strictObject({ input: pinRef }).optional(),
+  upgrade: z
+    .strictObject({
+      publicKey: nonEmpty.meta({ description: "the fleet's Ed25519 public key (PEM file): a release must be signed by it" }),
+      ca: nonEmpty.optional().meta({ description: "a CA file for the release server's certificate, besides the system's" }),
+    })
+    .optional()
+    .meta({ description: 'remote upgrades (the upgrade command); without it they are refused' }),
   access: access.prefault({}),
 });
 

@@ -79,6 +79,11 @@ export interface EventData {
     error?: string;
     problems?: string[];
   };
+  /**
+   * an `upgrade`: refused (error, reason), installed (about to restart into it), confirmed healthy,
+   * or rolled back (reason); `running` is the version that reports it
+   */
+  'audit.upgrade': { id?: string; ok: boolean; phase?: 'installed' | 'confirmed'; version: string; running: string; rolledBack?: boolean; reason?: string; error?: string };
   /** the clock was found not synchronised (at start, or lost) */
   'clock.unsynced': { source: string };
   /**
@@ -123,7 +128,7 @@ export const EVENT_TYPES = [
   'gateway.started', 'gateway.stopping', 'door.unlocked', 'door.locked', 'door.opened', 'door.closed', 'door.forced', 'door.held-open',
   'vehicle.entry', 'vehicle.exit', 'vehicle.decided', 'barrier.opened', 'barrier.closed', 'barrier.blocked', 'bollard.lowered', 'bollard.raised',
   'bollard.blocked', 'bollard.fault', 'meter.reading', 'alarm.raised', 'alarm.cleared', 'fire-alarm.raised', 'fire-alarm.cleared', 'device.fault',
-  'device.recovered', 'audit.login', 'audit.login-failed', 'audit.command', 'audit.config', 'clock.unsynced', 'clock.synced', 'clock.jumped',
+  'device.recovered', 'audit.login', 'audit.login-failed', 'audit.command', 'audit.config', 'audit.upgrade', 'clock.unsynced', 'clock.synced', 'clock.jumped',
   'storage.pressure', 'storage.dropped', 'storage.error', 'storage.recovered', 'storage.corrupt',
 ] as const satisfies readonly EventType[];
 type MissingEventType = Exclude<EventType, (typeof EVENT_TYPES)[number]>;

@@ -33,6 +33,7 @@ import type { Logger } from '../core/log.js';
 import { Histogram } from '../core/metrics.js';
 import type { Notifier } from './notify.js';
 import type { ConfigControl } from './config-control.js';
+import type { UpgradeControl } from './upgrade-control.js';
 import type { RemoteCommands } from './remote.js';
 import { serveHttp } from '../http/serve.js';
 import { startJournal } from './storage.js';
@@ -67,6 +68,8 @@ export interface GatewayOptions {
   clockSync?: false | { read(): Promise<ClockSyncReading> };
   /** remote configuration (config.apply, config.get), when the runner offers it */
   configControl?: ConfigControl;
+  /** remote upgrades, when the runner offers them */
+  upgradeControl?: UpgradeControl;
   /** Called once the parts are built and before anything starts: subscribe to the event bus here. */
   onBuilt?: (gateway: Gateway) => void;
 }
@@ -373,6 +376,7 @@ export class Gateway {
       audit: (data) => this.emit('audit.command', 'gateway', data),
       committed: () => this.committed(),
       configControl: this.options.configControl,
+      upgradeControl: this.options.upgradeControl,
     });
     this.remote = upstream.remote;
     this.uplink = upstream.uplink;

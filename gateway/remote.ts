@@ -18,6 +18,7 @@ import type { PlateChange } from '../access/plates.js';
 import type { Device } from '../devices/types.js';
 import type { Clock } from '../core/clock.js';
 import type { ConfigControl } from './config-control.js';
+import type { UpgradeControl } from './upgrade-control.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
 import type { EventData } from '../core/events.js';
 import { JsonFile } from '../core/json-file.js';
@@ -51,7 +52,7 @@ export type CommandReply =
   | { id: string | null; ok: true; [extra: string]: unknown }
   | { id: string | null; ok: false; error: CommandError; message: string; problems?: string[] };
 
-export const ACTIONS = ['open', 'close', 'plates.upsert', 'plates.remove', 'plates.replace', 'visitor.allow', 'visitor.deny', 'config.apply', 'config.get', 'ping'] as const;
+export const ACTIONS = ['open', 'close', 'plates.upsert', 'plates.remove', 'plates.replace', 'visitor.allow', 'visitor.deny', 'config.apply', 'config.get', 'upgrade', 'ping'] as const;
 
 export interface RemoteDeps {
   /** the HMAC key (the commandKey file's content, trimmed); undefined: commands are not signed */
@@ -64,6 +65,8 @@ export interface RemoteDeps {
   audit(data: EventData['audit.command']): void;
   /** remote configuration (config.apply, config.get); absent: those commands are not supported */
   config?: ConfigControl | undefined;
+  /** remote upgrades (upgrade); absent: not supported */
+  upgrade?: UpgradeControl | undefined;
 }
 
 const seenFile = z.strictObject({ seen: z.array(z.tuple([z.string(), z.number()])) });
@@ -222,6 +225,12 @@ export class RemoteCommands {
         // Answered by the gateway once it runs on the new config (Uplink.publishReply).
         if (answer.ok) return { id, ok: true, deferred: true };
         return { id, ok: false, error: answer.error, message: answer.message, ...(answer.problems ? { problems: answer.problems } : {}) };
+      }
+      case 'upgrade': {
+        if (!this.deps.upgrade) return fail(id, 'not-supported', 'remote upgrades are not available on this gateway');
+        const answer = this.deps.upgrade.start({ id, url: cmd['url'], file: cmd['file'], sha256: cmd['sha256'], signature: cmd['signature'], version: cmd['version'], deadlineSec: cmd['deadlineSec'] });
+        // Answered once the release is fetched, checked and installed (Uplink.publishReply).
+        return answer.ok ? { id, ok: true, deferred: true } : fail(id, answer.error, answer.message);
       }
       case 'visitor.allow':
       case 'visitor.deny': {

@@ -13,6 +13,7 @@ import type { Clock } from '../core/clock.js';
 import type { EventData } from '../core/events.js';
 import type { Logger } from '../core/log.js';
 import type { ConfigControl } from './config-control.js';
+import type { UpgradeControl } from './upgrade-control.js';
 import { RemoteCommands, readCommandKey } from './remote.js';
 
 type MqttConfig = NonNullable<NonNullable<SiteConfig['upstream']>['mqtt']>;
@@ -31,6 +32,7 @@ export interface UpstreamDeps {
   tuning?: Pick<UplinkOptions, 'reconnectMinMs' | 'reconnectMaxMs' | 'window'> | undefined;
   audit(data: EventData['audit.command']): void;
   configControl?: ConfigControl | undefined;
+  upgradeControl?: UpgradeControl | undefined;
   /** resolves once what the command did is on disk: its reply waits for this */
   committed(): Promise<void>;
 }
@@ -49,6 +51,7 @@ export async function connectUpstream(
     access: deps.access,
     audit: deps.audit,
     config: deps.configControl,
+    upgrade: deps.upgradeControl,
   });
   const { Uplink } = await loading;
   const uplink = new Uplink({

@@ -11,6 +11,8 @@ import { Gateway } from '../../gateway/main.js';
 import { createNotifier } from '../../gateway/notify.js';
 import type { GatewayOptions } from '../../gateway/main.js';
 import { ConfigManager } from '../../gateway/config-control.js';
+import { UpgradeManager } from '../../gateway/upgrade-control.js';
+import type { UpgradeRunner } from '../../gateway/upgrade-control.js';
 import type { Runner } from '../../gateway/config-control.js';
 import type { SiteConfig } from '../../config/schema.js';
 import { systemClock } from '../../core/clock.js';
@@ -31,8 +33,8 @@ export function prepareDataDir(dir: string): void {
  * manager, a remote config (config.apply) restarts the gateway in this process on the new
  * config, and rolls it back to the last good one when it does not stay healthy.
  */
-export async function runUntilSignalled(options: GatewayOptions, log: Logger, manager?: ConfigManager, until?: Promise<string>): Promise<number> {
-  const build = (config: SiteConfig) => new Gateway({ ...options, config, ...(manager ? { configControl: manager } : {}) });
+export async function runUntilSignalled(options: GatewayOptions, log: Logger, manager?: ConfigManager, until?: Promise<string>, upgrades?: UpgradeManager): Promise<number> {
+  const build = (config: SiteConfig) => new Gateway({ ...options, config, ...(manager ? { configControl: manager } : {}), ...(upgrades ? { upgradeControl: upgrades } : {}) });
   let gateway = build(options.config);
   let stopping: Promise<number> | undefined;
   let signalled: ((code: number) => void) | undefined;
@@ -79,6 +81,7 @@ export async function runUntilSignalled(options: GatewayOptions, log: Logger, ma
         throw err;
       }
       manager?.started(runner);
+      upgrades?.started(upgradeRunner);
     },
     audit: (data) => void gateway.record('audit.config', data),
     reply: (reply) => gateway.uplink?.publishReply(reply),
@@ -86,6 +89,13 @@ export async function runUntilSignalled(options: GatewayOptions, log: Logger, ma
       faults: () => new Map([...gateway.devices].map(([id, d]) => [id, d.snapshot().fault])),
       uplinkConnected: () => gateway.uplink?.connected,
     }),
+  };
+  const upgradeRunner: UpgradeRunner = {
+    audit: (data) => void gateway.record('audit.upgrade', data),
+    reply: runner.reply,
+    health: runner.health,
+    // Stops as on SIGTERM and ends the process; systemd (Restart=always) starts `current` again.
+    exit: (reason) => onSignal(reason as NodeJS.Signals),
   };
   try {
     await gateway.start();
@@ -97,8 +107,10 @@ export async function runUntilSignalled(options: GatewayOptions, log: Logger, ma
     throw err;
   }
   manager?.started(runner);
+  upgrades?.started(upgradeRunner);
   const code = await done;
   manager?.stop();
+  upgrades?.stop();
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   return code;
@@ -123,5 +135,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   opts.log.info({ site: config.site.id, gateway: config.gateway.id, dataDir: config.gateway.dataDir }, 'starting');
   const notifier = createNotifier(opts.log.child({ component: 'systemd' }));
   if (notifier.enabled) opts.log.info({ transport: notifier.transport, watchdogMs: notifier.watchdogMs }, 'systemd notify socket found');
-  return runUntilSignalled({ config, log: opts.log, version: opts.version, notifier }, opts.log, manager);
+  const upgrades = new UpgradeManager({
+    dataDir: config.gateway.dataDir,
+    publicKey: config.upgrade?.publicKey,
+    ca: config.upgrade?.ca,
+    version: opts.version,
+    log: opts.log.child({ component: 'upgrade' }),
+  });
+  return runUntilSignalled({ config, log: opts.log, version: opts.version, notifier }, opts.log, manager, undefined, upgrades);
 }
