@@ -69,7 +69,7 @@ export async function uplinkDrain(url: string, n: number, window?: number): Prom
   await sub.subscribeAsync(`${PREFIX}/events/door.opened`, { qos: 1 });
 
   const uplink = new Uplink({
-    mqtt: { url, keepaliveSec: 30, protocolVersion: 5 },
+    mqtt: { url, keepaliveSec: 30, protocolVersion: 5, typeAsLevels: false },
     prefix: PREFIX,
     clientId: 'bench-gateway',
     journal,

@@ -111,6 +111,9 @@ const mqtt = z
       .meta({ description: 'default: estate/{site}/{gateway}; may use {tenant}, {site} and {gateway} (also written {site.id}, {gateway.id})' }),
     commandKey: nonEmpty.optional().meta({ description: 'file holding the HMAC-SHA256 key for signed commands' }),
     keepaliveSec: intRange(5, 3600).default(30),
+    typeAsLevels: z.boolean({ error: 'expected true or false' }).default(false).meta({
+      description: "P/events/door/unlocked instead of P/events/door.unlocked, for brokers whose MQTT cannot carry a '.' in a topic (NATS before 2.10)",
+    }),
     protocolVersion: z.union([z.literal(4), z.literal(5)], { error: 'expected 4 (MQTT 3.1.1) or 5' }).default(5),
   })
   .superRefine((m, ctx) => {

@@ -2,8 +2,13 @@
 import type { JournaledEvent } from '../core/events.js';
 import { TELEMETRY_TYPES } from '../journal/journal.js';
 
-export function eventTopic(prefix: string, type: string, device: string): string {
-  return TELEMETRY_TYPES.has(type) ? `${prefix}/telemetry/${device}` : `${prefix}/events/${type}`;
+/**
+ * `P/events/{type}` (`P/events/door.unlocked`), or with `typeAsLevels` `P/events/door/unlocked`
+ * for brokers whose MQTT cannot carry a '.' in a topic (NATS before 2.10 drops such messages).
+ */
+export function eventTopic(prefix: string, type: string, device: string, typeAsLevels = false): string {
+  if (TELEMETRY_TYPES.has(type)) return `${prefix}/telemetry/${device}`;
+  return `${prefix}/events/${typeAsLevels ? type.replaceAll('.', '/') : type}`;
 }
 
 /**

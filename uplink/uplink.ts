@@ -288,7 +288,7 @@ export class Uplink {
 
   private onAppend(ev: JournaledEvent, body: string): void {
     if (this.state !== 'online' || ev.seq < this.firstLiveSeq) return;
-    this.live.push({ seq: ev.seq, topic: eventTopic(this.o.prefix, ev.type, ev.device), payload: payloadOf(body, false) }); // serialised once, by the journal
+    this.live.push({ seq: ev.seq, topic: eventTopic(this.o.prefix, ev.type, ev.device, this.o.mqtt.typeAsLevels), payload: payloadOf(body, false) }); // serialised once, by the journal
     this.pump();
   }
 
@@ -331,7 +331,7 @@ export class Uplink {
         }
         this.backlogCursor = rows[rows.length - 1]!.seq;
         for (const r of rows) {
-          this.backlog.push({ seq: r.seq, topic: eventTopic(this.o.prefix, r.type, r.device), payload: payloadOf(r.body, this.historical(r.time)) });
+          this.backlog.push({ seq: r.seq, topic: eventTopic(this.o.prefix, r.type, r.device, this.o.mqtt.typeAsLevels), payload: payloadOf(r.body, this.historical(r.time)) });
         }
         this.pump();
       })
