@@ -2,14 +2,13 @@
  * Rules that span entries: ids unique, references resolve, a camera's lane is a lane, no output
  * pin driven twice, pins within their board's range, one owner per serial port and unit address.
  */
+import { isLaneType } from './devices.js';
 import { boardPinRange, pinUses } from './pins.js';
 import type { Problem } from './problems.js';
 import { describeValue } from './problems.js';
 import type { SiteConfig } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { TOPIC_PLACEHOLDERS } from './topics.js';
-
-const LANE_TYPES = new Set(['barrier', 'bollard']);
 
 function checkUnique(items: readonly { id: string }[], list: string, problems: Problem[]): void {
   const seen = new Map<string, number>();
@@ -147,9 +146,9 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
     if (d.type === 'lpr-camera') {
       const lane = devices.get(d.lane);
       if (!lane) {
-        if (!unchecked.devices.has(d.lane)) problems.push({ path: `${at}.lane`, message: `no device "${d.lane}"${didYouMean(d.lane, [...devices.values()].filter((x) => LANE_TYPES.has(x.type)).map((x) => x.id))}` });
+        if (!unchecked.devices.has(d.lane)) problems.push({ path: `${at}.lane`, message: `no device "${d.lane}"${didYouMean(d.lane, [...devices.values()].filter((x) => isLaneType(x.type)).map((x) => x.id))}` });
       }
-      else if (!LANE_TYPES.has(lane.type)) {
+      else if (!isLaneType(lane.type)) {
         problems.push({ path: `${at}.lane`, message: `"${d.lane}" is a ${lane.type}; a lane must be a barrier or bollard` });
       }
     }
@@ -192,7 +191,7 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
     else plates.set(key, i);
     p.lanes?.forEach((lane, j) => {
       const dev = devices.get(lane);
-      if ((!dev && !unchecked.devices.has(lane)) || (dev && !LANE_TYPES.has(dev.type))) {
+      if ((!dev && !unchecked.devices.has(lane)) || (dev && !isLaneType(dev.type))) {
         problems.push({ path: `access.plates[${i}].lanes[${j}]`, message: `no barrier or bollard "${lane}"` });
       }
     });

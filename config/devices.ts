@@ -172,7 +172,38 @@ export const alarmInput = z.strictObject({
   }),
 });
 
-export const DEVICE_TYPES = ['door', 'barrier', 'bollard', 'lpr-camera', 'meter', 'alarm-input'] as const;
+export type PinDirection = 'in' | 'out';
+
+/** A pin a device uses, by its role in the device's config. */
+export interface PinRole {
+  role: string;
+  direction: PinDirection;
+  ref: PinRef | undefined;
+}
+
+/**
+ * What the config knows of each device kind, in one place: its schema, the pins it uses (for
+ * the pin planner, the cross-checks and the I/O page) and whether a camera may name it as its
+ * lane. The runtime half of a kind (the class, its states and events) is in devices/kinds.ts;
+ * adding a kind is an entry here, an entry there, and the kind's own file.
+ */
+export const DEVICE_KINDS = {
+  door: { schema: door, lane: false, pins: (d: z.output<typeof door>): PinRole[] => [
+    { role: 'lock', direction: 'out', ref: d.lock }, { role: 'contact', direction: 'in', ref: d.contact }, { role: 'exitButton', direction: 'in', ref: d.exitButton },
+  ] },
+  barrier: { schema: barrier, lane: true, pins: (d: z.output<typeof barrier>): PinRole[] => [
+    { role: 'open', direction: 'out', ref: d.open }, { role: 'close', direction: 'out', ref: d.close }, { role: 'safetyLoop', direction: 'in', ref: d.safetyLoop },
+  ] },
+  bollard: { schema: bollard, lane: true, pins: (d: z.output<typeof bollard>): PinRole[] => [
+    { role: 'lower', direction: 'out', ref: d.lower }, { role: 'raise', direction: 'out', ref: d.raise }, { role: 'safetyLoop', direction: 'in', ref: d.safetyLoop },
+    { role: 'downLimit', direction: 'in', ref: d.downLimit }, { role: 'upLimit', direction: 'in', ref: d.upLimit },
+  ] },
+  'lpr-camera': { schema: lprCamera, lane: false, pins: (d: z.output<typeof lprCamera>): PinRole[] => [{ role: 'trigger', direction: 'out', ref: d.trigger }] },
+  meter: { schema: meter, lane: false, pins: (): PinRole[] => [] },
+  'alarm-input': { schema: alarmInput, lane: false, pins: (d: z.output<typeof alarmInput>): PinRole[] => [{ role: 'input', direction: 'in', ref: d.input }] },
+} as const;
+
+export const DEVICE_TYPES = Object.keys(DEVICE_KINDS) as Array<keyof typeof DEVICE_KINDS>;
 export const device = z.discriminatedUnion('type', [door, barrier, bollard, lprCamera, meter, alarmInput]);
 
 export type DeviceConfig = z.output<typeof device>;
@@ -183,4 +214,12 @@ export type LprCameraConfig = z.output<typeof lprCamera>;
 export type MeterConfig = z.output<typeof meter>;
 export type AlarmInputConfig = z.output<typeof alarmInput>;
 export type DeviceType = DeviceConfig['type'];
+
+/** The pins of any device, by its kind's entry. */
+export function devicePins(d: DeviceConfig): PinRole[] {
+  return (DEVICE_KINDS[d.type].pins as (c: DeviceConfig) => PinRole[])(d);
+}
+
+/** Whether a device of this type is a lane (a barrier or a bollard: a camera may open it). */
+export const isLaneType = (type: string): boolean => (DEVICE_KINDS as Record<string, { lane: boolean }>)[type]?.lane === true;
 

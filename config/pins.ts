@@ -1,5 +1,6 @@
 /** Pin ranges and pin roles, shared by validation and the runtime. */
-import type { PinRef } from './devices.js';
+import type { PinDirection, PinRef } from './devices.js';
+import { devicePins } from './devices.js';
 import { BOARD_PIN_RANGES } from './schema.js';
 import type { SiteConfig } from './schema.js';
 
@@ -36,7 +37,7 @@ export function pinRangeFor(rawConfig: unknown, rawPinRef: unknown): PinRange | 
   return board ? boardPinRange(board) : undefined;
 }
 
-export type PinDirection = 'in' | 'out';
+export type { PinDirection } from './devices.js';
 
 /** One pin a device uses: which device, in which role, and where in the config it was written. */
 export interface PinUse {
@@ -55,34 +56,7 @@ export function pinUses(config: SiteConfig): PinUse[] {
     if (ref) uses.push({ owner, role, direction, ref, path: `${path}.${role}` });
   };
   config.devices.forEach((d, i) => {
-    const at = `devices[${i}]`;
-    switch (d.type) {
-      case 'door':
-        add(d.id, at, 'lock', 'out', d.lock);
-        add(d.id, at, 'contact', 'in', d.contact);
-        add(d.id, at, 'exitButton', 'in', d.exitButton);
-        break;
-      case 'barrier':
-        add(d.id, at, 'open', 'out', d.open);
-        add(d.id, at, 'close', 'out', d.close);
-        add(d.id, at, 'safetyLoop', 'in', d.safetyLoop);
-        break;
-      case 'bollard':
-        add(d.id, at, 'lower', 'out', d.lower);
-        add(d.id, at, 'raise', 'out', d.raise);
-        add(d.id, at, 'safetyLoop', 'in', d.safetyLoop);
-        add(d.id, at, 'downLimit', 'in', d.downLimit);
-        add(d.id, at, 'upLimit', 'in', d.upLimit);
-        break;
-      case 'lpr-camera':
-        add(d.id, at, 'trigger', 'out', d.trigger);
-        break;
-      case 'alarm-input':
-        add(d.id, at, 'input', 'in', d.input);
-        break;
-      case 'meter':
-        break;
-    }
+    for (const pin of devicePins(d)) add(d.id, `devices[${i}]`, pin.role, pin.direction, pin.ref);
   });
   if (config.fireAlarm) add('fire-alarm', 'fireAlarm', 'input', 'in', config.fireAlarm.input);
   return uses;

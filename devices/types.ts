@@ -69,9 +69,7 @@ export interface LaneDevice extends Device {
   onVehicle(listener: (present: boolean) => void): () => void;
 }
 
-export function isLane(device: Device | undefined): device is LaneDevice {
-  return device?.type === 'barrier' || device?.type === 'bollard';
-}
+
 
 /** Everything a device is given by the composition root. */
 export interface DeviceContext {

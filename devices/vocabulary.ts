@@ -7,17 +7,11 @@
 import { FAULT_CODES } from '../core/errors.js';
 import { EVENT_TYPES } from '../core/events.js';
 import type { DeviceType } from '../config/devices.js';
+import { KINDS } from './kinds.js';
 
 export const VOCABULARY = {
-  /** `state` of each kind's snapshot (devices/*.ts) */
-  states: {
-    door: ['locked', 'unlocked'],
-    barrier: ['unknown', 'open', 'closing', 'closed'],
-    bollard: ['unknown', 'up', 'down', 'raising', 'lowering'],
-    'lpr-camera': ['waiting', 'online', 'silent'],
-    meter: ['ok', 'waiting'],
-    'alarm-input': ['normal', 'alarm'],
-  } satisfies Record<DeviceType, readonly string[]>,
+  /** `state` of each kind's snapshot, from the table of kinds (devices/kinds.ts) */
+  states: Object.fromEntries(Object.entries(KINDS).map(([type, kind]) => [type, kind.states])) as Record<DeviceType, readonly string[]>,
   /** a door's contact (`door`) and what is wrong with it (`alarm`) */
   doorContact: ['open', 'closed', 'unknown'],
   doorAlarm: ['forced', 'held-open'],
