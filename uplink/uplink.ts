@@ -113,6 +113,8 @@ export class Uplink {
   private loadingBacklog = false;
   private inFlight = 0;
   private readonly states = new Map<string, string>();
+  /** MQTT 5 CONNECTs a broker closed the connection on without answering */
+  private closedBeforeConnack = 0;
   /** command replies made while offline, sent once connected */
   private readonly pendingReplies: string[] = [];
   private readonly counters = { published: 0, acked: 0, reconnects: 0 };
@@ -193,8 +195,16 @@ export class Uplink {
     this.stateSince = this.clock.now();
     const client = mqtt.connect(url, this.connectOptions);
     this.client = client;
+    // Whether the TCP (or TLS) connection came up: a close after that without a CONNACK is the
+    // broker turning the CONNECT down, not the broker being away.
+    let connectSent = false;
+    let connacked = false;
+    client.stream?.once('connect', () => void (connectSent = true));
+    client.stream?.once('secureConnect', () => void (connectSent = true));
     client.on('connect', () => {
       if (this.client !== client) return;
+      connacked = true;
+      this.closedBeforeConnack = 0;
       this.online();
     });
     client.on('message', (topic, payload, packet) => {
@@ -208,8 +218,12 @@ export class Uplink {
     });
     const lost = (reason: string) => {
       if (this.client !== client || this.state === 'stopping') return;
-      if (/unacceptable protocol version/i.test(reason) && this.connectOptions.protocolVersion === 5) {
-        // A broker without MQTT 5 (aedes, older mosquitto): speak 3.1.1 to it from now on.
+      // A broker without MQTT 5 says so (aedes, older mosquitto, NATS: "unacceptable protocol
+      // version"), or just closes the connection on the CONNECT (RabbitMQ before 3.13).
+      const refusesV5 =
+        /unacceptable protocol version/i.test(reason) || (reason === 'connection closed' && connectSent && !connacked && ++this.closedBeforeConnack >= 2);
+      if (refusesV5 && this.connectOptions.protocolVersion === 5) {
+        // Speak 3.1.1 to it from now on.
         this.o.log.warn({ url }, 'broker refuses MQTT 5; falling back to MQTT 3.1.1');
         const { properties: _p, ...rest } = this.connectOptions;
         this.connectOptions = { ...rest, protocolVersion: 4 };
