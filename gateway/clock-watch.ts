@@ -9,6 +9,7 @@
  * event; when the clock becomes synchronised, the change since it was found unsynchronised is the
  * correction for the events made meanwhile (`clock.synced`, `correctionMs`).
  */
+import type { Clock } from '../core/clock.js';
 import type { ClockSyncReading } from '../core/clock-sync.js';
 import { readClockSyncAsync } from '../core/clock-sync.js';
 import type { EventData } from '../core/events.js';
@@ -90,4 +91,19 @@ export class ClockWatch {
     }
     this.offset = offset;
   }
+}
+
+/**
+ * The gateway's clock: `base` (the system's, or a test's), and whether it can be trusted as the
+ * real time, from a ClockWatch (none when `sync` is false: then it is trusted).
+ */
+export function watchedClock(
+  base: Clock,
+  sync: false | { read(): Promise<ClockSyncReading> } | undefined,
+  log: Logger,
+  emit: ClockWatchOptions['emit'],
+): { clock: Clock; watch: ClockWatch | undefined } {
+  if (sync === false) return { clock: base, watch: undefined };
+  const watch = new ClockWatch({ ...(sync ? { read: () => sync.read() } : {}), log: log.child({ component: 'clock' }), emit });
+  return { clock: { now: () => base.now(), setTimeout: (fn, ms) => base.setTimeout(fn, ms), clearTimeout: (h) => base.clearTimeout(h), synced: () => watch.synced }, watch };
 }

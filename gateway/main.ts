@@ -41,7 +41,8 @@ import { connectUpstream } from './upstream.js';
 import { healthReport, metricsPage } from './report.js';
 import type { ReportView } from './report.js';
 import { Watchdog, watchedLoops } from './watchdog.js';
-import { ClockWatch } from './clock-watch.js';
+import { watchedClock } from './clock-watch.js';
+import type { ClockWatch } from './clock-watch.js';
 import type { ClockSyncReading } from '../core/clock-sync.js';
 
 export interface GatewayOptions {
@@ -111,19 +112,9 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.log = options.log;
-    const base = options.clock ?? systemClock;
-    if (options.clockSync !== false) {
-      const watch = new ClockWatch({
-        ...(options.clockSync ? { read: () => options.clockSync ? options.clockSync.read() : Promise.reject(new Error('no reader')) } : {}),
-        log: options.log.child({ component: 'clock' }),
-        emit: (type, data) => void this.emit(type, 'gateway', data),
-      });
-      this.clockWatch = watch;
-      // The gateway's clock: the given one, and whether it can be trusted as the real time.
-      this.clock = { now: () => base.now(), setTimeout: (fn, ms) => base.setTimeout(fn, ms), clearTimeout: (h) => base.clearTimeout(h), synced: () => watch.synced };
-    } else {
-      this.clock = base;
-    }
+    const timed = watchedClock(options.clock ?? systemClock, options.clockSync, options.log, (type, data) => void this.emit(type, 'gateway', data));
+    this.clock = timed.clock;
+    this.clockWatch = timed.watch;
     this.eventBus = new EventBus(options.log) as GatewayBus;
     this.makeEvent = eventMaker(options.config.site.id, options.config.gateway.id, this.clock);
     this.startedAt = new Date(this.clock.now()).toISOString();

@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { HAVE_MOSQUITTO, startMosquitto, subscribe } from './peers/broker.js';
 import { freePort } from './peers/modbus.js';
+import { drained } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/estate-gateway.js', import.meta.url));
 const PREFIX = 'estate/ack/gw-1';
@@ -93,14 +94,7 @@ describe.runIf(HAVE_MOSQUITTO || process.env.CI === 'true')('camera pushes answe
       }
       // A last run with the broker reachable forwards what the kills left behind, then stops.
       const { child, exited } = start(up);
-      const end = Date.now() + 30_000;
-      for (;;) {
-        const health = await fetch(`http://127.0.0.1:${httpPort}/api/health`).then((r) => r.json() as Promise<{ uplink: { connected: boolean; backlog: number } }>).catch(() => undefined);
-        if (health?.uplink.connected && health.uplink.backlog === 0) break;
-        if (Date.now() > end) throw new Error(`backlog not drained: ${JSON.stringify(health)}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      await new Promise((r) => setTimeout(r, 500));
+      await drained(httpPort);
       child.kill('SIGTERM');
       await exited;
     } finally {

@@ -132,3 +132,15 @@ export async function runGatewayProcess(file: string, port: number): Promise<Gat
     },
   };
 }
+
+/** Waits until the real gateway on `httpPort` is connected upstream with nothing left to forward, then a moment more. */
+export async function drained(httpPort: number, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const health = await fetch(`http://127.0.0.1:${httpPort}/api/health`).then((r) => r.json() as Promise<{ uplink: { connected: boolean; backlog: number } }>).catch(() => undefined);
+    if (health?.uplink.connected && health.uplink.backlog === 0) break;
+    if (Date.now() > end) throw new Error(`backlog not drained: ${JSON.stringify(health)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+}

@@ -18,21 +18,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startAedes, subscribe, until } from './peers/broker.js';
 import type { Subscriber } from './peers/broker.js';
 import { freePort } from './peers/modbus.js';
+import { HAVE_OPENSSL, serverCertificate } from './peers/tls.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(REPO, 'bin/estate-gateway.js');
 const PREFIX = 'estate/upg/gw-1';
-const HAVE_OPENSSL = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function openssl(dir: string, ...args: string[]): void {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-}
 
 /** A release tarball as the fleet builds it: a whole installed package (here: this checkout) at `version`. */
 function release(dir: string, version: string, broken = false): Buffer {
@@ -53,10 +48,7 @@ function release(dir: string, version: string, broken = false): Buffer {
 async function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'eg-upgrade-'));
   // The release server: HTTPS with a certificate from a CA of its own, which the site trusts.
-  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=fleet CA');
-  openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName = IP:127.0.0.1\n');
-  openssl(dir, 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
+  serverCertificate(dir, 'fleet CA');
   const files = new Map<string, Buffer>();
   const server: Server = createServer({ key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.crt')) }, (req, res) => {
     const body = files.get(req.url ?? '');

@@ -15,25 +15,17 @@ import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
 import { HAVE_MOSQUITTO, until } from './peers/broker.js';
 import { freePort } from './peers/modbus.js';
+import { HAVE_OPENSSL, serverCertificate } from './peers/tls.js';
 
-const HAVE_OPENSSL = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function openssl(dir: string, ...args: string[]): void {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-}
-
 /** A CA, a server certificate for 127.0.0.1 signed by it, and a mosquitto on TLS with a password. */
 async function tlsBroker(): Promise<{ port: number; dir: string; ca: string; passwordFile: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'eg-tls-'));
-  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=estate test CA');
-  openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName = IP:127.0.0.1\n');
-  openssl(dir, 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
+  serverCertificate(dir);
   writeFileSync(join(dir, 'passwd'), 'gw-1:gw-1-password\n');
   spawnSync('mosquitto_passwd', ['-U', join(dir, 'passwd')]);
   const port = await freePort();
