@@ -22,6 +22,7 @@ import { errorMessage } from '../core/errors.js';
 import type { EventData } from '../core/events.js';
 import { JsonFile } from '../core/json-file.js';
 import type { Logger } from '../core/log.js';
+import { Credentials } from './credentials.js';
 import { PlateList } from './plates.js';
 import { feeCents } from './tariff.js';
 
@@ -124,6 +125,8 @@ export interface AccessDeps {
 
 export class AccessControl {
   readonly plates: PlateList;
+  /** people at doors: QR visitor passes and residents' cards (access/credentials.ts) */
+  readonly credentials: Credentials;
   private readonly stays = new Map<string, Stay>();
   private readonly pending = new Map<string, PendingDecision & { timer: TimerHandle }>();
   private readonly staysFile: JsonFile<z.output<typeof staysFile>> | undefined;
@@ -132,6 +135,7 @@ export class AccessControl {
   constructor(private readonly deps: AccessDeps) {
     const access = deps.config.access;
     this.plates = new PlateList(access.plates, deps.dataDir, deps.clock, deps.log.child({ component: 'plates' }));
+    this.credentials = new Credentials({ access, dataDir: deps.dataDir, clock: deps.clock, log: deps.log });
     this.staysFile = deps.dataDir
       ? new JsonFile(join(deps.dataDir, 'stays.json'), {
           mode: 0o600,

@@ -140,6 +140,15 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
   };
   config.buses.forEach((b, i) => b.type === 'rtu' && claimPort(b.port, `buses[${i}]`));
   config.io.forEach((b, i) => b.type === 'firmata' && claimPort(b.port, `io[${i}]`));
+  config.devices.forEach((d, i) => d.type === 'reader' && d.port !== undefined && claimPort(d.port, `devices[${i}]`));
+  const doorRef = (ref: string, path: string) => {
+    const dev = devices.get(ref);
+    if (dev) {
+      if (dev.type !== 'door') problems.push({ path, message: `"${ref}" is a ${dev.type}; expected a door` });
+    } else if (!unchecked.devices.has(ref)) {
+      problems.push({ path, message: `no door "${ref}"${didYouMean(ref, [...devices.values()].filter((x) => x.type === 'door').map((x) => x.id))}` });
+    }
+  };
 
   config.devices.forEach((d, i) => {
     const at = `devices[${i}]`;
@@ -152,6 +161,7 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
         problems.push({ path: `${at}.lane`, message: `"${d.lane}" is a ${lane.type}; a lane must be a barrier or bollard` });
       }
     }
+    if (d.type === 'reader') doorRef(d.door, `${at}.door`);
     if (d.type === 'meter') {
       const bus = buses.get(d.bus);
       if (!bus && !unchecked.buses.has(d.bus)) problems.push({ path: `${at}.bus`, message: `no bus "${d.bus}" (${known(buses.keys(), d.bus)})` });
@@ -196,6 +206,7 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
       }
     });
   });
+  config.access.cards.forEach((c, i) => c.doors?.forEach((door, j) => doorRef(door, `access.cards[${i}].doors[${j}]`)));
   checkTopicPrefix(config, problems);
   return problems;
 }

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { id, intRange, millis, oneOf, ref } from './units.js';
+import { id, intRange, millis, nonEmpty, oneOf, ref } from './units.js';
 
 export const PIN_EXPECTED = 'expected an integer pin number';
 
@@ -172,6 +172,45 @@ export const alarmInput = z.strictObject({
   }),
 });
 
+export const CREDENTIAL_KINDS = ['qr', 'card'] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+/**
+ * A QR or card reader at a door: a serial (RS485 converter, USB-CDC, Wiegand-to-serial bridge) or
+ * a keyboard-mode (USB HID) reader. It reads; the gateway decides (docs/credentials.md).
+ */
+export const reader = z
+  .strictObject({
+    id,
+    type: z.literal('reader'),
+    name: displayName,
+    door: ref.meta({ description: 'the door this reader opens' }),
+    accepts: z.array(oneOf(CREDENTIAL_KINDS)).min(1).default(['qr', 'card']).meta({ description: 'qr (visitor passes), card (card numbers)' }),
+    port: nonEmpty.optional().meta({ description: 'serial reader: its device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' }),
+    baudRate: intRange(1200, 921_600).default(9600),
+    keyboard: nonEmpty
+      .optional()
+      .meta({ description: 'keyboard-mode reader: its input event device, e.g. /dev/input/by-id/usb-...-event-kbd' }),
+    buzzer: pinRef.optional().meta({ description: "the reader's buzzer input, pulsed: once for accepted, three times for refused" }),
+    led: pinRef.optional().meta({ description: "the reader's green LED input, lit while the door is released for this reader" }),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.port === undefined) === (r.keyboard === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['port'], message: 'give port (a serial reader) or keyboard (a keyboard-mode reader), one of them', input: r.port });
+    }
+  });
+
+export const TERMINAL_VENDORS = ['hikvision', 'dahua'] as const;
+/** A face or card terminal that decides by itself and pushes its access events (docs/credentials.md). */
+export const accessTerminal = z.strictObject({
+  id,
+  type: z.literal('access-terminal'),
+  name: displayName,
+  vendor: oneOf(TERMINAL_VENDORS),
+  allowFrom: z
+    .array(addressOrCidr, { error: 'expected a list of IP addresses' })
+    .min(1, { error: 'expected at least one address the terminal pushes from' }),
+});
+
 export type PinDirection = 'in' | 'out';
 
 /** A pin a device uses, by its role in the device's config. */
@@ -201,10 +240,14 @@ export const DEVICE_KINDS = {
   'lpr-camera': { schema: lprCamera, lane: false, pins: (d: z.output<typeof lprCamera>): PinRole[] => [{ role: 'trigger', direction: 'out', ref: d.trigger }] },
   meter: { schema: meter, lane: false, pins: (): PinRole[] => [] },
   'alarm-input': { schema: alarmInput, lane: false, pins: (d: z.output<typeof alarmInput>): PinRole[] => [{ role: 'input', direction: 'in', ref: d.input }] },
+  reader: { schema: reader, lane: false, pins: (d: z.output<typeof reader>): PinRole[] => [
+    { role: 'buzzer', direction: 'out', ref: d.buzzer }, { role: 'led', direction: 'out', ref: d.led },
+  ] },
+  'access-terminal': { schema: accessTerminal, lane: false, pins: (): PinRole[] => [] },
 } as const;
 
 export const DEVICE_TYPES = Object.keys(DEVICE_KINDS) as Array<keyof typeof DEVICE_KINDS>;
-export const device = z.discriminatedUnion('type', [door, barrier, bollard, lprCamera, meter, alarmInput]);
+export const device = z.discriminatedUnion('type', [door, barrier, bollard, lprCamera, meter, alarmInput, reader, accessTerminal]);
 
 export type DeviceConfig = z.output<typeof device>;
 export type DoorConfig = z.output<typeof door>;
@@ -213,6 +256,8 @@ export type BollardConfig = z.output<typeof bollard>;
 export type LprCameraConfig = z.output<typeof lprCamera>;
 export type MeterConfig = z.output<typeof meter>;
 export type AlarmInputConfig = z.output<typeof alarmInput>;
+export type ReaderConfig = z.output<typeof reader>;
+export type AccessTerminalConfig = z.output<typeof accessTerminal>;
 export type DeviceType = DeviceConfig['type'];
 
 /** The pins of any device, by its kind's entry. */

@@ -137,9 +137,47 @@ export const plateEntry = z.strictObject({
   name: z.string().max(100).optional(),
 });
 
+const dateOrTime = (what: string) =>
+  z
+    .string({ error: `expected a date such as 2027-12-31` })
+    .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/, {
+      error: `expected a date such as 2027-12-31 or 2027-12-31T18:00:00+08:00`,
+    })
+    .refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected a real calendar date' })
+    .meta({ description: what });
+const clockTime = z.string({ error: 'expected a time such as 07:30' }).regex(/^([01]\d|2[0-4]):[0-5]\d$/, { error: 'expected a time such as 07:30 (24-hour)' });
+
+/** A resident's card: its number as the reader gives it, where and when it opens. */
+export const cardEntry = z.strictObject({
+  card: z
+    .string({ error: 'expected a card number' })
+    .regex(/^[0-9A-Fa-f][0-9A-Fa-f :-]{0,30}$/, { error: 'expected a card number (decimal or hex digits, as the reader gives it)' }),
+  doors: z.array(ref).optional().meta({ description: 'doors this card opens; every door with a reader when omitted' }),
+  from: dateOrTime('valid from (a bare date: from midnight)').optional(),
+  until: dateOrTime('valid until (a bare date: to the end of that day)').optional(),
+  schedule: z
+    .array(
+      z.strictObject({
+        days: z.array(z.int({ error: 'expected 1 (Monday) to 7 (Sunday)' }).min(1).max(7)).min(1),
+        from: clockTime,
+        to: clockTime,
+      }),
+    )
+    .optional()
+    .meta({ description: "weekly windows in the gateway's local time, e.g. { days: [1,2,3,4,5], from: '07:00', to: '19:00' }; any time when omitted" }),
+  name: z.string().max(100).optional(),
+});
+
 export const VISITOR_POLICIES = ['deny', 'record', 'ask'] as const;
 const access = z.strictObject({
   plates: z.array(plateEntry).default([]),
+  cards: z.array(cardEntry).default([]).meta({ description: "residents' cards the installer lists; the platform syncs its own (cards.* commands)" }),
+  passes: z
+    .strictObject({
+      publicKey: nonEmpty.meta({ description: "the platform's Ed25519 public key (PEM file) that signs visitor passes" }),
+    })
+    .optional()
+    .meta({ description: 'QR visitor passes, verified offline; without it QR codes are refused' }),
   visitors: oneOf(VISITOR_POLICIES).default('record'),
   askTimeoutSec: intRange(5, 3600).default(120),
   tariff: z

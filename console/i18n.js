@@ -27,11 +27,13 @@ export const T = {
       'lpr-camera': { waiting: '等待首次推送', online: '在线', silent: '长时间无推送' },
       meter: { ok: '正常', waiting: '等待读数' },
       'alarm-input': { normal: '正常', alarm: '报警中' },
+      reader: { waiting: '尚未读到', online: '在线', offline: '读头离线' },
+      'access-terminal': { waiting: '等待首次推送', online: '在线', silent: '长时间无推送' },
     },
     doorContact: { open: '门已打开', closed: '门已关闭', unknown: '无门磁' },
     doorAlarm: { forced: '被强行打开', 'held-open': '开门超时' },
     events: {
-      'gateway.started': '网关启动', 'gateway.stopping': '网关停止', 'door.unlocked': '门已开锁', 'door.locked': '门已上锁', 'door.opened': '门被打开',
+      'gateway.started': '网关启动', 'gateway.stopping': '网关停止', 'door.unlocked': '门已开锁', 'access.denied': '拒绝开门', 'door.locked': '门已上锁', 'door.opened': '门被打开',
       'door.closed': '门已关闭', 'door.forced': '门被强行打开', 'door.held-open': '门开启超时', 'vehicle.entry': '车辆入场', 'vehicle.exit': '车辆出场',
       'vehicle.decided': '访客处理', 'barrier.opened': '道闸抬杆', 'barrier.closed': '道闸落杆', 'barrier.blocked': '道闸受阻', 'bollard.lowered': '升降柱降下',
       'bollard.raised': '升降柱升起', 'bollard.blocked': '升降柱受阻', 'bollard.fault': '升降柱故障', 'meter.reading': '电表读数', 'alarm.raised': '报警',
@@ -48,10 +50,16 @@ export const T = {
     actors: {
       console: '值班台', remote: '平台', 'exit-button': '出门按钮', 'fire-alarm': '火警', schedule: '定时', camera: '车牌识别', timeout: '自动', shutdown: '停机',
       startup: '开机', 'fire-alarm-cleared': '火警解除', 'safety-loop': '地感', 'auto-close': '自动落杆',
+      qr: '访客二维码', card: '门禁卡', terminal: '人脸/刷卡终端',
+    },
+    accessRefusals: {
+      unreadable: '无法识别', malformed: '二维码格式错误', 'bad-signature': '二维码签名无效', 'not-configured': '未配置访客码公钥', 'not-accepted': '此读头不接受该凭证',
+      revoked: '通行码已撤销', 'not-yet-valid': '尚未生效', expired: '已过期', 'wrong-door': '无此门权限', 'used-up': '次数已用完', 'clock-unsynced': '网关时钟未同步',
+      'not-listed': '未登记的卡', 'outside-schedule': '不在允许时段', 'fire-alarm': '火警中', 'door-fault': '门故障', 'refused-by-terminal': '终端拒绝',
     },
     faults: {
       BOARD_OFFLINE: 'I/O 板离线', TRAVEL_TIMEOUT: '运行超时', MODBUS_TIMEOUT: '电表无应答', MODBUS_EXCEPTION: '电表拒绝读取', MODBUS_UNIT_BACKOFF: '电表暂停轮询',
-      DLT645_REFUSED: '电表拒绝读取', SERIAL_DISCONNECTED: '串口断开', BUS_CLOSED: '总线已关闭', INTERNAL: '内部错误',
+      DLT645_REFUSED: '电表拒绝读取', SERIAL_DISCONNECTED: '串口断开', BUS_CLOSED: '总线已关闭', READER_OFFLINE: '读头离线', INTERNAL: '内部错误',
     },
     refusals: {
       unsafe: '不安全：车道上有车辆', 'fire-alarm': '火警期间不可操作', offline: '设备离线', 'not-supported': '不支持此操作', 'unknown-device': '无此设备',
@@ -82,11 +90,13 @@ export const T = {
       'lpr-camera': { waiting: 'waiting for its first push', online: 'online', silent: 'silent for a while' },
       meter: { ok: 'ok', waiting: 'waiting for a reading' },
       'alarm-input': { normal: 'normal', alarm: 'in alarm' },
+      reader: { waiting: 'nothing read yet', online: 'online', offline: 'reader offline' },
+      'access-terminal': { waiting: 'waiting for its first push', online: 'online', silent: 'silent for a while' },
     },
     doorContact: { open: 'door open', closed: 'door closed', unknown: 'no contact' },
     doorAlarm: { forced: 'FORCED OPEN', 'held-open': 'HELD OPEN' },
     events: {
-      'gateway.started': 'Gateway started', 'gateway.stopping': 'Gateway stopping', 'door.unlocked': 'Door unlocked', 'door.locked': 'Door locked', 'door.opened': 'Door opened',
+      'gateway.started': 'Gateway started', 'gateway.stopping': 'Gateway stopping', 'door.unlocked': 'Door unlocked', 'access.denied': 'Access refused', 'door.locked': 'Door locked', 'door.opened': 'Door opened',
       'door.closed': 'Door closed', 'door.forced': 'Door forced open', 'door.held-open': 'Door held open', 'vehicle.entry': 'Vehicle in', 'vehicle.exit': 'Vehicle out',
       'vehicle.decided': 'Visitor decided', 'barrier.opened': 'Barrier opened', 'barrier.closed': 'Barrier closed', 'barrier.blocked': 'Barrier blocked',
       'bollard.lowered': 'Bollard lowered', 'bollard.raised': 'Bollard raised', 'bollard.blocked': 'Bollard blocked', 'bollard.fault': 'Bollard fault',
@@ -104,10 +114,16 @@ export const T = {
     actors: {
       console: 'console', remote: 'platform', 'exit-button': 'exit button', 'fire-alarm': 'fire alarm', schedule: 'schedule', camera: 'plate camera', timeout: 'timer',
       shutdown: 'shutdown', startup: 'start-up', 'fire-alarm-cleared': 'fire alarm cleared', 'safety-loop': 'safety loop', 'auto-close': 'auto close',
+      qr: 'visitor QR pass', card: 'card', terminal: 'face/card terminal',
+    },
+    accessRefusals: {
+      unreadable: 'unreadable', malformed: 'not a valid pass', 'bad-signature': 'pass signature invalid', 'not-configured': 'no pass key configured', 'not-accepted': 'not taken at this reader',
+      revoked: 'pass revoked', 'not-yet-valid': 'not valid yet', expired: 'expired', 'wrong-door': 'not for this door', 'used-up': 'no uses left', 'clock-unsynced': "gateway clock not synchronised",
+      'not-listed': 'unknown card', 'outside-schedule': 'outside its hours', 'fire-alarm': 'fire alarm', 'door-fault': 'door fault', 'refused-by-terminal': 'refused by the terminal',
     },
     faults: {
       BOARD_OFFLINE: 'I/O board offline', TRAVEL_TIMEOUT: 'did not reach its limit', MODBUS_TIMEOUT: 'meter not answering', MODBUS_EXCEPTION: 'meter refused the read',
-      MODBUS_UNIT_BACKOFF: 'meter paused', DLT645_REFUSED: 'meter refused the read', SERIAL_DISCONNECTED: 'serial line gone', BUS_CLOSED: 'bus closed', INTERNAL: 'internal error',
+      MODBUS_UNIT_BACKOFF: 'meter paused', DLT645_REFUSED: 'meter refused the read', SERIAL_DISCONNECTED: 'serial line gone', BUS_CLOSED: 'bus closed', READER_OFFLINE: 'reader offline', INTERNAL: 'internal error',
     },
     refusals: {
       unsafe: 'Unsafe: vehicle on the lane', 'fire-alarm': 'Not during the fire alarm', offline: 'Device offline', 'not-supported': 'Not supported', 'unknown-device': 'No such device',

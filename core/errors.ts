@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'MODBUS_UNIT_BACKOFF',
   'DLT645_REFUSED',
   'BUS_CLOSED',
+  'READER_OFFLINE',
   'SERIAL_DISCONNECTED',
   'SHUTDOWN_TIMEOUT',
   'JOURNAL_UNAVAILABLE',
@@ -44,6 +45,7 @@ export const FAULT_CODES = [
   'DLT645_REFUSED',
   'SERIAL_DISCONNECTED',
   'BUS_CLOSED',
+  'READER_OFFLINE',
   'INTERNAL',
 ] as const satisfies readonly ErrorCode[];
 export type FaultCode = (typeof FAULT_CODES)[number];

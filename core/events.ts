@@ -7,15 +7,39 @@ import { clockTrusted } from './clock.js';
 import type { FaultCode } from './errors.js';
 import { ulidFactory } from './ulid.js';
 
-export type UnlockSource = 'console' | 'remote' | 'exit-button' | 'fire-alarm' | 'schedule';
+export type UnlockSource = 'console' | 'remote' | 'exit-button' | 'fire-alarm' | 'schedule' | CredentialSource;
+/** A credential shown at a door: a QR visitor pass or a card at a reader, or a terminal that decided itself. */
+export type CredentialSource = 'qr' | 'card' | 'terminal';
+
+/** Who a credential was (docs/credentials.md): card and person numbers are masked in logs, never in events. */
+export interface CredentialData {
+  /** the reader it was shown at */
+  reader?: string;
+  /** a visitor pass's id */
+  pass?: string;
+  /** uses the pass has left after this one */
+  remainingUses?: number;
+  /** the card number as the reader or terminal gave it */
+  card?: string;
+  /** the terminal's person (employee) number */
+  person?: string;
+  /** how a terminal verified: face, card, fingerprint, password, ... */
+  method?: string;
+  /** the terminal's own code for the event (`5/75` Hikvision major/minor, `ErrorCode 96` Dahua) */
+  terminalCode?: string;
+  /** the terminal's own time for it, as it sent it */
+  terminalTime?: string;
+}
 /** Who moved a lane: a person or system by command, or the gateway's own safety logic. */
-export type LaneActor = 'console' | 'remote' | 'camera' | 'schedule' | 'fire-alarm' | 'fire-alarm-cleared' | 'safety-loop' | 'auto-close';
+export type LaneActor = 'console' | 'remote' | 'camera' | 'schedule' | 'qr' | 'card' | 'fire-alarm' | 'fire-alarm-cleared' | 'safety-loop' | 'auto-close';
 
 /** The data of each event type. Adding a type here is how a new event becomes typed everywhere. */
 export interface EventData {
   'gateway.started': { version: string; devices: number };
   'gateway.stopping': { reason: string };
-  'door.unlocked': { by: UnlockSource; user?: string; durationMs?: number; extended?: boolean };
+  'door.unlocked': { by: UnlockSource; user?: string; durationMs?: number; extended?: boolean } & CredentialData;
+  /** a credential refused: nothing moved (`door`: the door it was shown for, when known) */
+  'access.denied': { by: CredentialSource; reason: AccessRefusal; door?: string } & CredentialData;
   'door.locked': { by: UnlockSource | 'timeout' | 'shutdown' | 'startup' | 'fire-alarm-cleared'; user?: string };
   'door.opened': { locked: boolean };
   'door.closed': { openMs: number };
@@ -100,6 +124,30 @@ export interface EventData {
   'storage.corrupt': { movedTo: string };
 }
 
+/** Why a credential was refused (docs/credentials.md). */
+export type AccessRefusal =
+  | 'unreadable'
+  | 'malformed'
+  | 'bad-signature'
+  | 'not-configured'
+  | 'not-accepted'
+  | 'revoked'
+  | 'not-yet-valid'
+  | 'expired'
+  | 'wrong-door'
+  | 'used-up'
+  | 'clock-unsynced'
+  | 'not-listed'
+  | 'outside-schedule'
+  | 'fire-alarm'
+  | 'door-fault'
+  | 'refused-by-terminal';
+
+export const ACCESS_REFUSALS = [
+  'unreadable', 'malformed', 'bad-signature', 'not-configured', 'not-accepted', 'revoked', 'not-yet-valid', 'expired', 'wrong-door', 'used-up',
+  'clock-unsynced', 'not-listed', 'outside-schedule', 'fire-alarm', 'door-fault', 'refused-by-terminal',
+] as const satisfies readonly AccessRefusal[];
+
 export interface VehicleData {
   plate: string;
   confidence: number;
@@ -125,7 +173,7 @@ export type EventType = keyof EventData;
 
 /** Every event type, at run time (the console translates each; the compiler checks the list is whole). */
 export const EVENT_TYPES = [
-  'gateway.started', 'gateway.stopping', 'door.unlocked', 'door.locked', 'door.opened', 'door.closed', 'door.forced', 'door.held-open',
+  'gateway.started', 'gateway.stopping', 'door.unlocked', 'access.denied', 'door.locked', 'door.opened', 'door.closed', 'door.forced', 'door.held-open',
   'vehicle.entry', 'vehicle.exit', 'vehicle.decided', 'barrier.opened', 'barrier.closed', 'barrier.blocked', 'bollard.lowered', 'bollard.raised',
   'bollard.blocked', 'bollard.fault', 'meter.reading', 'alarm.raised', 'alarm.cleared', 'fire-alarm.raised', 'fire-alarm.cleared', 'device.fault',
   'device.recovered', 'audit.login', 'audit.login-failed', 'audit.command', 'audit.config', 'audit.upgrade', 'clock.unsynced', 'clock.synced', 'clock.jumped',

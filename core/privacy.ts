@@ -17,15 +17,23 @@ export function maskPlatesInText(text: string): string {
 }
 
 const PLATE_KEYS = new Set(['plate', 'rawPlate', 'license', 'licensePlate', 'plateNumber', 'PlateNumber']);
+/** Card and person numbers (readers, terminals) are personal too: logs keep the last two characters. */
+const NUMBER_KEYS = new Set(['card', 'cardNo', 'CardNo', 'person', 'employeeNoString', 'UserID']);
 
-/** A copy of a log object with every plate masked: values under plate keys, and plates in text. */
+export function maskNumber(value: string): string {
+  const chars = [...value];
+  return chars.length <= 2 ? '*'.repeat(chars.length) : `${'*'.repeat(chars.length - 2)}${chars.slice(-2).join('')}`;
+}
+
+/** A copy of a log object with every plate masked (values under plate keys, and plates in text), and card and person numbers. */
 export function maskPlatesDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskPlatesInText(value);
   if (depth > 6 || value === null || typeof value !== 'object' || value instanceof Error) return value;
   if (Array.isArray(value)) return value.map((v) => maskPlatesDeep(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = PLATE_KEYS.has(k) && typeof v === 'string' ? maskPlate(v) : maskPlatesDeep(v, depth + 1);
+    out[k] =
+      PLATE_KEYS.has(k) && typeof v === 'string' ? maskPlate(v) : NUMBER_KEYS.has(k) && typeof v === 'string' ? maskNumber(v) : maskPlatesDeep(v, depth + 1);
   }
   return out;
 }

@@ -9,7 +9,7 @@
 import type { DoorConfig } from '../config/devices.js';
 import type { InputPin, OutputPin } from '../drivers/io/pin.js';
 import type { TimerHandle } from '../core/clock.js';
-import type { EventData } from '../core/events.js';
+import type { CredentialData, EventData } from '../core/events.js';
 import { DeviceBase } from './base.js';
 import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
 import { accepted, refused } from './types.js';
@@ -79,7 +79,7 @@ export class Door extends DeviceBase implements Device {
 
   command(action: DeviceAction, ctx: CommandContext): CommandResult {
     if (action === 'open') {
-      this.unlock(ctx.by === 'camera' ? 'remote' : ctx.by, ctx.user);
+      this.unlock(ctx.by === 'camera' ? 'remote' : ctx.by, ctx.user, ctx.credential);
       return accepted;
     }
     if (this.ctx.fireAlarmActive()) return refused('fire-alarm', 'doors stay unlocked while the fire alarm is active');
@@ -139,7 +139,7 @@ export class Door extends DeviceBase implements Device {
     };
   }
 
-  private unlock(by: UnlockBy, user?: string): void {
+  private unlock(by: UnlockBy, user?: string, credential?: CredentialData): void {
     if (this.ctx.fireAlarmActive()) return; // already released, and stays so until the alarm clears
     const extended = !this.locked;
     // A second request extends the unlock and never shortens it.
@@ -152,6 +152,7 @@ export class Door extends DeviceBase implements Device {
       ...(user ? { user } : {}),
       durationMs: this.config.unlockMs,
       ...(extended ? { extended } : {}),
+      ...credential,
     });
     this.publishState();
   }

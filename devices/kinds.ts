@@ -9,11 +9,14 @@
  * entry in this table, its words in console/i18n.js (a test says which are missing), tests.
  */
 import type { AccessControl } from '../access/access.js';
+import type { Credentials } from '../access/credentials.js';
 import type { DeviceConfig, DeviceType } from '../config/devices.js';
 import { isLaneType } from '../config/devices.js';
 import { GatewayError } from '../core/errors.js';
 import type { EventType } from '../core/events.js';
+import { TERMINAL_PROTOCOLS } from '../drivers/acs/index.js';
 import { CAMERA_PROTOCOLS } from '../drivers/lpr/index.js';
+import { AccessTerminal } from './access-terminal.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
 import { AlarmInput } from './alarm-input.js';
 import { Barrier } from './barrier.js';
@@ -21,6 +24,8 @@ import { Bollard } from './bollard.js';
 import { Door } from './door.js';
 import { LprCamera } from './lpr-camera.js';
 import { Meter } from './meter/meter.js';
+import { Reader } from './reader.js';
+import type { ReaderDeps } from './reader.js';
 import type { Device, DeviceContext, LaneDevice } from './types.js';
 
 export interface DeviceFactoryDeps {
@@ -28,6 +33,10 @@ export interface DeviceFactoryDeps {
   /** where in its interval a meter is polled (0 <= phase < 1), to spread a bus's meters */
   meterPhase(deviceId: string): number;
   access: AccessControl;
+  /** QR passes and cards, for readers */
+  credentials: Credentials;
+  /** a reader's own device source (tests) */
+  readerSource?: ReaderDeps['source'];
   /** another device, by id (a camera's lane), looked up when asked */
   device(id: string): Device | undefined;
   /** actuation latency of camera pushes, in seconds */
@@ -87,6 +96,17 @@ export const KINDS: Kinds = {
     create: (c, ctx) => new AlarmInput(c, ctx),
     states: ['normal', 'alarm'],
     events: ['alarm.raised', 'alarm.cleared'],
+  },
+  reader: {
+    create: (c, ctx, deps) =>
+      new Reader(c, ctx, { credentials: deps.credentials, door: () => deps.device(c.door), ...(deps.readerSource ? { source: deps.readerSource } : {}) }),
+    states: ['waiting', 'online', 'offline'],
+    events: ['access.denied'],
+  },
+  'access-terminal': {
+    create: (c, ctx) => new AccessTerminal(c, ctx, TERMINAL_PROTOCOLS[c.vendor]),
+    states: ['waiting', 'online', 'silent'],
+    events: ['door.unlocked', 'access.denied'],
   },
 };
 

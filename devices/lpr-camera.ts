@@ -87,16 +87,12 @@ export class LprCamera extends DeviceBase implements Device {
     // the lane itself opens for the fire alarm; a camera has nothing to release
   }
 
-  private readonly allowedFrom = new Map<string, boolean>();
+  private allowedFrom: AllowList | undefined;
 
-  /** Whether a push from `address` is allowed (allowFrom). Answers are remembered per address. */
+  /** Whether a push from `address` is allowed (allowFrom). */
   accepts(address: string): boolean {
-    let ok = this.allowedFrom.get(address);
-    if (ok === undefined) {
-      ok = addressAllowed(address, this.config.allowFrom);
-      if (this.allowedFrom.size < 1024) this.allowedFrom.set(address, ok);
-    }
-    return ok;
+    this.allowedFrom ??= new AllowList(this.config.allowFrom);
+    return this.allowedFrom.accepts(address);
   }
 
   count(result: PushResult): void {
@@ -211,6 +207,22 @@ export class LprCamera extends DeviceBase implements Device {
       lastRead: this.lastRead ? { at: new Date(this.lastRead.at).toISOString(), plate: this.lastRead.plate, decision: this.lastRead.decision } : null,
       pushes: { ...this.counts },
     };
+  }
+}
+
+/** A device's allowFrom: whether a push from an address is accepted, remembered per address. */
+export class AllowList {
+  private readonly answers = new Map<string, boolean>();
+
+  constructor(private readonly allowed: readonly string[]) {}
+
+  accepts(address: string): boolean {
+    let ok = this.answers.get(address);
+    if (ok === undefined) {
+      ok = addressAllowed(address, this.allowed);
+      if (this.answers.size < 1024) this.answers.set(address, ok);
+    }
+    return ok;
   }
 }
 

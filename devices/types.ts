@@ -2,6 +2,7 @@
  * What the rest of the gateway knows of a device: its safe state, its commands and a snapshot of
  * its state. Each device kind lives in its own file and gets everything it uses passed in.
  */
+import type { CredentialData } from '../core/events.js';
 import type { PinRef } from '../config/devices.js';
 import type { DeviceType } from '../config/devices.js';
 import type { InputPin, OutputPin } from '../drivers/io/pin.js';
@@ -12,8 +13,10 @@ import type { Logger } from '../core/log.js';
 export type DeviceAction = 'open' | 'close';
 
 export interface CommandContext {
-  by: 'console' | 'remote' | 'camera' | 'schedule';
+  by: 'console' | 'remote' | 'camera' | 'schedule' | 'qr' | 'card';
   user?: string;
+  /** a door opened by a credential at a reader: who it was (recorded on door.unlocked) */
+  credential?: CredentialData;
 }
 
 export type CommandRefusal = 'unsafe' | 'fire-alarm' | 'not-supported' | 'offline';

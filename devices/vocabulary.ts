@@ -5,7 +5,7 @@
  * either language, so no raw key ever reaches a guard's screen.
  */
 import { FAULT_CODES } from '../core/errors.js';
-import { EVENT_TYPES } from '../core/events.js';
+import { ACCESS_REFUSALS, EVENT_TYPES } from '../core/events.js';
 import type { DeviceType } from '../config/devices.js';
 import { KINDS } from './kinds.js';
 
@@ -20,7 +20,9 @@ export const VOCABULARY = {
   /** vehicle decisions (access/access.ts, access/plates.ts) */
   reasons: ['resident', 'visitor', 'lane-not-allowed', 'expired', 'low-confidence', 'no-plate', 'exit', 'exit-no-entry', 'fee-due'],
   /** `by` of door and lane events */
-  actors: ['console', 'remote', 'exit-button', 'fire-alarm', 'schedule', 'camera', 'timeout', 'shutdown', 'startup', 'fire-alarm-cleared', 'safety-loop', 'auto-close'],
+  actors: ['console', 'remote', 'exit-button', 'fire-alarm', 'schedule', 'camera', 'timeout', 'shutdown', 'startup', 'fire-alarm-cleared', 'safety-loop', 'auto-close', 'qr', 'card', 'terminal'],
+  /** why a credential at a door was refused (access.denied) */
+  accessRefusals: ACCESS_REFUSALS,
   faults: FAULT_CODES,
   /** refusals of commands and API calls */
   refusals: ['unsafe', 'fire-alarm', 'offline', 'not-supported', 'unknown-device', 'invalid', 'expired', 'replayed', 'bad-signature', 'stale-version'],

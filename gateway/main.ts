@@ -184,6 +184,7 @@ export class Gateway {
       buses: this.buses,
       meterPhase,
       access: this.access,
+      credentials: this.access.credentials,
       device: (id: string) => this.devices.get(id),
       actuated: (seconds: number) => this.actuation.observe(seconds),
     };
@@ -283,7 +284,7 @@ export class Gateway {
    * does not hold the answer back (gates keep working): the answer goes, counted at risk.
    */
   async committed(): Promise<void> {
-    const [journaled] = await Promise.all([this.journal?.committed() ?? true, this.access?.plates.flush(), this.remote?.flush()]);
+    const [journaled] = await Promise.all([this.journal?.committed() ?? true, this.access?.plates.flush(), this.access?.credentials.flush(), this.remote?.flush()]);
     if (!journaled) this.acksAtRisk++;
   }
 

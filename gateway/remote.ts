@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AccessControl } from '../access/access.js';
-import type { PlateChange } from '../access/plates.js';
+import type { ListChange } from '../access/synced-list.js';
 import type { Device } from '../devices/types.js';
 import type { Clock } from '../core/clock.js';
 import type { ConfigControl } from './config-control.js';
@@ -52,7 +52,7 @@ export type CommandReply =
   | { id: string | null; ok: true; [extra: string]: unknown }
   | { id: string | null; ok: false; error: CommandError; message: string; problems?: string[] };
 
-export const ACTIONS = ['open', 'close', 'plates.upsert', 'plates.remove', 'plates.replace', 'visitor.allow', 'visitor.deny', 'config.apply', 'config.get', 'upgrade', 'ping'] as const;
+export const ACTIONS = ['open', 'close', 'plates.upsert', 'plates.remove', 'plates.replace', 'cards.upsert', 'cards.remove', 'cards.replace', 'passes.revoke', 'visitor.allow', 'visitor.deny', 'config.apply', 'config.get', 'upgrade', 'ping'] as const;
 
 export interface RemoteDeps {
   /** the HMAC key (the commandKey file's content, trimmed); undefined: commands are not signed */
@@ -215,6 +215,24 @@ export class RemoteCommands {
         return plateReply(id, this.deps.access.plates.remove(cmd['plates'], optionalVersion(cmd['version'])));
       case 'plates.replace':
         return plateReply(id, this.deps.access.plates.replace(cmd['plates'], cmd['version']));
+      case 'cards.upsert':
+        return plateReply(id, this.deps.access.credentials.cards.upsert(cmd['cards'], optionalVersion(cmd['version'])));
+      case 'cards.remove':
+        return plateReply(id, this.deps.access.credentials.cards.remove(cmd['cards'], optionalVersion(cmd['version'])));
+      case 'cards.replace':
+        return plateReply(id, this.deps.access.credentials.cards.replace(cmd['cards'], cmd['version']));
+      case 'passes.revoke': {
+        const passes = cmd['passes'];
+        if (!Array.isArray(passes) || passes.length === 0 || passes.length > 1000 || !passes.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 64)) {
+          return fail(id, 'invalid', 'passes: expected a list of 1-1000 pass ids');
+        }
+        const untilText = cmd['until'];
+        const until = untilText === undefined ? undefined : typeof untilText === 'string' ? Date.parse(untilText) : Number.NaN;
+        if (until !== undefined && !Number.isFinite(until)) return fail(id, 'invalid', 'until: expected an ISO 8601 time (when the passes end anyway)');
+        // Written to disk before the reply: a revoked pass stays revoked through a power cut.
+        const added = this.deps.access.credentials.passes.revoke(passes as string[], until);
+        return { id, ok: true, count: added };
+      }
       case 'config.get': {
         if (!this.deps.config) return fail(id, 'not-supported', 'remote configuration is not available on this gateway');
         return { id, ok: true, ...this.deps.config.get(id) };
@@ -277,7 +295,8 @@ function optionalVersion(v: unknown): number | undefined {
   return v === undefined ? undefined : typeof v === 'number' ? v : Number.NaN;
 }
 
-function plateReply(id: string, change: PlateChange): CommandReply {
+/** The reply to a change of a synced list (plates, cards). */
+function plateReply(id: string, change: ListChange): CommandReply {
   return change.ok ? { id, ok: true, version: change.version, count: change.count } : fail(id, change.error, change.message);
 }
 

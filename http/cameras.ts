@@ -9,7 +9,8 @@
  * moves), and answered once its events are committed (the server's onSend hook, gateway/http.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { LprCamera } from '../devices/lpr-camera.js';
+import type { LprCamera, PushResult } from '../devices/lpr-camera.js';
+import type { CameraReply } from '../drivers/lpr/index.js';
 import { PushError } from '../drivers/lpr/index.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -17,16 +18,27 @@ import type { Logger } from '../core/log.js';
 /** Two JPEG pictures from a 4 MP camera fit with room to spare; a Pi keeps a few in memory easily. */
 export const CAMERA_BODY_LIMIT = 4 * 1024 * 1024;
 
+/** A device that pushes to the gateway over HTTP: an LPR camera or an access terminal. */
+export interface PushSource {
+  readonly id: string;
+  accepts(address: string): boolean;
+  count(result: PushResult): void;
+  /** reads, acts, returns the vendor's expected answer; throws PushError when the body cannot be read */
+  handlePush(body: Buffer, contentType: string | undefined, path: string, address: string, contentEncoding?: string): CameraReply;
+}
+
 export interface CameraRouteDeps {
   log: Logger;
   cameras(): ReadonlyMap<string, LprCamera>;
+  /** face and card terminals (`POST /acs/{id}`) */
+  terminals(): ReadonlyMap<string, PushSource>;
   /** pushes refused because no camera lists their address (Dahua's fixed paths, unknown ids) */
   unmatched(result: 'refused' | 'unknown-camera'): void;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
-    camera?: LprCamera;
+    camera?: PushSource;
   }
 }
 
@@ -51,11 +63,11 @@ export async function registerCameraRoutes(app: FastifyInstance, deps: CameraRou
       return reply.code(500).send({ error: 'internal', message: 'internal error' });
     });
 
-    const byId = async (req: FastifyRequest<{ Params: { deviceId: string } }>, reply: FastifyReply) => {
-      const camera = deps.cameras().get(req.params.deviceId);
+    const byId = (sources: () => ReadonlyMap<string, PushSource>, what: string) => async (req: FastifyRequest<{ Params: { deviceId: string } }>, reply: FastifyReply) => {
+      const camera = sources().get(req.params.deviceId);
       if (!camera) {
         deps.unmatched('unknown-camera');
-        return reply.code(404).send({ error: 'not-found', message: `no camera ${req.params.deviceId}` });
+        return reply.code(404).send({ error: 'not-found', message: `no ${what} ${req.params.deviceId}` });
       }
       req.camera = camera;
       if (!camera.accepts(address(req))) return refuse(camera, req, reply);
@@ -80,7 +92,8 @@ export async function registerCameraRoutes(app: FastifyInstance, deps: CameraRou
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const path = req.url.split('?')[0] ?? req.url;
       try {
-        const answer = camera.handlePush(body, req.headers['content-type'], path, address(req));
+        const encoding = req.headers['content-encoding'];
+        const answer = camera.handlePush(body, req.headers['content-type'], path, address(req), typeof encoding === 'string' ? encoding : undefined);
         return reply.code(answer.status).type(answer.contentType).send(answer.body);
       } catch (err) {
         if (!(err instanceof PushError)) throw err;
@@ -90,13 +103,15 @@ export async function registerCameraRoutes(app: FastifyInstance, deps: CameraRou
       }
     };
 
-    scope.post<{ Params: { deviceId: string } }>('/lpr/:deviceId', { onRequest: byId }, handle);
+    scope.post<{ Params: { deviceId: string } }>('/lpr/:deviceId', { onRequest: byId(deps.cameras, 'camera') }, handle);
+    // Face and card terminals that decide by themselves push what they did here.
+    scope.post<{ Params: { deviceId: string } }>('/acs/:deviceId', { onRequest: byId(deps.terminals, 'access terminal') }, handle);
     // TollgateInfo (plates), KeepAlive, DeviceInfo (registration) and whatever else a Dahua
     // camera notifies: all matched to the camera by address and answered as it expects.
     scope.post('/NotificationInfo/:notification', { onRequest: dahuaByAddress }, handle);
   });
 
-  function refuse(camera: LprCamera, req: FastifyRequest, reply: FastifyReply) {
+  function refuse(camera: PushSource, req: FastifyRequest, reply: FastifyReply) {
     camera.count('refused');
     deps.log.warn({ camera: camera.id, address: address(req) }, 'camera push from an address not in allowFrom refused');
     return reply.code(403).send({ error: 'forbidden', message: `${camera.id} does not accept pushes from ${address(req)}` });

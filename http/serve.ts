@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { pinUses } from '../config/pins.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { LprCamera } from '../devices/lpr-camera.js';
+import { AccessTerminal } from '../devices/access-terminal.js';
 import { registerApi } from './api.js';
 import type { ApiDeps } from './api.js';
 import { Sessions } from './auth.js';
@@ -37,7 +38,8 @@ export async function serveHttp(listen: string, deps: ServeDeps): Promise<{ http
   const users = new UserStore(config.gateway.dataDir);
   registerApi(http, { ...api, site: config.site, log: log.child({ component: 'api' }), sessions: new Sessions(users, clock), users, pins: pinUses(config) });
   registerConsole(http);
-  await registerCameraRoutes(http, { log: log.child({ component: 'lpr' }), cameras: () => cameras, unmatched });
+  const terminals = new Map([...api.devices].filter((e): e is [string, AccessTerminal] => e[1] instanceof AccessTerminal));
+  await registerCameraRoutes(http, { log: log.child({ component: 'lpr' }), cameras: () => cameras, terminals: () => terminals, unmatched });
   try {
     await http.listen({ host, port });
   } catch (err) {

@@ -100,8 +100,8 @@ const INVALID: Array<[string, (c: Record<string, any>) => void, string]> = [
   ['an unknown key (typo)', (c) => (c.devices[0].unlokMs = 3000), 'devices[0].unlokMs: unknown key; did you mean "unlockMs"?'],
   ['an unknown top-level key', (c) => (c.gatway = {}), 'gatway: unknown key; did you mean "gateway"?'],
   ['an unknown key in a pin reference', (c) => (c.devices[0].lock.invert = true), 'devices[0].lock.invert: unknown key'],
-  ['an unknown device type', (c) => (c.devices[2].type = 'gate'), 'devices[2].type: expected one of door|barrier|bollard|lpr-camera|meter|alarm-input, got "gate"'],
-  ['a device without a type', (c) => delete c.devices[2].type, 'devices[2].type: required (one of door|barrier|bollard|lpr-camera|meter|alarm-input)'],
+  ['an unknown device type', (c) => (c.devices[2].type = 'gate'), 'devices[2].type: expected one of door|barrier|bollard|lpr-camera|meter|alarm-input|reader|access-terminal, got "gate"'],
+  ['a device without a type', (c) => delete c.devices[2].type, 'devices[2].type: required (one of door|barrier|bollard|lpr-camera|meter|alarm-input|reader|access-terminal)'],
   ['a misspelt lock type', (c) => (c.devices[1].lockType = 'failsafe'), 'devices[1].lockType: expected one of fail-secure|fail-safe, got "failsafe"'],
   ['a door without a lock', (c) => delete c.devices[0].lock, 'devices[0].lock: required'],
   ['an unlock time too short to walk through', (c) => (c.devices[0].unlockMs = 50), 'devices[0].unlockMs: expected an integer 200-255000 (ms), got 50'],
@@ -221,6 +221,6 @@ describe('config/schema.json', () => {
     const schema = JSON.parse(schemaText());
     expect(schema.additionalProperties).toBe(false);
     const types = schema.properties.devices.items.oneOf.map((d: any) => d.properties.type.const);
-    expect(types).toEqual(['door', 'barrier', 'bollard', 'lpr-camera', 'meter', 'alarm-input']);
+    expect(types).toEqual(['door', 'barrier', 'bollard', 'lpr-camera', 'meter', 'alarm-input', 'reader', 'access-terminal']);
   });
 });

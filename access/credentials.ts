@@ -1,0 +1,81 @@
+/**
+ * What a reader's text means at a door, decided locally (docs/credentials.md): a QR visitor pass
+ * (signed by the platform, its uses counted on disk) or a resident's card (from the synced card
+ * list). The one place these rules live; readers only read, doors only open.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { SiteConfig } from '../config/schema.js';
+import type { CredentialKind } from '../config/devices.js';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { AccessRefusal } from '../core/events.js';
+import type { Logger } from '../core/log.js';
+import { CardList, normalizeCard } from './cards.js';
+import { PassBook, loadPublicKey, looksLikePass, readPass } from './passes.js';
+
+export type CredentialDecision =
+  | { ok: true; kind: CredentialKind; pass?: string; remainingUses?: number; card?: string; name?: string }
+  | { ok: false; kind: CredentialKind | undefined; reason: AccessRefusal; pass?: string; card?: string };
+
+export interface CredentialsDeps {
+  access: SiteConfig['access'];
+  dataDir: string | undefined;
+  clock: Clock;
+  log: Logger;
+}
+
+export class Credentials {
+  readonly cards: CardList;
+  readonly passes: PassBook;
+  private readonly key: KeyObject | undefined;
+
+  constructor(deps: CredentialsDeps) {
+    this.cards = new CardList(deps.access.cards, deps.dataDir, deps.clock, deps.log.child({ component: 'cards' }));
+    this.cards.load();
+    this.passes = new PassBook(deps.dataDir, deps.clock, deps.log.child({ component: 'passes' }));
+    const keyFile = deps.access.passes?.publicKey;
+    if (keyFile) {
+      try {
+        this.key = loadPublicKey(keyFile);
+      } catch (err) {
+        // validate and doctor say so too; here the gateway runs on, refusing passes with the reason.
+        deps.log.error({ file: keyFile, err: errorMessage(err) }, 'the visitor pass key could not be read; QR passes are refused');
+      }
+    }
+  }
+
+  /** Whether QR passes can be checked (the platform's key is loaded). */
+  get passesEnabled(): boolean {
+    return this.key !== undefined;
+  }
+
+  /**
+   * Decides a reader's text at `door`. A pass that opens has its use written to disk before this
+   * returns. `accepts`: what the reader is configured to take.
+   */
+  decide(text: string, door: string, accepts: readonly CredentialKind[]): CredentialDecision {
+    const t = text.trim();
+    if (looksLikePass(t)) {
+      if (!accepts.includes('qr')) return { ok: false, kind: 'qr', reason: 'not-accepted' };
+      if (!this.key) return { ok: false, kind: 'qr', reason: 'not-configured' };
+      const read = readPass(t, this.key);
+      if (!read.ok) return { ok: false, kind: 'qr', reason: read.reason, ...(read.pass ? { pass: read.pass } : {}) };
+      const use = this.passes.use(read.pass, door);
+      if (!use.ok) {
+        this.passes.note(read.pass);
+        return { ok: false, kind: 'qr', reason: use.reason, pass: read.pass.id };
+      }
+      return { ok: true, kind: 'qr', pass: use.pass.id, remainingUses: use.remainingUses, ...(use.pass.name ? { name: use.pass.name } : {}) };
+    }
+    const card = normalizeCard(t);
+    if (!card) return { ok: false, kind: undefined, reason: 'unreadable' };
+    if (!accepts.includes('card')) return { ok: false, kind: 'card', reason: 'not-accepted', card };
+    const check = this.cards.check(card, door);
+    if (!check.ok) return { ok: false, kind: 'card', reason: check.reason, card };
+    return { ok: true, kind: 'card', card, ...(check.entry.name ? { name: check.entry.name } : {}) };
+  }
+
+  async flush(): Promise<void> {
+    await this.cards.flush();
+  }
+}

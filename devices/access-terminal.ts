@@ -1,0 +1,100 @@
+/**
+ * A face or card terminal that decides by itself (`type: access-terminal`, docs/credentials.md):
+ * it releases its own door and pushes what it did. The gateway records each decision as
+ * `door.unlocked` (`by: terminal`) or `access.denied` (`reason: refused-by-terminal`) with the
+ * person and card numbers (masked in logs) and forwards it; pictures in the push are dropped
+ * unread. Pushes come over HTTP like the cameras' (`POST /acs/{id}`, allowFrom, size limits).
+ */
+import type { AccessTerminalConfig } from '../config/devices.js';
+import type { AcsProtocol, AcsRecord } from '../drivers/acs/index.js';
+import type { CameraReply } from '../drivers/lpr/index.js';
+import { DeviceBase } from './base.js';
+import { AllowList, SILENT_AFTER_MS } from './lpr-camera.js';
+import type { PushResult } from './lpr-camera.js';
+import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from './types.js';
+import { refused } from './types.js';
+
+export class AccessTerminal extends DeviceBase implements Device {
+  readonly type = 'access-terminal' as const;
+  readonly id: string;
+  readonly counts: Record<PushResult, number> = { read: 0, heartbeat: 0, ignored: 0, malformed: 0, refused: 0, 'too-large': 0, suppressed: 0 };
+  private lastSeenAt: number | undefined;
+  private lastAddress: string | undefined;
+  private readonly allowedFrom: AllowList;
+
+  constructor(
+    readonly config: AccessTerminalConfig,
+    ctx: DeviceContext,
+    private readonly protocol: AcsProtocol,
+  ) {
+    super(ctx);
+    this.id = config.id;
+    this.allowedFrom = new AllowList(config.allowFrom);
+  }
+
+  applySafeState(): void {}
+
+  start(): void {
+    this.publishState();
+  }
+
+  stop(): void {}
+
+  command(): CommandResult {
+    return refused('not-supported', `${this.id} is a terminal that releases its own door; it takes no commands from here`);
+  }
+
+  fireAlarmChanged(): void {}
+
+  accepts(address: string): boolean {
+    return this.allowedFrom.accepts(address);
+  }
+
+  count(result: PushResult): void {
+    this.counts[result]++;
+  }
+
+  /** Reads a push, records each access decision in it, and returns the terminal's expected answer. Throws PushError when unreadable. */
+  handlePush(body: Buffer, contentType: string | undefined, _path: string, address: string, contentEncoding?: string): CameraReply {
+    const push = this.protocol.parse(body, contentType, contentEncoding);
+    const now = this.ctx.clock.now();
+    const wasQuiet = this.lastSeenAt === undefined || now - this.lastSeenAt > SILENT_AFTER_MS;
+    this.lastSeenAt = now;
+    this.lastAddress = address;
+    if (push.kind === 'records') {
+      this.count('read');
+      for (const r of push.records) this.record(r);
+    } else {
+      this.count(push.kind);
+    }
+    if (wasQuiet) this.publishState();
+    return this.protocol.reply();
+  }
+
+  private record(r: AcsRecord): void {
+    const who = {
+      method: r.method,
+      terminalCode: r.terminalCode,
+      ...(r.person !== undefined ? { person: r.person } : {}),
+      ...(r.card !== undefined ? { card: r.card } : {}),
+      ...(r.terminalTime !== undefined ? { terminalTime: r.terminalTime } : {}),
+    };
+    if (r.outcome === 'granted') this.ctx.emit('door.unlocked', { by: 'terminal', ...who });
+    else this.ctx.emit('access.denied', { by: 'terminal', reason: 'refused-by-terminal', ...who });
+  }
+
+  snapshot(): DeviceSnapshot {
+    const now = this.ctx.clock.now();
+    return {
+      id: this.id,
+      type: this.type,
+      ...(this.config.name ? { name: this.config.name } : {}),
+      state: this.lastSeenAt === undefined ? 'waiting' : now - this.lastSeenAt > SILENT_AFTER_MS ? 'silent' : 'online',
+      fault: this.fault,
+      vendor: this.config.vendor,
+      lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString(),
+      lastAddress: this.lastAddress ?? null,
+      pushes: { ...this.counts },
+    };
+  }
+}
