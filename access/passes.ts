@@ -16,7 +16,7 @@
  * open, so neither a reboot nor a power cut gives a pass back a use.
  */
 import type { KeyObject } from 'node:crypto';
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -47,6 +47,16 @@ const claims = z.strictObject({
 export type Pass = z.output<typeof claims>;
 
 export type PassRead = { ok: true; pass: Pass } | { ok: false; reason: Extract<AccessRefusal, 'malformed' | 'bad-signature'>; pass?: string };
+
+/**
+ * Makes a pass's text as the platform does (tests, tools, docs/credentials.md's example):
+ * `privateKey` is the platform's Ed25519 key, which never goes on a gateway.
+ */
+export function signPass(pass: Pass, privateKey: KeyObject | string | Buffer): string {
+  const payload = Buffer.from(JSON.stringify(pass), 'utf8').toString('base64url');
+  const signature = sign(null, Buffer.from(PASS_PREFIX + payload, 'ascii'), privateKey).toString('base64url');
+  return `${PASS_PREFIX}${payload}.${signature}`;
+}
 
 /** Whether a reader's text is meant as a pass (then it is judged as one, never as a card number). */
 export function looksLikePass(text: string): boolean {

@@ -38,6 +38,8 @@ export class Reader extends DeviceBase implements Device {
   private readonly led: OutputPin | undefined;
   private lastReadAt: number | undefined;
   private offlineReason: string | undefined;
+  /** whether its device is open (a serial port, an input device) */
+  private deviceOpen = false;
   private readonly beeps: TimerHandle[] = [];
   private unreadable = { startedAt: Number.NEGATIVE_INFINITY, recorded: 0, suppressed: 0 };
   readonly counts = { granted: 0, denied: 0, unreadable: 0 };
@@ -97,6 +99,7 @@ export class Reader extends DeviceBase implements Device {
       accepts: this.config.accepts,
       fault: this.fault,
       lastReadAt: this.lastReadAt === undefined ? null : new Date(this.lastReadAt).toISOString(),
+      open: this.deviceOpen,
       ...(this.offlineReason !== undefined ? { reason: this.offlineReason } : {}),
       counts: { ...this.counts },
     };
@@ -165,6 +168,7 @@ export class Reader extends DeviceBase implements Device {
   }
 
   private onStatus(online: boolean, reason?: string): void {
+    this.deviceOpen = online;
     if (online) {
       if (this.offlineReason === undefined) return this.publishState();
       this.offlineReason = undefined;
