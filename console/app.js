@@ -72,6 +72,7 @@ $('lang').onclick = () => {
 function renderAll() {
   renderDevices();
   renderVisitors();
+  renderPasses();
   renderEvents();
   renderStatus();
   if (!$('io-tab').hidden) void renderIo();
@@ -141,6 +142,7 @@ async function start() {
   renderAll();
   connect();
   void refreshStatus();
+  void refreshPasses();
 }
 
 function connect() {
@@ -169,6 +171,7 @@ function connect() {
     events.unshift(e);
     events.length = Math.min(events.length, 50);
     renderEvents();
+    if (e.data && (e.data['pass'] !== undefined)) void refreshPasses();
     if (e.type.startsWith('fire-alarm')) void refreshStatus();
   });
   stream.addEventListener('state', (m) => {
@@ -229,6 +232,7 @@ function deviceCard(d) {
     if (d.door && d.door !== 'unknown') state.append(' · ', word(lang, 'doorContact', d.door));
     if (d.alarm) state.append(el('span', { className: 'badge', textContent: word(lang, 'doorAlarm', d.alarm) }));
   }
+  if (d.type === 'reader' && d.door) state.append(` · ${ui('door')} ${deviceName(d.door)}`);
   if (d.type === 'lpr-camera' && d.lastRead) state.append(` · ${ui('lastRead')} ${d.lastRead.plate ?? ui('noPlate')} ${word(lang, 'decisions', d.lastRead.decision)}`);
   if (d.type === 'meter') {
     const values = Object.entries(d.values || {});
@@ -260,6 +264,29 @@ function deviceCard(d) {
   return card;
 }
 
+/** @type {Array<{ id: string, name?: string, uses: number, used: number, until: string, revoked: boolean }>} */
+let passes = [];
+async function refreshPasses() {
+  const r = await api('/api/passes');
+  passes = r.status === 200 ? r.body.passes || [] : [];
+  renderPasses();
+}
+/** Visitor passes shown at a door since start: who, uses left, until when. */
+function renderPasses() {
+  $('passes-box').hidden = passes.length === 0;
+  $('passes').replaceChildren(
+    ...passes.slice(-20).reverse().map((p) =>
+      el(
+        'li',
+        {},
+        el('span', { className: 'what', textContent: p.name || p.id }),
+        el('span', { className: 'uses', textContent: p.revoked ? ui('revoked') : usesLeft(p.uses - p.used) }),
+        el('time', { textContent: `${ui('until')} ${timeText(p.until)}` }),
+      ),
+    ),
+  );
+}
+
 function renderVisitors() {
   $('visitors-box').hidden = waiting.length === 0;
   $('visitors').replaceChildren(
@@ -282,8 +309,17 @@ function eventText(e) {
   const bits = [];
   if (d['plate'] !== undefined) bits.push(d['plate'] === 'unknown' ? ui('noPlate') : d['plate']);
   if (d['decision'] !== undefined) bits.push(word(lang, 'decisions', d['decision']));
-  if (d['reason'] !== undefined) bits.push(e.type === 'audit.login-failed' ? word(lang, 'loginFailures', d['reason']) : word(lang, 'reasons', d['reason']));
+  if (d['reason'] !== undefined) {
+    const group = e.type === 'audit.login-failed' ? 'loginFailures' : e.type === 'access.denied' ? 'accessRefusals' : 'reasons';
+    bits.push(word(lang, group, d['reason']));
+  }
   if (d['by'] !== undefined) bits.push(word(lang, 'actors', d['by']));
+  if (d['method'] !== undefined && d['method'] !== d['by']) bits.push(word(lang, 'methods', d['method']));
+  if (d['pass'] !== undefined) bits.push(`${ui('pass')} ${d['pass']}`);
+  // card and person numbers are personal: the console shows their last four characters
+  if (d['card'] !== undefined) bits.push(`${ui('card')} ${tail(d['card'])}`);
+  if (d['person'] !== undefined) bits.push(`${ui('person')} ${tail(d['person'])}`);
+  if (d['remainingUses'] !== undefined) bits.push(usesLeft(d['remainingUses']));
   if (d['user'] !== undefined) bits.push(d['user']);
   if (d['kind'] !== undefined) bits.push(word(lang, 'alarmKinds', d['kind']));
   if (d['code'] !== undefined) bits.push(word(lang, 'faults', d['code']));
@@ -291,7 +327,11 @@ function eventText(e) {
   if (d['feeCents'] !== undefined) bits.push(`${ui('fee')} ¥${(d['feeCents'] / 100).toFixed(2)}`);
   return bits.join(' · ');
 }
-const ALERT = /forced|held-open|fire-alarm.raised|fault|blocked|alarm.raised|login-failed/;
+/** @param {number} n */
+const usesLeft = (n) => (n === 1 ? ui('oneUseLeft') : ui('usesLeft').replace('{n}', String(Math.max(0, n))));
+/** @param {string} s */
+const tail = (s) => (s.length > 4 ? '…' + s.slice(-4) : s);
+const ALERT = /forced|held-open|fire-alarm.raised|fault|blocked|alarm.raised|login-failed|access.denied/;
 function renderEvents() {
   const list = $('events');
   if (events.length === 0) return list.replaceChildren(el('li', { textContent: ui('noEvents') }));

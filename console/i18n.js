@@ -18,6 +18,7 @@ export const T = {
       locked: '登录失败次数过多，请 {s} 秒后再试', noAdmin: '尚无账户。请在网关上运行：', failed: '操作失败', pulse: '脉冲', set: '置 1', clear: '置 0',
       lastRead: '最近识别', online: '在线', offline: '离线', pin: '引脚', dir: '方向', value: '值', device: '设备', in: '输入', out: '输出',
       noPlate: '无牌', fee: '费用', fault: '故障', door: '门', noEvents: '暂无事件', noReading: '尚无读数',
+      passes: '访客通行码', pass: '通行码', card: '卡', person: '人员', usesLeft: '剩余 {n} 次', oneUseLeft: '剩余 1 次', until: '有效至', revoked: '已撤销',
     },
     actions: { door: { open: '开门', close: '锁门' }, barrier: { open: '抬杆', close: '落杆' }, bollard: { open: '降柱', close: '升柱' } },
     states: {
@@ -57,6 +58,11 @@ export const T = {
       revoked: '通行码已撤销', 'not-yet-valid': '尚未生效', expired: '已过期', 'wrong-door': '无此门权限', 'used-up': '次数已用完', 'clock-unsynced': '网关时钟未同步',
       'not-listed': '未登记的卡', 'outside-schedule': '不在允许时段', 'fire-alarm': '火警中', 'door-fault': '门故障', 'refused-by-terminal': '终端拒绝',
     },
+    methods: {
+      card: '刷卡', 'card-and-password': '卡+密码', fingerprint: '指纹', 'card-and-fingerprint': '卡+指纹', 'card-fingerprint-password': '卡+指纹+密码',
+      'fingerprint-and-password': '指纹+密码', 'person-and-fingerprint': '工号+指纹', 'person-fingerprint-password': '工号+指纹+密码', face: '人脸',
+      'person-and-face': '工号+人脸', 'person-and-password': '工号+密码', password: '密码', remote: '远程开门', button: '出门按钮', unknown: '未知方式',
+    },
     faults: {
       BOARD_OFFLINE: 'I/O 板离线', TRAVEL_TIMEOUT: '运行超时', MODBUS_TIMEOUT: '电表无应答', MODBUS_EXCEPTION: '电表拒绝读取', MODBUS_UNIT_BACKOFF: '电表暂停轮询',
       DLT645_REFUSED: '电表拒绝读取', SERIAL_DISCONNECTED: '串口断开', BUS_CLOSED: '总线已关闭', READER_OFFLINE: '读头离线', INTERNAL: '内部错误',
@@ -81,6 +87,7 @@ export const T = {
       locked: 'Too many failed logins; try again in {s} s', noAdmin: 'No accounts yet. On the gateway, run:', failed: 'Failed', pulse: 'Pulse', set: 'Set 1', clear: 'Set 0',
       lastRead: 'last read', online: 'online', offline: 'offline', pin: 'Pin', dir: 'Dir', value: 'Value', device: 'Device', in: 'in', out: 'out',
       noPlate: 'no plate', fee: 'fee', fault: 'fault', door: 'door', noEvents: 'No events yet', noReading: 'no reading yet',
+      passes: 'Visitor passes', pass: 'pass', card: 'card', person: 'person', usesLeft: '{n} uses left', oneUseLeft: '1 use left', until: 'valid until', revoked: 'revoked',
     },
     actions: { door: { open: 'Unlock', close: 'Lock' }, barrier: { open: 'Open', close: 'Close' }, bollard: { open: 'Lower', close: 'Raise' } },
     states: {
@@ -120,6 +127,11 @@ export const T = {
       unreadable: 'unreadable', malformed: 'not a valid pass', 'bad-signature': 'pass signature invalid', 'not-configured': 'no pass key configured', 'not-accepted': 'not taken at this reader',
       revoked: 'pass revoked', 'not-yet-valid': 'not valid yet', expired: 'expired', 'wrong-door': 'not for this door', 'used-up': 'no uses left', 'clock-unsynced': "gateway clock not synchronised",
       'not-listed': 'unknown card', 'outside-schedule': 'outside its hours', 'fire-alarm': 'fire alarm', 'door-fault': 'door fault', 'refused-by-terminal': 'refused by the terminal',
+    },
+    methods: {
+      card: 'card', 'card-and-password': 'card + password', fingerprint: 'fingerprint', 'card-and-fingerprint': 'card + fingerprint', 'card-fingerprint-password': 'card + fingerprint + password',
+      'fingerprint-and-password': 'fingerprint + password', 'person-and-fingerprint': 'ID + fingerprint', 'person-fingerprint-password': 'ID + fingerprint + password', face: 'face',
+      'person-and-face': 'ID + face', 'person-and-password': 'ID + password', password: 'password', remote: 'remote open', button: 'exit button', unknown: 'unknown method',
     },
     faults: {
       BOARD_OFFLINE: 'I/O board offline', TRAVEL_TIMEOUT: 'did not reach its limit', MODBUS_TIMEOUT: 'meter not answering', MODBUS_EXCEPTION: 'meter refused the read',

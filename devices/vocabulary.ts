@@ -7,6 +7,7 @@
 import { FAULT_CODES } from '../core/errors.js';
 import { ACCESS_REFUSALS, EVENT_TYPES } from '../core/events.js';
 import type { DeviceType } from '../config/devices.js';
+import { TERMINAL_METHODS } from '../drivers/acs/index.js';
 import { KINDS } from './kinds.js';
 
 export const VOCABULARY = {
@@ -23,6 +24,8 @@ export const VOCABULARY = {
   actors: ['console', 'remote', 'exit-button', 'fire-alarm', 'schedule', 'camera', 'timeout', 'shutdown', 'startup', 'fire-alarm-cleared', 'safety-loop', 'auto-close', 'qr', 'card', 'terminal'],
   /** why a credential at a door was refused (access.denied) */
   accessRefusals: ACCESS_REFUSALS,
+  /** how a terminal verified someone (door.unlocked / access.denied `method`) */
+  methods: TERMINAL_METHODS,
   faults: FAULT_CODES,
   /** refusals of commands and API calls */
   refusals: ['unsafe', 'fire-alarm', 'offline', 'not-supported', 'unknown-device', 'invalid', 'expired', 'replayed', 'bad-signature', 'stale-version'],

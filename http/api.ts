@@ -213,6 +213,18 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return change;
   });
 
+  app.get('/api/cards', async (req, reply) => {
+    if (!authorise(req, reply, 'admin')) return reply;
+    const cards = deps.access.credentials.cards;
+    return { version: cards.version, cards: cards.list() };
+  });
+
+  /** Visitor passes shown at a reader since the gateway started: who, uses left, until when. */
+  app.get('/api/passes', async (req, reply) => {
+    if (!authorise(req, reply)) return reply;
+    return { enabled: deps.access.credentials.passesEnabled, passes: deps.access.credentials.passes.seen() };
+  });
+
   app.get('/api/visitors', async (req, reply) => {
     if (!authorise(req, reply)) return reply;
     return { waiting: deps.access.waiting() };

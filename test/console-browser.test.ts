@@ -3,7 +3,13 @@
  * phone-sized screen. Logs in, opens a gate, sees the event arrive live, lets a visitor in,
  * switches language, and saves screenshots to test-output/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signPass } from '../access/passes.js';
+import { typeAsKeyboard } from '../drivers/readers/keyboard.js';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
@@ -23,6 +29,11 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
   let browser: Browser;
   let base: string;
   let peer: ModbusPeer | undefined;
+  // a keyboard-mode pass reader at the lobby door (a FIFO of key records), and the platform's pass key
+  const dir = mkdtempSync(join(tmpdir(), 'eg-console-'));
+  const kbdPath = join(dir, 'event-kbd');
+  const keys = generateKeyPairSync('ed25519');
+  let kbd: number | undefined;
 
   beforeAll(async () => {
     // A meter on a real Modbus peer, when pymodbus is here (CI installs it).
@@ -33,6 +44,8 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
       meter['buses'] = [{ id: 'plant', type: 'tcp', host: '127.0.0.1', port }];
       meter['meter'] = { id: 'meter-pump', type: 'meter', model: 'custom', bus: 'plant', unit: 1, intervalSec: 1, registers: [{ name: 'voltageV', address: 0, function: 4, type: 'float32' }, { name: 'currentA', address: 6, function: 4, type: 'float32' }, { name: 'powerW', address: 12, function: 4, type: 'float32' }] };
     }
+    execFileSync('mkfifo', [kbdPath]);
+    writeFileSync(join(dir, 'platform.pub.pem'), keys.publicKey.export({ type: 'spki', format: 'pem' }));
     h = await startGateway(
       {
         ...(meter['buses'] ? { buses: meter['buses'] } : {}),
@@ -42,8 +55,10 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
           { id: 'fence', name: '围墙 Fence', type: 'alarm-input', kind: 'perimeter', input: { io: 'sim', pin: 3 } },
           { id: 'gate-north', name: '北门道闸 North gate', type: 'barrier', open: { io: 'sim', pin: 5 }, safetyLoop: { io: 'sim', pin: 13 } },
           { id: 'cam', type: 'lpr-camera', vendor: 'generic', direction: 'in', lane: 'gate-north', allowFrom: ['127.0.0.1'] },
+          { id: 'qr-lobby', name: '大堂读头 Lobby reader', type: 'reader', door: 'door-lobby', keyboard: kbdPath },
+          { id: 'face-lobby', name: '大堂人脸机 Lobby face', type: 'access-terminal', vendor: 'hikvision', allowFrom: ['127.0.0.1'] },
         ],
-        access: { visitors: 'ask' },
+        access: { visitors: 'ask', passes: { publicKey: join(dir, 'platform.pub.pem') } },
         fireAlarm: { input: { io: 'sim', pin: 20, debounceMs: 0 } },
         site: { id: 'music-square', name: '音乐广场小区' },
       },
@@ -58,6 +73,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
 
   afterAll(async () => {
     await browser?.close();
+    if (kbd !== undefined) closeSync(kbd);
     await h?.gateway.stop();
     await peer?.stop();
   });
@@ -107,6 +123,21 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
     expect(await door.textContent()).toContain('门已打开');
     await page.locator('#events li', { hasText: '门被强行打开' }).waitFor({ timeout: 5000 });
 
+    // a visitor shows a QR pass at the lobby reader; a face the terminal does not know is refused there
+    kbd = openSync(kbdPath, 'r+');
+    const now = Math.floor(Date.now() / 1000);
+    writeSync(kbd, typeAsKeyboard(signPass({ id: 'v-20261201-7', doors: ['door-lobby'], from: now - 60, until: now + 7200, uses: 2, name: '李四' }, keys.privateKey)));
+    await page.locator('#events li', { hasText: '访客二维码' }).waitFor({ timeout: 5000 });
+    expect(await page.locator('#events li', { hasText: '访客二维码' }).first().textContent()).toContain('剩余 1 次');
+    await expect.poll(() => page.locator('#passes').textContent(), { timeout: 5000 }).toContain('李四');
+    expect(await page.locator('#passes').textContent()).toContain('剩余 1 次');
+    const face = { eventType: 'AccessControllerEvent', dateTime: '2026-12-01T10:00:00+08:00', AccessControllerEvent: { majorEventType: 5, subEventType: 76, currentVerifyMode: 'cardOrFace' } };
+    await fetch(`${base}/acs/face-lobby`, { method: 'POST', body: JSON.stringify(face), headers: { 'content-type': 'application/json' } });
+    const refusal = page.locator('#events li', { hasText: '拒绝开门' });
+    await refusal.waitFor({ timeout: 5000 });
+    expect(await refusal.first().textContent()).toContain('终端拒绝');
+    expect(await refusal.first().textContent()).toContain('人脸');
+
     // a meter's tile follows its readings live, with units
     if (peer) {
       const tile = page.locator('#dev-meter-pump');
@@ -122,6 +153,8 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
     expect(await page.locator('#dev-gate-north button.open').textContent()).toBe('Open');
     expect(await page.locator('#events').textContent()).toContain('Door forced open');
     expect(await page.locator('#dev-door-lobby').textContent()).toContain('FORCED OPEN');
+    expect(await page.locator('#events').textContent()).toContain('refused by the terminal');
+    expect(await page.locator('#passes').textContent()).toContain('1 use left');
     await page.reload();
     await page.locator('#dev-gate-north').waitFor();
     expect(await page.locator('#lang').textContent()).toBe('中文');

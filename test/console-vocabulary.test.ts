@@ -15,7 +15,7 @@ describe('the console vocabulary', () => {
     const t = T[lang];
     const missing: string[] = [];
     for (const [kind, states] of Object.entries(VOCABULARY.states)) for (const s of states) if (typeof t.states[kind]?.[s] !== 'string') missing.push(`states.${kind}.${s}`);
-    for (const group of ['doorContact', 'doorAlarm', 'events', 'decisions', 'reasons', 'actors', 'faults', 'refusals', 'loginFailures', 'alarmKinds', 'accessRefusals'] as const) {
+    for (const group of ['doorContact', 'doorAlarm', 'events', 'decisions', 'reasons', 'actors', 'faults', 'refusals', 'loginFailures', 'alarmKinds', 'accessRefusals', 'methods'] as const) {
       for (const w of VOCABULARY[group]) if (typeof t[group]?.[w] !== 'string') missing.push(`${group}.${w}`);
     }
     expect(missing).toEqual([]);

@@ -31,6 +31,8 @@ const METHODS: Record<number, string> = {
   15: 'face',
 };
 
+export const DAHUA_METHODS = Object.values(METHODS);
+
 export const dahuaTerminal: AcsProtocol = {
   vendor: 'dahua',
   parse(raw, contentType, contentEncoding) {

@@ -46,6 +46,8 @@ const DENIED: Record<number, string> = {
   0x50: 'face', // not recognised
 };
 
+export const HIKVISION_METHODS = [...Object.values(GRANTED), ...Object.values(DENIED)];
+
 export const hikvisionTerminal: AcsProtocol = {
   vendor: 'hikvision',
   parse(body, contentType) {
