@@ -59,11 +59,18 @@ export function healthReport(g: ReportView): HealthReport {
   const buses = Object.fromEntries([...g.buses].map(([id, b]) => [id, { connected: b.connected }]));
   const cameras: NonNullable<HealthReport['cameras']> = {};
   const meters: NonNullable<HealthReport['meters']> = {};
+  const terminals: NonNullable<HealthReport['terminals']> = {};
+  const readers: NonNullable<HealthReport['readers']> = {};
   for (const device of g.devices.values()) {
-    if (device.type !== 'lpr-camera' && device.type !== 'meter') continue;
     const snap = device.snapshot();
-    if (device.type === 'lpr-camera') cameras[device.id] = { state: snap.state, lastSeenAt: (snap['lastSeenAt'] as string | null) ?? null };
-    else meters[device.id] = { state: snap.state, readAt: (snap['readAt'] as string | null) ?? null, fault: snap.fault };
+    const lastSeenAt = (snap['lastSeenAt'] as string | null | undefined) ?? null;
+    if (device.type === 'lpr-camera') cameras[device.id] = { state: snap.state, lastSeenAt };
+    else if (device.type === 'access-terminal') terminals[device.id] = { state: snap.state, lastSeenAt };
+    else if (device.type === 'meter') meters[device.id] = { state: snap.state, readAt: (snap['readAt'] as string | null) ?? null, fault: snap.fault };
+    else if (device.type === 'reader') {
+      const reason = snap['reason'] as string | undefined;
+      readers[device.id] = { state: snap.state, open: snap['open'] === true, lastReadAt: (snap['lastReadAt'] as string | null) ?? null, ...(reason ? { reason } : {}) };
+    }
   }
   return {
     status: degraded ? 'degraded' : 'ok',
@@ -73,6 +80,8 @@ export function healthReport(g: ReportView): HealthReport {
     boards,
     buses,
     cameras,
+    terminals,
+    readers,
     meters,
     ...(journal ? { journal } : {}),
   };

@@ -22,6 +22,10 @@ export interface HealthReport {
   buses?: Record<string, { connected: boolean }>;
   /** each camera: when it was last heard from (a push or a heartbeat) */
   cameras?: Record<string, { state: string; lastSeenAt: string | null }>;
+  /** each access terminal: when it last pushed */
+  terminals?: Record<string, { state: string; lastSeenAt: string | null }>;
+  /** each reader: its device open or not (and why), when it last read something */
+  readers?: Record<string, { state: string; open: boolean; lastReadAt: string | null; reason?: string }>;
   /** each meter: when it was last read */
   meters?: Record<string, { state: string; readAt: string | null; fault: string | null }>;
   /** journal figures (absent when running without a journal) */

@@ -2,8 +2,8 @@
  * `estate-gateway doctor` against live peers (pymodbus over TCP, mosquitto) and broken setups,
  * as the real CLI, and as the library beside a running gateway.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,8 @@ import type { Check } from '../cli/commands/doctor.js';
 import { Gateway } from '../gateway/main.js';
 import { loadConfigFile } from '../config/load.js';
 import { silentLog } from './helpers.js';
-import { HAVE_MOSQUITTO, startMosquitto } from './peers/broker.js';
+import { HAVE_MOSQUITTO, startMosquitto, until } from './peers/broker.js';
+import { typeAsKeyboard } from '../drivers/readers/keyboard.js';
 import { RUN_PEER_TESTS, freePort, startModbusPeer } from './peers/modbus.js';
 
 const BIN = fileURLToPath(new URL('../bin/estate-gateway.js', import.meta.url));
@@ -135,4 +136,53 @@ describe.runIf((RUN_PEER_TESTS && HAVE_MOSQUITTO) || process.env.CI === 'true')(
     expect(out).toMatch(/config\s+FAIL\s+\d problem\(s\), first: devices\[0\]\.\w+/);
     expect(out).toContain('hint: run estate-gateway validate --config');
   });
+});
+
+describe('doctor on credentials: the pass key, readers and terminals', () => {
+  it('names a missing reader device and an unreadable pass key; beside the gateway, a reader or terminal that sent nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eg-doctor-cred-'));
+    const fifo = join(dir, 'event-kbd');
+    execFileSync('mkfifo', [fifo]);
+    writeFileSync(join(dir, 'pass.pem'), 'not a key');
+    const httpPort = await freePort();
+    const file = join(dir, 'site.yaml');
+    writeFileSync(
+      file,
+      `site: { id: doc }
+gateway: { id: gw-1, dataDir: ./data }
+console: { listen: "127.0.0.1:${httpPort}" }
+io: [{ id: sim, type: sim }]
+access: { passes: { publicKey: ${join(dir, 'pass.pem')} } }
+devices:
+  - { id: door-a, type: door, lock: { io: sim, pin: 1 }, lockType: fail-secure }
+  - { id: qr-a, type: reader, door: door-a, keyboard: ${fifo} }
+  - { id: card-a, type: reader, door: door-a, port: ${join(dir, 'ttyUSB9')} }
+  - { id: face-a, type: access-terminal, vendor: hikvision, allowFrom: [127.0.0.1] }
+`,
+    );
+    const offline = byName(await runDoctor({ configFile: file, log: silentLog, timeoutMs: 2000, clockCheck: synced }));
+    expect(offline['pass key']).toMatchObject({ result: 'FAIL', hint: expect.stringContaining('every QR pass is refused') });
+    expect(offline['reader qr-a']).toMatchObject({ result: 'ok', detail: `${fifo} is there and readable` });
+    expect(offline['reader card-a']).toMatchObject({ result: 'FAIL', detail: expect.stringContaining('missing'), hint: expect.stringContaining('/dev/serial/by-id/') });
+    expect(offline['terminal face-a']).toMatchObject({ result: 'skip', hint: expect.stringContaining('/acs/face-a') });
+
+    const { config } = loadConfigFile(file);
+    const gateway = new Gateway({ config, log: silentLog, version: 't' });
+    await gateway.start();
+    cleanups.push(() => gateway.stop());
+    const kbd = openSync(fifo, 'r+');
+    cleanups.push(() => closeSync(kbd));
+    await until('reader open', () => gateway.devices.get('qr-a')!.snapshot()['open'] === true);
+    const waiting = byName(await runDoctor({ configFile: file, log: silentLog, timeoutMs: 2000, clockCheck: synced }));
+    expect(waiting['reader qr-a']).toMatchObject({ result: 'warn', detail: expect.stringContaining('has sent nothing') });
+    expect(waiting['reader card-a']).toMatchObject({ result: 'FAIL', detail: expect.stringContaining('ttyUSB9') });
+    expect(waiting['terminal face-a']).toMatchObject({ result: 'FAIL', detail: expect.stringContaining('nothing received') });
+
+    writeSync(kbd, typeAsKeyboard('12345678'));
+    await until('read', () => gateway.devices.get('qr-a')!.snapshot()['lastReadAt'] !== null);
+    await fetch(`http://127.0.0.1:${httpPort}/acs/face-a`, { method: 'POST', body: '{"eventType":"heartBeat"}', headers: { 'content-type': 'application/json' } });
+    const after = byName(await runDoctor({ configFile: file, log: silentLog, timeoutMs: 2000, clockCheck: synced }));
+    expect(after['reader qr-a']).toMatchObject({ result: 'ok', detail: expect.stringContaining('last read') });
+    expect(after['terminal face-a']).toMatchObject({ result: 'ok' });
+  }, 30_000);
 });
