@@ -67,9 +67,9 @@ http.createServer((req, res) => {
 }).listen(Number(process.argv[1]), '127.0.0.1');
 `;
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+export const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
-interface Percentiles {
+export interface Percentiles {
   p50: number;
   p99: number;
 }

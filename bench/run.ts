@@ -11,6 +11,7 @@ import mqtt from 'mqtt';
 import { barePublisherRate, uplinkDrain } from './drain.js';
 import { housekeepingRound, journalAppendRate, rawInsertRate } from './journal.js';
 import { lprLatency } from './lpr.js';
+import { passLatency } from './credentials.js';
 import { startup } from './startup.js';
 import { cycleAgainstFloor, metersFloor, metersJob } from './meters.js';
 
@@ -105,6 +106,14 @@ async function main(): Promise<void> {
   line('lpr.push_to_reply_p99', lpr.reply.p99, 'ms');
   line('lpr.bare_fsync_p50', lpr.fsync.p50, 'ms');
   line('lpr.bare_fsync_p99', lpr.fsync.p99, 'ms');
+
+  // A visitor pass at a serial reader to the lock output, its use written to disk first (#15: <= 50 ms).
+  const pass = await passLatency(Number(process.env.BENCH_PASSES ?? 500));
+  line('pass.read_to_unlock_p50', pass.gateway.p50, 'ms');
+  line('pass.read_to_unlock_p99', pass.gateway.p99, 'ms (target <= 50)');
+  line('pass.bare_serial_read_p50', pass.floor.p50, 'ms');
+  line('pass.bare_serial_read_p99', pass.floor.p99, 'ms');
+  line('pass.p99_ratio', pass.gateway.p99 / pass.floor.p99, 'x');
   line('lpr.reply_p99_ratio', lpr.reply.p99 / (lpr.echo.p99 + lpr.fsync.p99), 'x (to a bare echo plus a bare fsync)');
 
   // 4. Uplink drain of a 100,000-event backlog vs a bare mqtt.js QoS 1 publisher, same broker.
