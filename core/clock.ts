@@ -26,3 +26,47 @@ export const systemClock: Clock = {
     if (handle !== undefined) clearTimeout(handle as ReturnType<typeof setTimeout>);
   },
 };
+
+/**
+ * A clock that moves only when told (`advance`): timing tests drive it instead of sleeping, and
+ * see exactly which waits the code asked for (`pending`).
+ */
+export class ManualClock implements Clock {
+  private readonly timers: Array<{ at: number; seq: number; fn: () => void }> = [];
+  private seq = 0;
+
+  constructor(private time = 0) {}
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const timer = { at: this.time + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.push(timer);
+    return timer as unknown as TimerHandle;
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    const i = this.timers.indexOf(handle as unknown as (typeof this.timers)[number]);
+    if (i >= 0) this.timers.splice(i, 1);
+  }
+
+  /** The waits asked for and not yet over, in ms from now, soonest first. */
+  pending(): number[] {
+    return this.timers.map((t) => t.at - this.time).sort((a, b) => a - b);
+  }
+
+  /** Moves time on by `ms`, running every timer that falls due, in order (timers they set included). */
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      const due = this.timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) break;
+      this.timers.splice(this.timers.indexOf(due), 1);
+      this.time = due.at;
+      due.fn();
+    }
+    this.time = end;
+  }
+}

@@ -9,7 +9,7 @@ import type { AccessTerminalConfig } from '../config/devices.js';
 import type { AcsProtocol, AcsRecord } from '../drivers/acs/index.js';
 import type { CameraReply } from '../drivers/lpr/index.js';
 import { DeviceBase } from './base.js';
-import { AllowList, SILENT_AFTER_MS } from './lpr-camera.js';
+import { AllowList, pushState } from './lpr-camera.js';
 import type { PushResult } from './lpr-camera.js';
 import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from './types.js';
 import { refused } from './types.js';
@@ -58,7 +58,7 @@ export class AccessTerminal extends DeviceBase implements Device {
   handlePush(body: Buffer, contentType: string | undefined, _path: string, address: string, contentEncoding?: string): CameraReply {
     const push = this.protocol.parse(body, contentType, contentEncoding);
     const now = this.ctx.clock.now();
-    const wasQuiet = this.lastSeenAt === undefined || now - this.lastSeenAt > SILENT_AFTER_MS;
+    const wasQuiet = pushState(this.lastSeenAt, now) !== 'online';
     this.lastSeenAt = now;
     this.lastAddress = address;
     if (push.kind === 'records') {
@@ -89,7 +89,7 @@ export class AccessTerminal extends DeviceBase implements Device {
       id: this.id,
       type: this.type,
       ...(this.config.name ? { name: this.config.name } : {}),
-      state: this.lastSeenAt === undefined ? 'waiting' : now - this.lastSeenAt > SILENT_AFTER_MS ? 'silent' : 'online',
+      state: pushState(this.lastSeenAt, now),
       fault: this.fault,
       vendor: this.config.vendor,
       lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString(),

@@ -197,7 +197,7 @@ export class LprCamera extends DeviceBase implements Device {
       id: this.id,
       type: this.type,
       ...(this.config.name ? { name: this.config.name } : {}),
-      state: this.lastSeenAt === undefined ? 'waiting' : this.silent(now) ? 'silent' : 'online',
+      state: pushState(this.lastSeenAt, now),
       fault: this.fault,
       vendor: this.config.vendor,
       direction: this.config.direction,
@@ -208,6 +208,11 @@ export class LprCamera extends DeviceBase implements Device {
       pushes: { ...this.counts },
     };
   }
+}
+
+/** The state of a device that pushes to us (a camera, a terminal): never heard from, heard lately, or quiet for a while. */
+export function pushState(lastSeenAt: number | undefined, now: number): 'waiting' | 'online' | 'silent' {
+  return lastSeenAt === undefined ? 'waiting' : now - lastSeenAt > SILENT_AFTER_MS ? 'silent' : 'online';
 }
 
 /** A device's allowFrom: whether a push from an address is accepted, remembered per address. */

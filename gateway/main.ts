@@ -145,7 +145,7 @@ export class Gateway {
     // start-up then costs the longest of them, not their sum. Neither is used before the
     // outputs are safe.
     const journalOpening =
-      this.options.journal === false ? undefined : startJournal(config, this.log, (type, data) => this.emit(type, 'journal', data));
+      this.options.journal === false ? undefined : startJournal(config, this.log, (type, data) => this.emit(type, 'journal', data), this.clock);
     const uplinkLoading = this.wantsUplink() ? import('../uplink/uplink.js') : undefined;
     uplinkLoading?.catch(() => undefined);
     // Whether the clock is synchronised is asked while the hardware connects too.

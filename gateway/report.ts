@@ -80,8 +80,8 @@ export function healthReport(g: ReportView): HealthReport {
     boards,
     buses,
     cameras,
-    terminals,
-    readers,
+    ...(Object.keys(terminals).length ? { terminals } : {}),
+    ...(Object.keys(readers).length ? { readers } : {}),
     meters,
     ...(journal ? { journal } : {}),
   };

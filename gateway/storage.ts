@@ -4,6 +4,7 @@
  * thinned to keep the budget) becomes storage.* events of the gateway.
  */
 import type { SiteConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
 import { Journal } from '../journal/journal.js';
 import type { EventData } from '../core/events.js';
 import type { Logger } from '../core/log.js';
@@ -11,9 +12,9 @@ import type { Logger } from '../core/log.js';
 type StorageEvent = 'storage.dropped' | 'storage.pressure' | 'storage.recovered' | 'storage.error';
 
 /** Nothing is appended until the caller takes the journal into use. */
-export function startJournal(config: SiteConfig, log: Logger, emit: <T extends StorageEvent>(type: T, data: EventData[T]) => void): Promise<Journal> {
+export function startJournal(config: SiteConfig, log: Logger, emit: <T extends StorageEvent>(type: T, data: EventData[T]) => void, clock?: Clock): Promise<Journal> {
   const opening = Journal.open(
-    { dataDir: config.gateway.dataDir, maxBytes: config.storage.maxBytes, keepForwardedDays: config.storage.keepForwardedDays },
+    { dataDir: config.gateway.dataDir, maxBytes: config.storage.maxBytes, keepForwardedDays: config.storage.keepForwardedDays, ...(clock ? { clock } : {}) },
     {
       dropped: (count, reason) => emit('storage.dropped', { count, reason }),
       pressure: (usedBytes, maxBytes) => emit('storage.pressure', { usedBytes, maxBytes }),

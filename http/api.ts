@@ -17,11 +17,14 @@ import type { Session, Sessions } from './auth.js';
 import { ROLE_RANK, SESSION_COOKIE, SESSION_IDLE_MS } from './auth.js';
 import type { GatewayBus } from '../devices/messages.js';
 import type { EventData, JournaledEvent } from '../core/events.js';
+import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Role, UserStore } from './users.js';
 
 export interface ApiDeps {
   log: Logger;
+  /** the gateway's clock: a wrong password's slower answer waits on it */
+  clock: Clock;
   /** the site's id and name, for the console's header */
   site: { id: string; name?: string; tenant?: string };
   sessions: Sessions;
@@ -97,7 +100,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       void reply.header('retry-after', String(result.retryAfterSec));
       return deny(reply, 429, 'too-many-requests', `too many failed logins; try again in ${result.retryAfterSec} s`);
     }
-    await new Promise((r) => setTimeout(r, result.delayMs));
+    await new Promise((r) => deps.clock.setTimeout(() => r(undefined), result.delayMs));
     return deny(reply, 401, 'unauthorized', 'wrong user name or password');
   });
 

@@ -36,7 +36,7 @@ export async function serveHttp(listen: string, deps: ServeDeps): Promise<{ http
   const { host, port } = parseListen(listen);
   const http = createHttpServer({ log, health, committed });
   const users = new UserStore(config.gateway.dataDir);
-  registerApi(http, { ...api, site: config.site, log: log.child({ component: 'api' }), sessions: new Sessions(users, clock), users, pins: pinUses(config) });
+  registerApi(http, { ...api, clock, site: config.site, log: log.child({ component: 'api' }), sessions: new Sessions(users, clock), users, pins: pinUses(config) });
   registerConsole(http);
   const terminals = new Map([...api.devices].filter((e): e is [string, AccessTerminal] => e[1] instanceof AccessTerminal));
   await registerCameraRoutes(http, { log: log.child({ component: 'lpr' }), cameras: () => cameras, terminals: () => terminals, unmatched });

@@ -3,6 +3,8 @@
  * once and returns without touching the disk; the worker makes it durable in the next batch.
  * Readers (the uplink's backlog drain, the API, the CLI) ask the worker and get promises.
  */
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -42,6 +44,8 @@ export interface JournalOptions {
   dataDir: string;
   maxBytes: number;
   keepForwardedDays: number;
+  /** the clock its batching windows and waits run on (tests drive a ManualClock); default the system's */
+  clock?: Clock;
 }
 
 export interface JournalHooks {
@@ -75,7 +79,7 @@ export class Journal {
   private outgoing: JournalRow[] = [];
   private outgoingAcks: number[] = [];
   private postScheduled = false;
-  private lazyTimer: NodeJS.Timeout | undefined;
+  private lazyTimer: TimerHandle | undefined;
   private lazyDueAt = Number.POSITIVE_INFINITY;
   /** when telemetry last went to the worker */
   private lastTelemetryPostAt = Number.NEGATIVE_INFINITY;
@@ -98,9 +102,11 @@ export class Journal {
     ready: Ready,
     private readonly hooks: JournalHooks,
     readonly file: string,
+    private readonly clock: Clock,
   ) {
     this.lastSeq = ready.lastSeq;
     this.durableSeq = ready.lastSeq;
+    this.lastDurableAt = clock.now();
     this.movedAside = ready.movedAside;
     this.latest = ready.stats;
     worker.on('message', (m: FromWorker) => this.onMessage(m));
@@ -128,7 +134,7 @@ export class Journal {
       worker.once('message', onMessage);
       worker.once('error', (err) => reject(new GatewayError('JOURNAL_UNAVAILABLE', `journal ${file}: ${err.message}`, { file })));
     });
-    return new Journal(worker, ready, hooks, file);
+    return new Journal(worker, ready, hooks, file, options.clock ?? systemClock);
   }
 
   /** Gives the event its seq and queues it for the disk; never waits. */
@@ -142,13 +148,13 @@ export class Journal {
     return journaled;
   }
 
-  private lastDurableAt = Date.now();
+  private lastDurableAt: number;
 
   /**
    * Whether the worker still commits: nothing waits, or a commit came recently. A full or
    * read-only disk is a reported condition, not a hung worker.
    */
-  alive(now = Date.now()): boolean {
+  alive(now = this.clock.now()): boolean {
     if (this.closed || this.durableSeq >= this.lastSeq || this.condition !== 'ok') return true;
     return now - this.lastDurableAt <= 60_000;
   }
@@ -167,9 +173,9 @@ export class Journal {
     // Telemetry waiting for its once-a-second post goes now: a reply must not wait for it.
     if (this.outgoing.length > 0) this.schedulePost('urgent');
     return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      const timer = this.clock.setTimeout(() => finish(false), timeoutMs);
       const finish = (durable: boolean) => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         this.commitWaiters = this.commitWaiters.filter((w) => w !== waiter);
         resolve(durable);
       };
@@ -247,7 +253,7 @@ export class Journal {
     if (this.closed) return;
     this.postNow();
     this.closed = true;
-    clearTimeout(this.lazyTimer);
+    this.clock.clearTimeout(this.lazyTimer);
     const qid = ++this.qid;
     const done = new Promise((resolve, reject) => this.waiting.set(qid, { resolve, reject }));
     this.worker.postMessage({ op: 'close', qid } satisfies ToWorker);
@@ -273,13 +279,13 @@ export class Journal {
   private schedulePost(kind: 'urgent' | 'telemetry' | 'ack'): void {
     if (kind === 'telemetry') this.telemetryWaiting = true;
     if (this.postScheduled) return;
-    const now = Date.now();
+    const now = this.clock.now();
     const dueAt = kind === 'urgent' ? now : kind === 'telemetry' ? this.lastTelemetryPostAt + LAZY_MS : now + LAZY_MS;
     if (dueAt > now) {
       if (dueAt >= this.lazyDueAt) return; // an earlier post is already due
-      clearTimeout(this.lazyTimer);
+      this.clock.clearTimeout(this.lazyTimer);
       this.lazyDueAt = dueAt;
-      this.lazyTimer = setTimeout(() => this.postNow(), dueAt - now);
+      this.lazyTimer = this.clock.setTimeout(() => this.postNow(), dueAt - now);
       return;
     }
     this.postScheduled = true;
@@ -289,14 +295,14 @@ export class Journal {
 
   private postNow(): void {
     this.postScheduled = false;
-    clearTimeout(this.lazyTimer);
+    this.clock.clearTimeout(this.lazyTimer);
     this.lazyTimer = undefined;
     this.lazyDueAt = Number.POSITIVE_INFINITY;
     if (this.outgoing.length === 0 && this.outgoingAcks.length === 0) return;
     this.worker.postMessage({ op: 'write', rows: this.outgoing, acks: this.outgoingAcks } satisfies ToWorker);
     this.outgoing = [];
     this.outgoingAcks = [];
-    if (this.telemetryWaiting) this.lastTelemetryPostAt = Date.now();
+    if (this.telemetryWaiting) this.lastTelemetryPostAt = this.clock.now();
     this.telemetryWaiting = false;
   }
 
@@ -304,7 +310,7 @@ export class Journal {
     switch (m.op) {
       case 'durable':
         this.durableSeq = m.upTo;
-        this.lastDurableAt = Date.now();
+        this.lastDurableAt = this.clock.now();
         this.batches++;
         for (const listener of this.durableListeners) listener(m.upTo);
         for (const w of this.commitWaiters.filter((w) => w.seq <= m.upTo)) w.done(true);

@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock.js';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -56,7 +57,7 @@ export interface Harness {
 export async function startGateway(
   partial: Record<string, unknown>,
   existing?: SimBoard,
-  opts: { listen?: string; log?: Logger; dataDir?: string; journal?: boolean } = {},
+  opts: { listen?: string; log?: Logger; dataDir?: string; journal?: boolean; clock?: Clock } = {},
 ): Promise<Harness> {
   const config = siteConfig({ io: [{ id: 'sim', type: 'sim' }], ...partial });
   if (opts.dataDir) config.gateway.dataDir = opts.dataDir;
@@ -68,6 +69,7 @@ export async function startGateway(
     boards: new Map([['sim', board]]),
     listen: opts.listen ?? false,
     ...(opts.journal ? {} : { journal: false as const }),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const events: GatewayEvent[] = [];
   gateway.eventBus.on('event', 'test', (ev) => void events.push(ev));

@@ -1,3 +1,4 @@
+import { ManualClock } from '../core/clock.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,14 @@ async function journal(dataDir: string, maxBytes = 100_000_000, keepForwardedDay
   const j = await Journal.open({ dataDir, maxBytes, keepForwardedDays }, hooks);
   open.push(j);
   return j;
+}
+/** Waits (real time, briefly) for the worker thread's answer. */
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for the journal worker');
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 const dir = () => mkdtempSync(join(tmpdir(), 'eg-journal-'));
 
@@ -74,32 +83,35 @@ describe('the journal', () => {
   });
 
   it('telemetry is committed about once a second, the first reading at once; an access event at once, taking waiting readings along', async () => {
-    const j = await journal(dir());
+    // On fake time: the batching window is the journal's clock, moved here 50 ms a reading.
+    const clock = new ManualClock(Date.parse('2026-12-01T08:00:00Z'));
+    const j = await Journal.open({ dataDir: dir(), maxBytes: 100_000_000, keepForwardedDays: 7, clock });
+    open.push(j);
     const started = j.append(door(0)); // as gateway.started is, just before the first reading
-    while (j.durable < started.seq) await new Promise((r) => setTimeout(r, 5));
+    await until(() => j.durable >= started.seq);
     j.ack([started.seq]); // and the broker's acknowledgement of it, as the uplink connects
-    await new Promise((r) => setTimeout(r, 50));
-    const commits: Array<{ at: number; upTo: number }> = [];
-    const t0 = Date.now();
-    j.onDurable((upTo) => commits.push({ at: Date.now() - t0, upTo }));
+    const commits: number[] = [];
+    j.onDurable((upTo) => commits.push(upTo));
     // 20 readings a second for 2.5 s, as a busy meter bus makes them
     for (let i = 0; i < 50; i++) {
-      j.append(reading(i));
-      await new Promise((r) => setTimeout(r, 50));
+      j.append(reading(i)); // seq 2 + i, at 50 * i ms
+      await new Promise((r) => setImmediate(r)); // the journal's own turn (where an urgent post goes)
+      const before = commits.length;
+      clock.advance(50);
+      // where a window closed (the first reading's, and every full second), its commit comes before time moves on
+      if (i === 0 || ((i + 1) * 50) % 1000 === 0) await until(() => commits.length > before);
     }
-    expect(commits[0]!.upTo).toBe(2);
-    expect(commits[0]!.at).toBeLessThan(200); // the first reading waited neither for company nor behind the door event or its acknowledgement
-    expect(commits.length).toBeGreaterThanOrEqual(2);
-    expect(commits.length).toBeLessThanOrEqual(4); // not 50
-    for (let k = 1; k < commits.length; k++) expect(commits[k]!.at - commits[k - 1]!.at).toBeGreaterThanOrEqual(900);
-    // the last commit was under a second ago: a reading now waits, a door event does not
-    const before = commits.length;
+    // the first reading went at once; the next ones in one batch a second: 1..19 when the window
+    // closed at 1 s, 20..39 at 2 s (what each commit covers shows when it was sent)
+    await until(() => commits.length >= 3);
+    expect(commits).toEqual([2, 21, 41]);
+    expect(clock.pending()).toEqual([500]); // readings 40..49 wait for the window at 3 s
+    // readings 40..49 wait for the 3 s window: a reading now waits, a door event does not
     j.append(reading(50));
     const door1 = j.append(door(1));
-    const sent = Date.now();
-    while (j.durable < door1.seq) await new Promise((r) => setTimeout(r, 5));
-    expect(Date.now() - sent).toBeLessThan(300);
-    expect(commits.length).toBe(before + 1); // one commit for both
+    await until(() => j.durable >= door1.seq);
+    expect(commits).toEqual([2, 21, 41, door1.seq]); // one commit for the door and every reading that waited
+    expect(clock.pending()).toEqual([]); // nothing left waiting for the window
     // acknowledgements alone wait for the next window, but a reader sees them at once
     j.ack([1, 2, 3]);
     expect((await j.pending(0, 4, 10)).map((e) => e.seq)).toEqual([]);
