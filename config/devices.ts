@@ -194,8 +194,10 @@ export const reader = z
     led: pinRef.optional().meta({ description: "the reader's green LED input, lit while the door is released for this reader" }),
   })
   .superRefine((r, ctx) => {
-    if ((r.port === undefined) === (r.keyboard === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['port'], message: 'give port (a serial reader) or keyboard (a keyboard-mode reader), one of them', input: r.port });
+    if (r.port === undefined && r.keyboard === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['port'], message: 'required: port (a serial reader) or keyboard (a keyboard-mode reader)', input: undefined });
+    } else if (r.port !== undefined && r.keyboard !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['keyboard'], message: 'give either port (a serial reader) or keyboard (a keyboard-mode reader), not both', input: undefined });
     }
   });
 

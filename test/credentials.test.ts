@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inSchedule, normalizeCard } from '../access/cards.js';
 import { Credentials } from '../access/credentials.js';
+import { validateConfig } from '../config/load.js';
 import type { Pass } from '../access/passes.js';
 import { signPass } from '../access/passes.js';
 import type { Clock } from '../core/clock.js';
@@ -232,5 +233,51 @@ describe('reader framing', () => {
     expect(inputEventSize('arm64')).toBe(24);
     expect(inputEventSize('x64')).toBe(24);
     expect(inputEventSize('arm')).toBe(16);
+  });
+});
+
+describe('validate: readers, terminals and cards', () => {
+  const base = (devices: unknown[], access: Record<string, unknown> = {}) =>
+    validateConfig({
+      site: { id: 's' },
+      gateway: { id: 'g', dataDir: '/tmp/eg-unused' },
+      io: [{ id: 'sim', type: 'sim' }],
+      devices: [
+        { id: 'door-a', type: 'door', lock: { io: 'sim', pin: 1 }, lockType: 'fail-secure' },
+        { id: 'gate', type: 'barrier', open: { io: 'sim', pin: 2 } },
+        ...devices,
+      ],
+      access,
+    });
+  const problems = (r: ReturnType<typeof validateConfig>) => (r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`));
+
+  it('a reader needs its device (port or keyboard, one of them) and opens a door that exists', () => {
+    expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-a' }]))).toEqual(['devices[2].port: required: port (a serial reader) or keyboard (a keyboard-mode reader)']);
+    expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-a', port: '/dev/ttyUSB0', keyboard: '/dev/input/event3' }]))).toEqual([
+      'devices[2].keyboard: give either port (a serial reader) or keyboard (a keyboard-mode reader), not both, got "/dev/input/event3"',
+    ]);
+    expect(problems(base([{ id: 'r1', type: 'reader', door: 'gate', port: '/dev/ttyUSB0' }]))).toEqual(['devices[2].door: "gate" is a barrier; expected a door']);
+    expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-b', port: '/dev/ttyUSB0' }]))).toEqual(['devices[2].door: no door "door-b"; did you mean "door-a"?']);
+    expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-a', port: '/dev/ttyUSB0' }, { id: 'r2', type: 'reader', door: 'door-a', port: '/dev/ttyUSB0' }]))).toEqual([
+      'devices[3].port: serial port /dev/ttyUSB0 is already used by devices[2]',
+    ]);
+    expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-a', keyboard: '/dev/input/event3', accepts: ['qr', 'face'] }]))).toEqual([
+      'devices[2].accepts[1]: expected one of qr|card, got "face"',
+    ]);
+  });
+
+  it('cards: numbers as readers give them, doors that exist, real dates and clock times', () => {
+    expect(problems(base([], { cards: [{ card: '0012345678', doors: ['door-a'], from: '2026-12-01', until: '2027-06-30', schedule: [{ days: [1, 5], from: '07:00', to: '19:30' }] }] }))).toEqual([]);
+    expect(problems(base([], { cards: [{ card: 'ABC-XYZ' }] }))).toEqual(['access.cards[0].card: expected a card number (decimal or hex digits, as the reader gives it), got "ABC-XYZ"']);
+    expect(problems(base([], { cards: [{ card: '1', doors: ['gate'] }] }))).toEqual(['access.cards[0].doors[0]: "gate" is a barrier; expected a door']);
+    expect(problems(base([], { cards: [{ card: '1', schedule: [{ days: [8], from: '7:00', to: '19:00' }] }] }))).toEqual([
+      'access.cards[0].schedule[0].days[0]: expected 1 (Monday) to 7 (Sunday), got 8',
+      'access.cards[0].schedule[0].from: expected a time such as 07:30 (24-hour), got "7:00"',
+    ]);
+  });
+
+  it('a terminal takes pushes only from the addresses it lists', () => {
+    expect(problems(base([{ id: 't1', type: 'access-terminal', vendor: 'hikvision', allowFrom: [] }]))).toEqual(['devices[2].allowFrom: expected at least one address the terminal pushes from, got a list']);
+    expect(problems(base([{ id: 't1', type: 'access-terminal', vendor: 'zkteco', allowFrom: ['10.0.0.5'] }]))).toEqual(['devices[2].vendor: expected one of hikvision|dahua, got "zkteco"']);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -163,6 +163,26 @@ describe('remote commands on P/cmd', () => {
     expect(await t.send({ id: 'p4', action: 'plates.remove', plates: ['粤A11111'], expiresAt: f })).toMatchObject({ ok: true, count: 1 });
     expect(await t.send({ id: 'p5', action: 'plates.upsert', plates: [{ plate: 'x'.repeat(40) }], expiresAt: f })).toMatchObject({ ok: false, error: 'invalid' });
     expect(t.gateway.access.plates.list().map((e) => e.plate).sort()).toEqual(['粤A22222', '粤A33333']);
+  });
+
+  it('syncs cards and revokes visitor passes by signed commands; a revocation is on disk before its reply', async () => {
+    const t = await setup({ key: true });
+    const f = t.future();
+    expect(await t.send(t.signed({ id: 'k1', action: 'cards.replace', version: 3, cards: [{ card: '0012345678', schedule: [{ days: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '24:00' }] }], expiresAt: f }))).toEqual({ id: 'k1', ok: true, version: 3, count: 1 });
+    expect(await t.send(t.signed({ id: 'k2', action: 'cards.upsert', version: 2, cards: [{ card: '99' }], expiresAt: f }))).toMatchObject({ ok: false, error: 'stale-version' });
+    expect(await t.send(t.signed({ id: 'k3', action: 'cards.upsert', cards: [{ card: 'not a card' }], expiresAt: f }))).toMatchObject({ ok: false, error: 'invalid', message: expect.stringContaining('cards[0].card') });
+    expect(await t.send(t.signed({ id: 'k4', action: 'cards.remove', cards: ['12345678'], version: 4, expiresAt: f }))).toEqual({ id: 'k4', ok: true, version: 4, count: 1 });
+    expect(t.gateway.access.credentials.cards.version).toBe(4);
+    // unsigned: refused, nothing revoked
+    expect(await t.send({ id: 'r0', action: 'passes.revoke', passes: ['v-1'], expiresAt: f })).toMatchObject({ ok: false, error: 'bad-signature' });
+    expect(await t.send(t.signed({ id: 'r1', action: 'passes.revoke', passes: ['v-1', 'v-2'], expiresAt: f }))).toEqual({ id: 'r1', ok: true, count: 2 });
+    expect(await t.send(t.signed({ id: 'r2', action: 'passes.revoke', passes: [], expiresAt: f }))).toMatchObject({ ok: false, error: 'invalid' });
+    // the reply came after the revocation was written: it is in passes.json already
+    const saved = JSON.parse(readFileSync(join(t.dir, 'passes.json'), 'utf8')) as { revoked: Array<[string, number]> };
+    expect(saved.revoked.map(([id]) => id).sort()).toEqual(['v-1', 'v-2']);
+    expect(t.events.filter((e) => e.type === 'audit.command').map((e) => [(e.data as { action: string }).action, (e.data as { ok: boolean }).ok])).toEqual([
+      ['cards.replace', true], ['cards.upsert', false], ['cards.upsert', false], ['cards.remove', true], ['passes.revoke', false], ['passes.revoke', true], ['passes.revoke', false],
+    ]);
   });
 
   it('lets the platform decide on a visitor held under ask', async () => {

@@ -178,6 +178,7 @@ export class Uplink {
     if (!client) return;
     if (wasOnline) {
       await new Promise<void>((resolve) => {
+        // real time, not the gateway's clock: a bound on waiting for the network while stopping
         const t = setTimeout(resolve, 1000);
         client.publish(statusTopic(this.o.prefix), '{"online":false}', { qos: 1, retain: true }, () => {
           clearTimeout(t);
