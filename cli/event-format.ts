@@ -1,6 +1,6 @@
 /** One readable terminal line per event, for the demo and for `estate-gateway events`. */
 import type { GatewayEvent } from '../core/events.js';
-import { maskPlate, maskPlatesDeep } from '../core/privacy.js';
+import { maskNumber, maskPlate, maskPlatesDeep } from '../core/privacy.js';
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
@@ -9,7 +9,9 @@ function summary(ev: GatewayEvent): string {
   const who = d.user ? ` (${String(d.user)})` : '';
   switch (ev.type) {
     case 'door.unlocked':
-      return `by ${String(d.by)}${who}${d.durationMs ? `, relocks in ${seconds(Number(d.durationMs))}` : ''}${d.extended ? ', extended' : ''}`;
+      return `by ${String(d.by)}${who}${credential(d)}${d.durationMs ? `, relocks in ${seconds(Number(d.durationMs))}` : ''}${d.extended ? ', extended' : ''}`;
+    case 'access.denied':
+      return `${String(d.by)} refused: ${String(d.reason)}${credential(d)}${d.door ? ` at ${String(d.door)}` : ''}`;
     case 'door.locked':
       return `by ${String(d.by)}${who}`;
     case 'door.opened':
@@ -59,7 +61,18 @@ function summary(ev: GatewayEvent): string {
   }
 }
 
-const ALERT = /forced|held-open|fire-alarm.raised|fault|blocked|alarm.raised|dropped/;
+/** Who a credential was, as logs show it: pass ids in full, card and person numbers masked. */
+function credential(d: Record<string, unknown>): string {
+  const bits: string[] = [];
+  if (d.pass !== undefined) bits.push(`pass ${String(d.pass)}${d.remainingUses !== undefined ? `, ${String(d.remainingUses)} uses left` : ''}`);
+  if (d.method !== undefined) bits.push(String(d.method));
+  if (d.card !== undefined) bits.push(`card ${maskNumber(String(d.card))}`);
+  if (d.person !== undefined) bits.push(`person ${maskNumber(String(d.person))}`);
+  if (d.reader !== undefined) bits.push(`at ${String(d.reader)}`);
+  return bits.length ? ` (${bits.join(', ')})` : '';
+}
+
+const ALERT = /forced|held-open|fire-alarm.raised|fault|blocked|alarm.raised|dropped|access.denied/;
 const GOOD = /unlocked|opened|lowered|recovered|started/;
 
 export function formatEvent(ev: GatewayEvent, color = false): string {

@@ -16,6 +16,7 @@ import { formatEvent } from '../event-format.js';
 import type { Logger } from '../../core/log.js';
 import { packagePath } from '../../core/paths.js';
 import { playDemoTraffic } from './demo-cameras.js';
+import { prepareDemoDoors } from './demo-doors.js';
 import { startDemoBroker, startDemoMeters } from './demo-plant.js';
 import { runUntilSignalled } from './run.js';
 import type { Output } from './output.js';
@@ -38,6 +39,7 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
   const broker = await startDemoBroker();
   for (const bus of config.buses) if (bus.type === 'tcp') bus.port = meters.port;
   if (config.upstream?.mqtt) config.upstream.mqtt.url = broker.url;
+  const doors = prepareDemoDoors(config, config.gateway.dataDir);
   const listen = opts.listen ?? config.console.listen;
   // No default account exists anywhere; the demo makes one with a fresh random password per run.
   const password = randomBytes(9).toString('base64url');
@@ -65,12 +67,13 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
       boards,
       onBuilt: (gateway) => {
         gateway.eventBus.on('event', 'demo-printer', (ev) => opts.out.stdout(formatEvent(ev, opts.color)));
-        let stopTraffic: (() => void) | undefined;
+        let stopTraffic: Array<() => void> = [];
+        const note = (text: string) => opts.out.stdout(`${' '.repeat(14)}-- ${text}`);
         gateway.eventBus.on('event', 'demo-cameras', (ev) => {
           if (ev.type === 'gateway.started' && gateway.address) {
-            stopTraffic = playDemoTraffic(gateway.address.port, (note) => opts.out.stdout(`${' '.repeat(14)}-- ${note}`));
+            stopTraffic = [playDemoTraffic(gateway.address.port, note), doors.play(gateway.address.port, note)];
           } else if (ev.type === 'gateway.stopping') {
-            stopTraffic?.();
+            for (const stop of stopTraffic) stop();
           }
         });
       },
@@ -85,6 +88,7 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
     clearTimeout(stopTimer);
     await broker.close();
     await meters.close();
+    doors.close();
     rmSync(config.gateway.dataDir, { recursive: true, force: true });
   });
   if (opts.durationSec) opts.out.stdout(`demo stopped: its --duration of ${opts.durationSec} s is over`);
