@@ -85,7 +85,8 @@ if [ "$(printf '%s\n%s\n' "$MIN_NODE" "$NODE_VERSION" | sort -V | head -n1)" != 
   die "Node.js $NODE_VERSION is too old: estate-gateway needs >= $MIN_NODE (install Node 22 LTS)"
 fi
 
-# 2. The service user, in the gpio (Pi header) and dialout (serial adapters) groups.
+# 2. The service user, in the gpio (Pi header), dialout (serial adapters and readers) and input
+# (keyboard-mode QR and card readers) groups.
 user_args=()
 [ -n "$ROOT" ] && user_args=(--prefix "$ROOT")
 has_user() { grep -q "^$1:" "$ROOT/etc/passwd"; }
@@ -95,7 +96,7 @@ if ! has_user "$SERVICE_USER"; then
   useradd "${user_args[@]}" --system --user-group --no-create-home --home-dir /var/lib/estate-gateway --shell /usr/sbin/nologin "$SERVICE_USER"
   CHANGED+=("user $SERVICE_USER")
 fi
-for group in gpio dialout; do
+for group in gpio dialout input; do
   if ! has_group "$group"; then
     groupadd "${user_args[@]}" --system "$group"
     CHANGED+=("group $group")

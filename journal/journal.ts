@@ -173,9 +173,10 @@ export class Journal {
     // Telemetry waiting for its once-a-second post goes now: a reply must not wait for it.
     if (this.outgoing.length > 0) this.schedulePost('urgent');
     return new Promise<boolean>((resolve) => {
-      const timer = this.clock.setTimeout(() => finish(false), timeoutMs);
+      // Real time, not the journal's clock: this bounds how long a disk may take to answer.
+      const timer = systemClock.setTimeout(() => finish(false), timeoutMs);
       const finish = (durable: boolean) => {
-        this.clock.clearTimeout(timer);
+        systemClock.clearTimeout(timer);
         this.commitWaiters = this.commitWaiters.filter((w) => w !== waiter);
         resolve(durable);
       };

@@ -98,12 +98,13 @@ describe('deploy/install.sh', () => {
     const first = run('--package', tgz('0.1.0'), '--site-id', 'music-square', '--gateway-id', 'gw-north', '--site-name', '音乐广场 "A区" / 北门: 1');
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/changed: user estate-gateway; .*estate-gateway in gpio; estate-gateway in dialout; directory \/etc\/estate-gateway; .*estate-gateway none -> 0\.1\.0; unit estate-gateway\.service; starter config site\.yaml/);
+    expect(first.stdout).toMatch(/changed: user estate-gateway; .*estate-gateway in gpio; estate-gateway in dialout; .*estate-gateway in input; directory \/etc\/estate-gateway; .*estate-gateway none -> 0\.1\.0; unit estate-gateway\.service; starter config site\.yaml/);
     const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
     expect(passwd).toMatch(/^estate-gateway:x:\d+:\d+::\/var\/lib\/estate-gateway:\/usr\/sbin\/nologin$/m);
     const group = readFileSync(join(root, 'etc/group'), 'utf8');
     expect(group).toMatch(/^gpio:x:\d+:(.*,)?estate-gateway(,|$)/m);
     expect(group).toMatch(/^dialout:x:\d+:(.*,)?estate-gateway(,|$)/m);
+    expect(group).toMatch(/^input:x:\d+:(.*,)?estate-gateway(,|$)/m);
     expect(statSync(join(root, 'var/lib/estate-gateway')).mode & 0o777).toBe(0o750);
     expect(statSync(join(root, 'etc/estate-gateway')).mode & 0o777).toBe(0o750);
     expect(readFileSync(join(root, 'etc/systemd/system/estate-gateway.service'), 'utf8')).toBe(readFileSync(join(REPO, 'systemd/estate-gateway.service'), 'utf8'));

@@ -100,6 +100,8 @@ describe.runIf(RUN_PEER_TESTS || HAVE_SOCAT)('readers at doors (socat pty, input
     expect(events.find((e) => e.type === 'door.unlocked')).toMatchObject({ device: 'door-a', data: { by: 'qr', pass: 'p-ok', reader: 'reader-a', remainingUses: 0 } });
     await until('relocked', () => board.historyOf(LOCK_A).at(-1)?.[1] === 0, 5000);
     const settled = lockChanges(LOCK_A);
+    const beeps = () => board.historyOf(BUZZER).filter(([, v]) => v === 1).length;
+    expect(beeps()).toBe(1); // one beep for yes
 
     // Each bad pass is refused with its reason, and the lock does not move.
     const other = generateKeyPairSync('ed25519');
@@ -115,6 +117,7 @@ describe.runIf(RUN_PEER_TESTS || HAVE_SOCAT)('readers at doors (socat pty, input
       writeSync(writer, `${text}\r\n`);
       await until(`refusal ${reason}`, () => denied().length === n + 1);
       expect(denied().at(-1)).toMatchObject({ reason });
+      if (reason === 'expired') await until('three beeps for no', () => beeps() === 4, 3000);
     }
     gateway.access.credentials.passes.revoke(['p-revoked']);
     writeSync(writer, `${pass({ id: 'p-revoked' })}\r\n`);

@@ -181,9 +181,9 @@ describe('the systemd unit', () => {
   const unit = readFileSync(fileURLToPath(new URL('../systemd/estate-gateway.service', import.meta.url)), 'utf8');
   const directives = new Map(unit.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 
-  it('is a notify service with a watchdog that always restarts, as a dedicated user in gpio and dialout', () => {
+  it('is a notify service with a watchdog that always restarts, as a dedicated user in gpio, dialout and input', () => {
     expect(Object.fromEntries(['Type', 'NotifyAccess', 'WatchdogSec', 'Restart', 'User', 'SupplementaryGroups', 'StateDirectory', 'StartLimitIntervalSec'].map((k) => [k, directives.get(k)]))).toEqual({
-      Type: 'notify', NotifyAccess: 'all', WatchdogSec: '30', Restart: 'always', User: 'estate-gateway', SupplementaryGroups: 'gpio dialout', StateDirectory: 'estate-gateway', StartLimitIntervalSec: '0',
+      Type: 'notify', NotifyAccess: 'all', WatchdogSec: '30', Restart: 'always', User: 'estate-gateway', SupplementaryGroups: 'gpio dialout input', StateDirectory: 'estate-gateway', StartLimitIntervalSec: '0',
     });
     expect(directives.get('ExecStart')).toBe('/usr/bin/env estate-gateway run --config /etc/estate-gateway/site.yaml --data-dir /var/lib/estate-gateway');
   });
