@@ -147,11 +147,13 @@ export class AccessControl {
       : undefined;
   }
 
-  /** Loads the plate list and the open stays; unreadable files are moved aside and reported. */
+  /** Loads the plate and card lists and the open stays; unreadable files are moved aside and reported. */
   load(): Array<{ movedTo: string; reason: string }> {
     const problems: Array<{ movedTo: string; reason: string }> = [];
-    const plates = this.plates.load();
-    if (plates.movedTo) problems.push({ movedTo: plates.movedTo, reason: plates.reason ?? 'unreadable' });
+    for (const list of [this.plates, this.credentials.cards]) {
+      const loaded = list.load();
+      if (loaded.movedTo) problems.push({ movedTo: loaded.movedTo, reason: loaded.reason ?? 'unreadable' });
+    }
     if (this.staysFile) {
       const result = this.staysFile.load((v) => staysFile.parse(v));
       if (!result.ok) {

@@ -30,8 +30,8 @@ export class Credentials {
   private readonly key: KeyObject | undefined;
 
   constructor(deps: CredentialsDeps) {
+    // cards.json is loaded with the plates (AccessControl.load), which reports a corrupt file
     this.cards = new CardList(deps.access.cards, deps.dataDir, deps.clock, deps.log.child({ component: 'cards' }));
-    this.cards.load();
     this.passes = new PassBook(deps.dataDir, deps.clock, deps.log.child({ component: 'passes' }));
     const keyFile = deps.access.passes?.publicKey;
     if (keyFile) {

@@ -36,7 +36,11 @@ function fixture(opts: { cards?: unknown[]; synced?: boolean } = {}) {
   });
   const time = { now: NOW, synced: opts.synced ?? true };
   const clock: Clock = { now: () => time.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), synced: () => time.synced };
-  const make = () => new Credentials({ access: config.access, dataDir: config.gateway.dataDir, clock, log: silentLog });
+  const make = () => {
+    const c = new Credentials({ access: config.access, dataDir: config.gateway.dataDir, clock, log: silentLog });
+    c.cards.load(); // as AccessControl.load does at start
+    return c;
+  };
   return { make, time, dir: config.gateway.dataDir };
 }
 
