@@ -16,8 +16,8 @@
  * open, so neither a reboot nor a power cut gives a pass back a use.
  */
 import type { KeyObject } from 'node:crypto';
-import { createPublicKey, sign, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { sign, verify } from 'node:crypto';
+import { loadEd25519PublicKey } from '../core/keys.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
@@ -64,11 +64,7 @@ export function looksLikePass(text: string): boolean {
 }
 
 /** The platform's public key, from a PEM file (the same form as the fleet's upgrade key). */
-export function loadPublicKey(path: string): KeyObject {
-  const key = createPublicKey(readFileSync(path));
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${path} holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key; passes are signed with Ed25519`);
-  return key;
-}
+export const loadPublicKey = loadEd25519PublicKey;
 
 /** Reads and checks the signature of a pass's text; says nothing yet about time, door or uses. */
 export function readPass(text: string, key: KeyObject): PassRead {

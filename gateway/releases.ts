@@ -16,7 +16,8 @@
  * The launcher is plain JavaScript and cannot import this module: the file names and the rule
  * for undoing a trial are spelt out in both, and test/upgrade.test.ts exercises both paths.
  */
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, verify } from 'node:crypto';
+import { loadEd25519PublicKey } from '../core/keys.js';
 import { execFile } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
@@ -136,7 +137,7 @@ export async function fetchRelease(offer: ReleaseOffer, o: { dataDir: string; pu
   }
   let good = false;
   try {
-    good = verify(null, bytes, createPublicKey(readFileSync(o.publicKey)), Buffer.from(offer.signature, 'base64'));
+    good = verify(null, bytes, loadEd25519PublicKey(o.publicKey), Buffer.from(offer.signature, 'base64'));
   } catch {
     good = false;
   }
