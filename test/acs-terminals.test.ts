@@ -73,6 +73,15 @@ describe('Hikvision terminals (ISAPI AccessControllerEvent)', () => {
     }
   });
 
+  it('the same face match from a terminal set to XML', async () => {
+    const port = await start();
+    const a = await rawPost(port, '/acs/hik-t1', fixture('hikvision-acs-face-pass.xml'), 'application/xml; charset="UTF-8"', 'http1.0');
+    expect(a.status).toBe(200);
+    expect(access()).toEqual([['door.unlocked', 'hik-t1', { by: 'terminal', method: 'face', terminalCode: '5/75', person: '2', terminalTime: '2022-12-06T23:20:10+05:00' }]]);
+    const bad = await rawPost(port, '/acs/hik-t1', Buffer.from('<!DOCTYPE x [<!ENTITY a "b">]><EventNotificationAlert/>'), 'application/xml');
+    expect([bad.status, JSON.parse(bad.body).message]).toEqual([400, 'XML with a DOCTYPE or ENTITY declaration is not accepted']);
+  });
+
   it('a face that did not match is an access.denied, refused by the terminal', async () => {
     const port = await start();
     const failed = JSON.parse(fixture('hikvision-acs-face-pass.event_log.json').toString()) as { AccessControllerEvent: Record<string, unknown> };

@@ -1,15 +1,17 @@
 /**
  * Hikvision face and card terminals (DS-K1T series and kin): ISAPI event pushes to an HTTP host
- * (httpHosts, JSON format). The body is the event JSON (`application/json`), or multipart with
- * the JSON in a part named `event_log` (or `AccessControllerEvent`) beside the face picture,
- * which is dropped unread: no face images are kept on the gateway.
+ * (httpHosts). The body is the event JSON (`application/json`), or the same event as XML
+ * (`EventNotificationAlert`, for hosts set to XML), or multipart with it in a part named
+ * `event_log` (or `AccessControllerEvent`) beside the face picture, which is dropped unread: no
+ * face images are kept on the gateway.
  *
  * `AccessControllerEvent.majorEventType` 5 is an event; its `subEventType` says what happened
  * (the HCNetSDK MINOR_* codes). The ones below are the access decisions; every other code (door
  * locked/unlocked, tamper, remote operations) is seen and not recorded.
  */
 import { parseMultipart } from '../lpr/multipart.js';
-import { isRecord, parseJsonBody } from '../lpr/text.js';
+import { parseAlertXml } from '../lpr/hikvision.js';
+import { decodeText, isRecord, parseJsonBody } from '../lpr/text.js';
 import { PushError, show } from '../lpr/types.js';
 import type { AcsProtocol, AcsPush, AcsRecord } from './types.js';
 import { idText } from './types.js';
@@ -51,20 +53,24 @@ export const HIKVISION_METHODS = [...Object.values(GRANTED), ...Object.values(DE
 export const hikvisionTerminal: AcsProtocol = {
   vendor: 'hikvision',
   parse(body, contentType) {
-    const json = /multipart\//i.test(contentType ?? '') ? jsonPart(body, contentType ?? '') : body;
-    return readEvent(parseJsonBody(json, PushError));
+    const part = /multipart\//i.test(contentType ?? '') ? eventPart(body, contentType ?? '') : body;
+    // Terminals set to XML send the same event as an EventNotificationAlert document.
+    if (/xml/i.test(contentType ?? '') || part.subarray(0, 64).toString('latin1').trimStart().startsWith('<')) {
+      return readEvent({ EventNotificationAlert: parseAlertXml(decodeText(part)) });
+    }
+    return readEvent(parseJsonBody(part, PushError));
   },
   reply() {
     return { status: 200, contentType: 'application/json', body: JSON.stringify({ statusCode: 1, statusString: 'OK', subStatusCode: 'ok' }) };
   },
 };
 
-function jsonPart(body: Buffer, contentType: string): Buffer {
+function eventPart(body: Buffer, contentType: string): Buffer {
   const parts = parseMultipart(body, contentType);
   const part =
     parts.find((p) => p.name === 'event_log' || p.name === 'AccessControllerEvent') ??
-    parts.find((p) => /json/i.test(p.contentType ?? '')) ??
-    parts.find((p) => p.data.subarray(0, 64).toString('latin1').trimStart().startsWith('{'));
+    parts.find((p) => /json|xml/i.test(p.contentType ?? '')) ??
+    parts.find((p) => /^[{<]/.test(p.data.subarray(0, 64).toString('latin1').trimStart()));
   if (!part) throw new PushError(`multipart body has no event JSON (parts: ${parts.map((p) => p.name ?? p.filename ?? '?').join(', ')})`);
   return part.data;
 }

@@ -46,9 +46,13 @@ function xmlPart(body: Buffer, contentType: string): string {
   return decodeText(part.data);
 }
 
-export function readAlert(body: string): CameraPush {
+/**
+ * An ISAPI `EventNotificationAlert` XML document as a plain object (elements by local name, text
+ * as strings), or PushError with what is wrong. Cameras and access terminals send the same form.
+ */
+export function parseAlertXml(body: string): Record<string, unknown> {
   if (body.trim() === '') throw new PushError('empty body');
-  // Cameras never send document type declarations; refusing them keeps entity expansion out.
+  // Devices never send document type declarations; refusing them keeps entity expansion out.
   if (/<!(DOCTYPE|ENTITY)/i.test(body)) throw new PushError('XML with a DOCTYPE or ENTITY declaration is not accepted');
   const valid = xml().validator.validate(body);
   if (valid !== true) throw new PushError(`body is not well-formed XML: line ${valid.err.line}: ${validatorMessage(valid.err.msg)}`);
@@ -60,6 +64,11 @@ export function readAlert(body: string): CameraPush {
   }
   const alert = isRecord(doc) ? doc['EventNotificationAlert'] : undefined;
   if (!isRecord(alert)) throw new PushError('XML is not an EventNotificationAlert');
+  return alert;
+}
+
+export function readAlert(body: string): CameraPush {
+  const alert = parseAlertXml(body);
   const eventType = text(alert['eventType']) ?? '';
   if (/^heart ?beat$/i.test(eventType)) return { kind: 'heartbeat' };
   const anpr = alert['ANPR'];
