@@ -16,7 +16,8 @@ import { signPass } from '../access/passes.js';
 import type { Clock } from '../core/clock.js';
 import { FrameSplitter } from '../drivers/readers/frames.js';
 import { KeyboardDecoder, inputEventSize, typeAsKeyboard } from '../drivers/readers/keyboard.js';
-import { siteConfig, silentLog } from './helpers.js';
+import { seededRandom, siteConfig, silentLog } from './helpers.js';
+import { ACCESS_REFUSALS } from '../core/events.js';
 
 const keys = generateKeyPairSync('ed25519');
 const otherKeys = generateKeyPairSync('ed25519');
@@ -230,6 +231,30 @@ describe('reader framing', () => {
       d.push(bytes.subarray(0, split));
       d.push(bytes.subarray(split));
       expect(lines).toEqual([text, '0012345678']);
+    }
+  });
+
+  it('noise on the line (10,000 random chunks): no exception, and only printable reads of at most 1024 characters come out, each judged with a reason', () => {
+    const rnd = seededRandom(645);
+    const { clock, advance } = manualClock();
+    const texts: string[] = [];
+    let bad = 0;
+    const f = new FrameSplitter({ text: (t) => texts.push(t), bad: () => bad++ }, clock);
+    const kbd = new KeyboardDecoder((t) => texts.push(t), 24);
+    for (let i = 0; i < 10_000; i++) {
+      const chunk = Buffer.from(Array.from({ length: Math.floor(rnd() * 64) }, () => (rnd() < 0.7 ? 0x20 + Math.floor(rnd() * 95) : Math.floor(rnd() * 256))));
+      f.push(chunk);
+      kbd.push(chunk);
+      if (rnd() < 0.1) advance(60);
+    }
+    expect(texts.length).toBeGreaterThan(10); // the noise did make reads
+    expect(bad).toBeGreaterThan(10); // and frames that were refused as not text or too long
+    for (const t of texts) expect(t).toMatch(/^[\x20-\x7e]{1,1024}$/);
+    const { make } = fixture({ cards: [{ card: '12345678' }] });
+    const c = make();
+    for (const t of [...texts, `EGP1.${'x'.repeat(300)}.y`, 'EGP1..', 'EGP1.e30.AAAA']) {
+      const d = c.decide(t, 'door-a', ['qr', 'card']);
+      if (!d.ok) expect(ACCESS_REFUSALS).toContain(d.reason);
     }
   });
 

@@ -1,7 +1,10 @@
 /**
- * 10,000 mutated bodies per camera vendor against the real gateway process: every answer is a
- * 2xx or 4xx, the process stays up, and a good push still opens the gate afterwards.
+ * 10,000 mutated bodies per camera vendor and per access-terminal vendor against the real gateway
+ * process: every answer is a 2xx or 4xx, the process stays up, and a good push still opens the
+ * gate afterwards.
  */
+import { readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { runGatewayProcess, seededRandom, siteFile } from './helpers.js';
@@ -63,7 +66,11 @@ interface Seed {
   path: string;
   body: Buffer;
   contentType: string;
+  /** Content-Encoding: the body is mutated first, then compressed, as a terminal would send it */
+  encoding?: 'deflate';
 }
+
+const acs = (name: string) => readFileSync(new URL(`./fixtures/acs/${name}`, import.meta.url));
 
 function seeds(): Record<string, Seed[]> {
   const hik = fixture('hikvision-anpr.xml');
@@ -89,12 +96,23 @@ function seeds(): Record<string, Seed[]> {
       { path: '/lpr/cam-vz', body: field('vzenith-heartbeat-multipart.bin'), contentType: 'multipart/form-data; boundary=------------------------caa771fe4a61f3d9' },
     ],
     generic: [{ path: '/lpr/cam-gen', body: generic, contentType: 'application/json' }],
+    'hikvision-terminal': [
+      { path: '/acs/face-hik', body: acs('hikvision-acs-fingerprint-pass.json'), contentType: 'application/json' },
+      { path: '/acs/face-hik', body: acs('hikvision-acs-face-pass.xml'), contentType: 'application/xml' },
+      { path: '/acs/face-hik', ...multipart(acs('hikvision-acs-face-pass.event_log.json'), { xmlName: 'event_log', xmlType: 'application/json' }) },
+    ],
+    'dahua-terminal': [
+      { path: '/acs/vto-dahua', body: acs('dahua-vto-accesscontrol-card.json'), contentType: 'application/json' },
+      { path: '/acs/vto-dahua', body: acs('dahua-accesscontrol-refused.txt'), contentType: 'text/plain', encoding: 'deflate' },
+      { path: '/acs/vto-dahua', ...multipart(acs('dahua-accesscontrol-refused.txt'), { xmlName: 'info', xmlType: 'text/plain' }) },
+    ],
   };
 }
 
-function post(port: number, agent: Agent, path: string, body: Buffer, contentType: string): Promise<number> {
+function post(port: number, agent: Agent, path: string, body: Buffer, contentType: string, encoding?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': contentType } }, (res) => {
+    const headers = { 'content-type': contentType, ...(encoding ? { 'content-encoding': encoding } : {}) };
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
@@ -103,8 +121,8 @@ function post(port: number, agent: Agent, path: string, body: Buffer, contentTyp
   });
 }
 
-describe('camera pushes, fuzzed', () => {
-  it(`${PER_VENDOR} mutated bodies per vendor: only 2xx/4xx answers, the process lives, the gate still opens`, async () => {
+describe('camera and access-terminal pushes, fuzzed', () => {
+  it(`${PER_VENDOR} mutated bodies per camera and terminal vendor: only 2xx/4xx answers, the process lives, the gate still opens`, async () => {
     const { file, port } = await siteFile(
       (p) => `site: { id: fuzz }
 gateway: { id: gw-1, dataDir: ./data }
@@ -116,6 +134,8 @@ devices:
   - { id: cam-dahua, type: lpr-camera, vendor: dahua, direction: in, lane: gate, allowFrom: [127.0.0.1] }
   - { id: cam-vz, type: lpr-camera, vendor: vzenith, direction: out, lane: gate, allowFrom: [127.0.0.1] }
   - { id: cam-gen, type: lpr-camera, vendor: generic, direction: in, lane: gate, allowFrom: [127.0.0.1] }
+  - { id: face-hik, type: access-terminal, vendor: hikvision, allowFrom: [127.0.0.1] }
+  - { id: vto-dahua, type: access-terminal, vendor: dahua, allowFrom: [127.0.0.1] }
 access: { visitors: record, plates: [{ plate: "粤B12345" }] }
 `,
     );
@@ -130,8 +150,10 @@ access: { visitors: record, plates: [{ plate: "粤B12345" }] }
           while (next < PER_VENDOR) {
             const n = next++;
             const seed = list[n % list.length]!;
-            const body = mutate(seed.body, rnd);
-            const status = await post(port, agent, seed.path, body, seed.contentType);
+            const mutated = mutate(seed.body, rnd);
+            // a compressed body is mutated before compression most of the time, and after it now and then
+            const body = seed.encoding === 'deflate' ? (rnd() < 0.9 ? deflateSync(mutated) : mutate(deflateSync(seed.body), rnd)) : mutated;
+            const status = await post(port, agent, seed.path, body, seed.contentType, seed.encoding);
             statuses.set(status, (statuses.get(status) ?? 0) + 1);
             if (status >= 500 || status < 200) throw new Error(`${vendor} body #${n} got ${status}: ${JSON.stringify(body.toString('latin1').slice(0, 300))}`);
           }
@@ -140,7 +162,7 @@ access: { visitors: record, plates: [{ plate: "粤B12345" }] }
       }
       expect(gateway.exited()).toBe(false);
       const total = [...statuses.values()].reduce((a, b) => a + b, 0);
-      expect(total).toBe(PER_VENDOR * 4);
+      expect(total).toBe(PER_VENDOR * Object.keys(seeds()).length);
       expect([...statuses.keys()].every((s) => (s >= 200 && s < 300) || (s >= 400 && s < 500))).toBe(true);
       expect(statuses.get(400)).toBeGreaterThan(1000); // the mutations did break bodies
       expect(statuses.get(200)).toBeGreaterThan(1000); // and some still read
