@@ -141,6 +141,15 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
   config.buses.forEach((b, i) => b.type === 'rtu' && claimPort(b.port, `buses[${i}]`));
   config.io.forEach((b, i) => b.type === 'firmata' && claimPort(b.port, `io[${i}]`));
   config.devices.forEach((d, i) => d.type === 'reader' && d.port !== undefined && claimPort(d.port, `devices[${i}]`));
+  /** a camera's or reader's lane: a barrier or bollard that exists */
+  const laneRef = (ref: string, path: string) => {
+    const lane = devices.get(ref);
+    if (!lane) {
+      if (!unchecked.devices.has(ref)) problems.push({ path, message: `no device "${ref}"${didYouMean(ref, [...devices.values()].filter((x) => isLaneType(x.type)).map((x) => x.id))}` });
+    } else if (!isLaneType(lane.type)) {
+      problems.push({ path, message: `"${ref}" is a ${lane.type}; a lane must be a barrier or bollard` });
+    }
+  };
   const doorRef = (ref: string, path: string) => {
     const dev = devices.get(ref);
     if (dev) {
@@ -152,16 +161,9 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
 
   config.devices.forEach((d, i) => {
     const at = `devices[${i}]`;
-    if (d.type === 'lpr-camera') {
-      const lane = devices.get(d.lane);
-      if (!lane) {
-        if (!unchecked.devices.has(d.lane)) problems.push({ path: `${at}.lane`, message: `no device "${d.lane}"${didYouMean(d.lane, [...devices.values()].filter((x) => isLaneType(x.type)).map((x) => x.id))}` });
-      }
-      else if (!isLaneType(lane.type)) {
-        problems.push({ path: `${at}.lane`, message: `"${d.lane}" is a ${lane.type}; a lane must be a barrier or bollard` });
-      }
-    }
-    if (d.type === 'reader') doorRef(d.door, `${at}.door`);
+    if (d.type === 'lpr-camera') laneRef(d.lane, `${at}.lane`);
+    if (d.type === 'reader' && d.door !== undefined) doorRef(d.door, `${at}.door`);
+    if (d.type === 'reader' && d.lane !== undefined) laneRef(d.lane, `${at}.lane`);
     if (d.type === 'meter') {
       const bus = buses.get(d.bus);
       if (!bus && !unchecked.buses.has(d.bus)) problems.push({ path: `${at}.bus`, message: `no bus "${d.bus}" (${known(buses.keys(), d.bus)})` });
@@ -206,7 +208,14 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
       }
     });
   });
-  config.access.cards.forEach((c, i) => c.doors?.forEach((door, j) => doorRef(door, `access.cards[${i}].doors[${j}]`)));
+  // a card's doors may be lanes too (a card reader at a car park barrier)
+  config.access.cards.forEach((c, i) =>
+    c.doors?.forEach((door, j) => {
+      const dev = devices.get(door);
+      if (dev && isLaneType(dev.type)) return;
+      doorRef(door, `access.cards[${i}].doors[${j}]`);
+    }),
+  );
   checkTopicPrefix(config, problems);
   return problems;
 }

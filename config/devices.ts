@@ -183,7 +183,8 @@ export const reader = z
     id,
     type: z.literal('reader'),
     name: displayName,
-    door: ref.meta({ description: 'the door this reader opens' }),
+    door: ref.optional().meta({ description: 'the door this reader opens (or give lane)' }),
+    lane: ref.optional().meta({ description: 'the barrier or bollard this reader opens, e.g. a visitor QR kiosk at a car lane (or give door)' }),
     accepts: z.array(oneOf(CREDENTIAL_KINDS)).min(1).default(['qr', 'card']).meta({ description: 'qr (visitor passes), card (card numbers)' }),
     port: nonEmpty.optional().meta({ description: 'serial reader: its device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' }),
     baudRate: intRange(1200, 921_600).default(9600),
@@ -194,6 +195,11 @@ export const reader = z
     led: pinRef.optional().meta({ description: "the reader's green LED input, lit while the door is released for this reader" }),
   })
   .superRefine((r, ctx) => {
+    if (r.door === undefined && r.lane === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['door'], message: 'required: door (the door this reader opens) or lane (a barrier or bollard)', input: undefined });
+    } else if (r.door !== undefined && r.lane !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['lane'], message: 'give either door or lane, not both', input: undefined });
+    }
     if (r.port === undefined && r.keyboard === undefined) {
       ctx.addIssue({ code: 'custom', path: ['port'], message: 'required: port (a serial reader) or keyboard (a keyboard-mode reader)', input: undefined });
     } else if (r.port !== undefined && r.keyboard !== undefined) {

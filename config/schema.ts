@@ -152,7 +152,7 @@ export const cardEntry = z.strictObject({
   card: z
     .string({ error: 'expected a card number' })
     .regex(/^[0-9A-Fa-f][0-9A-Fa-f :-]{0,30}$/, { error: 'expected a card number (decimal or hex digits, as the reader gives it)' }),
-  doors: z.array(ref).optional().meta({ description: 'doors this card opens; every door with a reader when omitted' }),
+  doors: z.array(ref).optional().meta({ description: 'doors (or lanes) this card opens; every one with a reader when omitted' }),
   from: dateOrTime('valid from (a bare date: from midnight)').optional(),
   until: dateOrTime('valid until (a bare date: to the end of that day)').optional(),
   schedule: z

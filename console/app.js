@@ -9,7 +9,7 @@ import { T, meterValue, word } from './i18n.js';
 /** @typedef {import('./i18n.js').Lang} Lang */
 /**
  * @typedef {{ id: string, type: string, name?: string, state: string, fault: string | null, door?: string, alarm?: string | null,
- *   values?: Record<string, number>, readAt?: string | null, lastRead?: { plate: string | null, decision: string } | null, vehicle?: boolean | null }} Device
+ *   lane?: string, values?: Record<string, number>, readAt?: string | null, lastRead?: { plate: string | null, decision: string } | null, vehicle?: boolean | null }} Device
  * @typedef {{ id: string, seq?: number, time: string, type: string, device: string, data: Record<string, any> }} GatewayEvent
  * @typedef {{ id: string, plate: string | null, lane: string, feeCents?: number }} Waiting
  */
@@ -232,7 +232,8 @@ function deviceCard(d) {
     if (d.door && d.door !== 'unknown') state.append(' · ', word(lang, 'doorContact', d.door));
     if (d.alarm) state.append(el('span', { className: 'badge', textContent: word(lang, 'doorAlarm', d.alarm) }));
   }
-  if (d.type === 'reader' && d.door) state.append(` · ${ui('door')} ${deviceName(d.door)}`);
+  const opens = d.door || d.lane;
+  if (d.type === 'reader' && opens) state.append(` · ${d.door ? ui('door') : ui('lane')} ${deviceName(opens)}`);
   if (d.type === 'lpr-camera' && d.lastRead) state.append(` · ${ui('lastRead')} ${d.lastRead.plate ?? ui('noPlate')} ${word(lang, 'decisions', d.lastRead.decision)}`);
   if (d.type === 'meter') {
     const values = Object.entries(d.values || {});

@@ -18,7 +18,7 @@ export const T = {
       locked: '登录失败次数过多，请 {s} 秒后再试', noAdmin: '尚无账户。请在网关上运行：', failed: '操作失败', pulse: '脉冲', set: '置 1', clear: '置 0',
       lastRead: '最近识别', online: '在线', offline: '离线', pin: '引脚', dir: '方向', value: '值', device: '设备', in: '输入', out: '输出',
       noPlate: '无牌', fee: '费用', fault: '故障', door: '门', noEvents: '暂无事件', noReading: '尚无读数',
-      passes: '访客通行码', pass: '通行码', card: '卡', person: '人员', usesLeft: '剩余 {n} 次', oneUseLeft: '剩余 1 次', until: '有效至', revoked: '已撤销',
+      passes: '访客通行码', lane: '车道', pass: '通行码', card: '卡', person: '人员', usesLeft: '剩余 {n} 次', oneUseLeft: '剩余 1 次', until: '有效至', revoked: '已撤销',
     },
     actions: { door: { open: '开门', close: '锁门' }, barrier: { open: '抬杆', close: '落杆' }, bollard: { open: '降柱', close: '升柱' } },
     states: {
@@ -87,7 +87,7 @@ export const T = {
       locked: 'Too many failed logins; try again in {s} s', noAdmin: 'No accounts yet. On the gateway, run:', failed: 'Failed', pulse: 'Pulse', set: 'Set 1', clear: 'Set 0',
       lastRead: 'last read', online: 'online', offline: 'offline', pin: 'Pin', dir: 'Dir', value: 'Value', device: 'Device', in: 'in', out: 'out',
       noPlate: 'no plate', fee: 'fee', fault: 'fault', door: 'door', noEvents: 'No events yet', noReading: 'no reading yet',
-      passes: 'Visitor passes', pass: 'pass', card: 'card', person: 'person', usesLeft: '{n} uses left', oneUseLeft: '1 use left', until: 'valid until', revoked: 'revoked',
+      passes: 'Visitor passes', lane: 'lane', pass: 'pass', card: 'card', person: 'person', usesLeft: '{n} uses left', oneUseLeft: '1 use left', until: 'valid until', revoked: 'revoked',
     },
     actions: { door: { open: 'Unlock', close: 'Lock' }, barrier: { open: 'Open', close: 'Close' }, bollard: { open: 'Lower', close: 'Raise' } },
     states: {

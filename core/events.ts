@@ -38,8 +38,8 @@ export interface EventData {
   'gateway.started': { version: string; devices: number };
   'gateway.stopping': { reason: string };
   'door.unlocked': { by: UnlockSource; user?: string; durationMs?: number; extended?: boolean } & CredentialData;
-  /** a credential refused: nothing moved (`door`: the door it was shown for, when known) */
-  'access.denied': { by: CredentialSource; reason: AccessRefusal; door?: string } & CredentialData;
+  /** a credential refused: nothing moved (`door` or `lane`: where it was shown, when known) */
+  'access.denied': { by: CredentialSource; reason: AccessRefusal; door?: string; lane?: string } & CredentialData;
   'door.locked': { by: UnlockSource | 'timeout' | 'shutdown' | 'startup' | 'fire-alarm-cleared'; user?: string };
   'door.opened': { locked: boolean };
   'door.closed': { openMs: number };
@@ -63,10 +63,10 @@ export interface EventData {
     feeCents?: number;
     laneError?: string;
   };
-  'barrier.opened': { by: LaneActor; user?: string };
+  'barrier.opened': { by: LaneActor; user?: string } & CredentialData;
   'barrier.closed': { by: LaneActor; user?: string };
   'barrier.blocked': { reason: string; by?: LaneActor; user?: string };
-  'bollard.lowered': { by: LaneActor; user?: string };
+  'bollard.lowered': { by: LaneActor; user?: string } & CredentialData;
   'bollard.raised': { by: LaneActor; user?: string };
   'bollard.blocked': { reason: string; by?: LaneActor; user?: string };
   'bollard.fault': { reason: string; travelMs: number };

@@ -9,7 +9,7 @@
 import type { BarrierConfig } from '../config/devices.js';
 import type { OutputPin } from '../drivers/io/pin.js';
 import type { TimerHandle } from '../core/clock.js';
-import type { LaneActor } from '../core/events.js';
+import type { CredentialData, LaneActor } from '../core/events.js';
 import { DeviceBase } from './base.js';
 import { SafetyLoop, mayMoveDown } from './lane.js';
 import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
@@ -71,7 +71,7 @@ export class Barrier extends DeviceBase implements Device {
 
   command(action: DeviceAction, ctx: CommandContext): CommandResult {
     if (action === 'open') {
-      this.open(ctx.by, ctx.user);
+      this.open(ctx.by, ctx.user, ctx.credential);
       return accepted;
     }
     const check = mayMoveDown(this.id, this.loop, this.ctx.fireAlarmActive());
@@ -121,13 +121,13 @@ export class Barrier extends DeviceBase implements Device {
     };
   }
 
-  private open(by: LaneActor, user?: string): void {
+  private open(by: LaneActor, user?: string, credential?: CredentialData): void {
     if (this.ctx.fireAlarmActive()) return; // held open already
     this.cancelTimers();
     if (this.closeOut) this.release(this.closeOut);
     this.pulse(this.openOut, this.config.pulseMs);
     this.state = 'open';
-    this.ctx.emit('barrier.opened', { by, ...(user ? { user } : {}) });
+    this.ctx.emit('barrier.opened', { by, ...(user ? { user } : {}), ...credential });
     this.publishState();
   }
 

@@ -11,7 +11,7 @@
 import type { BollardConfig } from '../config/devices.js';
 import type { InputPin, OutputPin } from '../drivers/io/pin.js';
 import type { TimerHandle } from '../core/clock.js';
-import type { LaneActor } from '../core/events.js';
+import type { CredentialData, LaneActor } from '../core/events.js';
 import { DeviceBase } from './base.js';
 import { SafetyLoop, mayMoveDown } from './lane.js';
 import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
@@ -21,6 +21,8 @@ type BollardState = 'unknown' | 'up' | 'down' | 'raising' | 'lowering';
 interface Actor {
   by: LaneActor;
   user?: string;
+  /** a lane lowered for a credential at a reader: who it was (on bollard.lowered) */
+  credential?: CredentialData;
 }
 
 export class Bollard extends DeviceBase implements Device {
@@ -89,7 +91,7 @@ export class Bollard extends DeviceBase implements Device {
   command(action: DeviceAction, ctx: CommandContext): CommandResult {
     const actor: Actor = { by: ctx.by, ...(ctx.user ? { user: ctx.user } : {}) };
     if (action === 'open') {
-      if (!this.ctx.fireAlarmActive()) this.lower(actor);
+      if (!this.ctx.fireAlarmActive()) this.lower({ ...actor, ...(ctx.credential ? { credential: ctx.credential } : {}) });
       return accepted;
     }
     const check = mayMoveDown(this.id, this.loop, this.ctx.fireAlarmActive());
@@ -171,7 +173,9 @@ export class Bollard extends DeviceBase implements Device {
       this.ownFault = null;
       this.ctx.emit('device.recovered', { code: 'TRAVEL_TIMEOUT' });
     }
-    this.ctx.emit(up ? 'bollard.raised' : 'bollard.lowered', this.mover);
+    const { credential, ...actor } = this.mover;
+    if (up) this.ctx.emit('bollard.raised', actor);
+    else this.ctx.emit('bollard.lowered', { ...actor, ...credential });
     this.publishState();
   }
 

@@ -99,7 +99,7 @@ export const KINDS: Kinds = {
   },
   reader: {
     create: (c, ctx, deps) =>
-      new Reader(c, ctx, { credentials: deps.credentials, door: () => deps.device(c.door), ...(deps.readerSource ? { source: deps.readerSource } : {}) }),
+      new Reader(c, ctx, { credentials: deps.credentials, target: () => deps.device(c.door ?? c.lane!), ...(deps.readerSource ? { source: deps.readerSource } : {}) }),
     states: ['waiting', 'online', 'offline'],
     events: ['access.denied'],
   },

@@ -24,8 +24,8 @@ const BEEP_MS = 120;
 
 export interface ReaderDeps {
   credentials: Credentials;
-  /** the door it opens, looked up when asked */
-  door(): Device | undefined;
+  /** the door or lane it opens, looked up when asked */
+  target(): Device | undefined;
   /** the device source (tests may give their own) */
   source?(sink: ReaderSink, clock: Clock): ReaderSource;
 }
@@ -43,6 +43,9 @@ export class Reader extends DeviceBase implements Device {
   private readonly beeps: TimerHandle[] = [];
   private unreadable = { startedAt: Number.NEGATIVE_INFINITY, recorded: 0, suppressed: 0 };
   readonly counts = { granted: 0, denied: 0, unreadable: 0 };
+  /** the door or lane it opens, by id, and how events name it */
+  private readonly target: string;
+  private readonly where: { door: string } | { lane: string };
   /** ms from the end of a read to the door's output being set (the bench reads it) */
   lastDecisionMs: number | undefined;
 
@@ -53,6 +56,8 @@ export class Reader extends DeviceBase implements Device {
   ) {
     super(ctx);
     this.id = config.id;
+    this.target = config.door ?? config.lane!;
+    this.where = config.door !== undefined ? { door: config.door } : { lane: config.lane! };
     this.buzzer = config.buzzer ? this.output(config.buzzer, 'buzzer') : undefined;
     this.led = config.led ? this.output(config.led, 'led') : undefined;
     const sink: ReaderSink = {
@@ -84,7 +89,7 @@ export class Reader extends DeviceBase implements Device {
   }
 
   command(_action: DeviceAction, _ctx: CommandContext): CommandResult {
-    return refused('not-supported', `${this.id} is a reader; open its door ${this.config.door} instead`);
+    return refused('not-supported', `${this.id} is a reader; open ${this.target} instead`);
   }
 
   fireAlarmChanged(): void {}
@@ -95,7 +100,7 @@ export class Reader extends DeviceBase implements Device {
       type: this.type,
       ...(this.config.name ? { name: this.config.name } : {}),
       state: this.offlineReason !== undefined ? 'offline' : this.lastReadAt === undefined ? 'waiting' : 'online',
-      door: this.config.door,
+      ...this.where,
       accepts: this.config.accepts,
       fault: this.fault,
       lastReadAt: this.lastReadAt === undefined ? null : new Date(this.lastReadAt).toISOString(),
@@ -117,7 +122,7 @@ export class Reader extends DeviceBase implements Device {
       if (wasWaiting) this.publishState();
       return;
     }
-    const decision = this.deps.credentials.decide(text, this.config.door, this.config.accepts);
+    const decision = this.deps.credentials.decide(text, this.target, this.config.accepts);
     if (!decision.ok && decision.reason === 'unreadable') {
       this.onUnreadable();
       if (wasWaiting) this.publishState();
@@ -130,23 +135,23 @@ export class Reader extends DeviceBase implements Device {
       ...(decision.card !== undefined ? { card: decision.card } : {}),
     };
     if (decision.ok) {
-      const door = this.deps.door();
+      const door = this.deps.target();
       const result: CommandResult = door
         ? door.command('open', { by, credential: { ...who, ...(decision.remainingUses !== undefined ? { remainingUses: decision.remainingUses } : {}) } })
-        : refused('offline', `door ${this.config.door} is not running`);
+        : refused('offline', `${this.target} is not running`);
       this.lastDecisionMs = performance.now() - started;
       if (result.ok) {
         this.counts.granted++;
         this.signal(true, door);
       } else {
         this.counts.denied++;
-        this.ctx.emit('access.denied', { by, reason: result.error === 'fire-alarm' ? 'fire-alarm' : 'door-fault', door: this.config.door, ...who });
+        this.ctx.emit('access.denied', { by, reason: result.error === 'fire-alarm' ? 'fire-alarm' : 'door-fault', ...this.where, ...who });
         this.signal(false);
       }
     } else {
       this.lastDecisionMs = performance.now() - started;
       this.counts.denied++;
-      this.ctx.emit('access.denied', { by, reason: decision.reason, door: this.config.door, ...who });
+      this.ctx.emit('access.denied', { by, reason: decision.reason, ...this.where, ...who });
       this.signal(false);
     }
     if (wasWaiting) this.publishState();
@@ -170,7 +175,7 @@ export class Reader extends DeviceBase implements Device {
       return;
     }
     this.unreadable.recorded++;
-    this.ctx.emit('access.denied', { by: this.config.accepts.includes('card') ? 'card' : 'qr', reason: 'unreadable', door: this.config.door, reader: this.id });
+    this.ctx.emit('access.denied', { by: this.config.accepts.includes('card') ? 'card' : 'qr', reason: 'unreadable', ...this.where, reader: this.id });
     this.signal(false);
   }
 

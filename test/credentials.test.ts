@@ -287,6 +287,9 @@ describe('validate: readers, terminals and cards', () => {
     ]);
     expect(problems(base([{ id: 'r1', type: 'reader', door: 'gate', port: '/dev/ttyUSB0' }]))).toEqual(['devices[2].door: "gate" is a barrier; expected a door']);
     expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-b', port: '/dev/ttyUSB0' }]))).toEqual(['devices[2].door: no door "door-b"; did you mean "door-a"?']);
+    expect(problems(base([{ id: 'r1', type: 'reader', port: '/dev/ttyUSB0' }]))).toEqual(['devices[2].door: required: door (the door this reader opens) or lane (a barrier or bollard)']);
+    expect(problems(base([{ id: 'r1', type: 'reader', lane: 'door-a', port: '/dev/ttyUSB0' }]))).toEqual(['devices[2].lane: "door-a" is a door; a lane must be a barrier or bollard']);
+    expect(problems(base([{ id: 'r1', type: 'reader', lane: 'gate', port: '/dev/ttyUSB0' }]))).toEqual([]);
     expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-a', port: '/dev/ttyUSB0' }, { id: 'r2', type: 'reader', door: 'door-a', port: '/dev/ttyUSB0' }]))).toEqual([
       'devices[3].port: serial port /dev/ttyUSB0 is already used by devices[2]',
     ]);
@@ -298,7 +301,8 @@ describe('validate: readers, terminals and cards', () => {
   it('cards: numbers as readers give them, doors that exist, real dates and clock times', () => {
     expect(problems(base([], { cards: [{ card: '0012345678', doors: ['door-a'], from: '2026-12-01', until: '2027-06-30', schedule: [{ days: [1, 5], from: '07:00', to: '19:30' }] }] }))).toEqual([]);
     expect(problems(base([], { cards: [{ card: 'ABC-XYZ' }] }))).toEqual(['access.cards[0].card: expected a card number (decimal or hex digits, as the reader gives it), got "ABC-XYZ"']);
-    expect(problems(base([], { cards: [{ card: '1', doors: ['gate'] }] }))).toEqual(['access.cards[0].doors[0]: "gate" is a barrier; expected a door']);
+    expect(problems(base([], { cards: [{ card: '1', doors: ['gate'] }] }))).toEqual([]); // a lane, for a reader at a barrier
+    expect(problems(base([], { cards: [{ card: '1', doors: ['gaet'] }] }))).toEqual(['access.cards[0].doors[0]: no door "gaet"']);
     expect(problems(base([], { cards: [{ card: '1', schedule: [{ days: [8], from: '7:00', to: '19:00' }] }] }))).toEqual([
       'access.cards[0].schedule[0].days[0]: expected 1 (Monday) to 7 (Sunday), got 8',
       'access.cards[0].schedule[0].from: expected a time such as 07:30 (24-hour), got "7:00"',

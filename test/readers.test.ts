@@ -163,3 +163,41 @@ describe.runIf(RUN_PEER_TESTS || HAVE_SOCAT)('readers at doors (socat pty, input
     console.log(`reader test: pass to door output ${latency.toFixed(1)} ms`);
   }, 60_000);
 });
+
+describe('a QR kiosk at a car lane', () => {
+  it('a pass naming the lane opens the barrier with who it was; one for a door is refused there, and the card list may name lanes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eg-kiosk-'));
+    const keyFile = join(dir, 'platform.pub.pem');
+    writeFileSync(keyFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+    const fifo = join(dir, 'event-kbd');
+    execFileSync('mkfifo', [fifo]);
+    const board = new SimBoard('sim', { clock: systemClock });
+    const config = siteConfig({
+      io: [{ id: 'sim', type: 'sim' }],
+      access: { passes: { publicKey: keyFile }, cards: [{ card: '777', doors: ['gate'] }] },
+      devices: [
+        { id: 'door-a', type: 'door', lock: { io: 'sim', pin: LOCK_A }, lockType: 'fail-secure' },
+        { id: 'gate', type: 'barrier', open: { io: 'sim', pin: 10 }, safetyLoop: { io: 'sim', pin: 11 } },
+        { id: 'kiosk', type: 'reader', lane: 'gate', keyboard: fifo },
+      ],
+    });
+    const gateway = new Gateway({ config, log: silentLog, version: 'test', boards: new Map([['sim', board]]), listen: false, journal: false });
+    const events: GatewayEvent[] = [];
+    gateway.eventBus.on('event', 'test', (ev) => void events.push(ev));
+    await gateway.start();
+    cleanups.push(() => gateway.stop());
+    const kbd = openSync(fifo, 'r+');
+    cleanups.push(() => closeSync(kbd));
+    const now = Math.floor(Date.now() / 1000);
+    writeSync(kbd, typeAsKeyboard(signPass({ id: 'car-1', doors: ['gate'], from: now - 60, until: now + 600, uses: 1 }, keys.privateKey)));
+    await until('barrier opened', () => events.some((e) => e.type === 'barrier.opened'));
+    expect(events.find((e) => e.type === 'barrier.opened')).toMatchObject({ device: 'gate', data: { by: 'qr', pass: 'car-1', reader: 'kiosk', remainingUses: 0 } });
+    expect(board.historyOf(10).map(([, v]) => v)).toContain(1);
+    writeSync(kbd, typeAsKeyboard(signPass({ id: 'walk-1', doors: ['door-a'], from: now - 60, until: now + 600, uses: 1 }, keys.privateKey)));
+    await until('refused', () => events.some((e) => e.type === 'access.denied'));
+    expect(events.find((e) => e.type === 'access.denied')).toMatchObject({ device: 'kiosk', data: { by: 'qr', reason: 'wrong-door', lane: 'gate', pass: 'walk-1' } });
+    writeSync(kbd, typeAsKeyboard('777'));
+    await until('card opens the lane', () => events.filter((e) => e.type === 'barrier.opened').length === 2);
+    expect(events.filter((e) => e.type === 'barrier.opened')[1]).toMatchObject({ data: { by: 'card', card: '777' } });
+  }, 20_000);
+});
