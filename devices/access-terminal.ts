@@ -14,7 +14,7 @@ import type { PushResult } from './lpr-camera.js';
 import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from './types.js';
 import { refused } from './types.js';
 
-export class AccessTerminal extends DeviceBase implements Device {
+export class AccessTerminal extends DeviceBase<'access-terminal'> implements Device {
   readonly type = 'access-terminal' as const;
   readonly id: string;
   readonly counts: Record<PushResult, number> = { read: 0, heartbeat: 0, ignored: 0, malformed: 0, refused: 0, 'too-large': 0, suppressed: 0 };
@@ -84,17 +84,11 @@ export class AccessTerminal extends DeviceBase implements Device {
   }
 
   snapshot(): DeviceSnapshot {
-    const now = this.ctx.clock.now();
-    return {
-      id: this.id,
-      type: this.type,
-      ...(this.config.name ? { name: this.config.name } : {}),
-      state: pushState(this.lastSeenAt, now),
-      fault: this.fault,
+    return this.snapshotOf(this.config.name, pushState(this.lastSeenAt, this.ctx.clock.now()), {
       vendor: this.config.vendor,
       lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString(),
       lastAddress: this.lastAddress ?? null,
       pushes: { ...this.counts },
-    };
+    });
   }
 }

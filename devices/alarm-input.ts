@@ -12,7 +12,7 @@ import { DeviceBase } from './base.js';
 import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from './types.js';
 import { refused } from './types.js';
 
-export class AlarmInput extends DeviceBase implements Device {
+export class AlarmInput extends DeviceBase<'alarm-input'> implements Device {
   readonly type = 'alarm-input' as const;
   readonly id: string;
   private readonly sensor: InputPin;
@@ -57,14 +57,7 @@ export class AlarmInput extends DeviceBase implements Device {
   }
 
   snapshot(): DeviceSnapshot {
-    return {
-      id: this.id,
-      type: this.type,
-      ...(this.config.name ? { name: this.config.name } : {}),
-      state: this.episodeStart === undefined ? 'normal' : 'alarm',
-      kind: this.config.kind,
-      fault: this.fault,
-    };
+    return this.snapshotOf(this.config.name, this.episodeStart === undefined ? 'normal' : 'alarm', { kind: this.config.kind });
   }
 
   private onChange(active: boolean): void {

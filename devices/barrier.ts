@@ -17,7 +17,7 @@ import { accepted, refused } from './types.js';
 
 type BarrierState = 'unknown' | 'open' | 'closing' | 'closed';
 
-export class Barrier extends DeviceBase implements Device {
+export class Barrier extends DeviceBase<'barrier'> implements Device {
   readonly type = 'barrier' as const;
   readonly id: string;
   private readonly openOut: OutputPin;
@@ -111,14 +111,7 @@ export class Barrier extends DeviceBase implements Device {
   }
 
   snapshot(): DeviceSnapshot {
-    return {
-      id: this.id,
-      type: this.type,
-      ...(this.config.name ? { name: this.config.name } : {}),
-      state: this.state,
-      vehicle: this.loop.pin ? this.loop.vehiclePresent : null,
-      fault: this.fault,
-    };
+    return this.snapshotOf(this.config.name, this.state, { vehicle: this.loop.pin ? this.loop.vehiclePresent : null });
   }
 
   private open(by: LaneActor, user?: string, credential?: CredentialData): void {

@@ -1,5 +1,6 @@
 /** What every device does the same way: board faults, output re-assertion and state publishing. */
 import type { DeviceType } from '../config/devices.js';
+import type { DeviceState } from './kinds.js';
 import type { OutputPin } from '../drivers/io/pin.js';
 import type { TimerHandle } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -7,9 +8,9 @@ import type { FaultCode } from '../core/errors.js';
 import type { CommandContext, CommandResult, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
 import { accepted, refused } from './types.js';
 
-export abstract class DeviceBase {
+export abstract class DeviceBase<T extends DeviceType = DeviceType> {
   abstract readonly id: string;
-  abstract readonly type: DeviceType;
+  abstract readonly type: T;
   readonly boards = new Set<string>();
   private readonly offlineBoards = new Map<string, string>();
   private readonly outputs: OutputPin[] = [];
@@ -26,6 +27,14 @@ export abstract class DeviceBase {
   }
 
   abstract snapshot(): DeviceSnapshot;
+
+  /**
+   * The snapshot every kind shows: its id, type and name, its state in its kind's own words (the
+   * type says which: devices/kinds.ts), its fault, then what else the kind tells.
+   */
+  protected snapshotOf(name: string | undefined, state: DeviceState<T>, details: Record<string, unknown> = {}): DeviceSnapshot {
+    return { id: this.id, type: this.type, ...(name ? { name } : {}), state, fault: this.fault, ...details };
+  }
 
   /** An output of this device, under its role in the config (`lock`, `open`, ...). */
   protected output(ref: Parameters<DeviceContext['output']>[0], role: string): OutputPin {

@@ -25,7 +25,7 @@ interface Actor {
   credential?: CredentialData;
 }
 
-export class Bollard extends DeviceBase implements Device {
+export class Bollard extends DeviceBase<'bollard'> implements Device {
   readonly type = 'bollard' as const;
   readonly id: string;
   private readonly lowerOut: OutputPin;
@@ -120,14 +120,7 @@ export class Bollard extends DeviceBase implements Device {
   }
 
   snapshot(): DeviceSnapshot {
-    return {
-      id: this.id,
-      type: this.type,
-      ...(this.config.name ? { name: this.config.name } : {}),
-      state: this.state,
-      vehicle: this.loop.vehiclePresent,
-      fault: this.fault,
-    };
+    return this.snapshotOf(this.config.name, this.state, { vehicle: this.loop.vehiclePresent });
   }
 
   private raise(actor: Actor): void {

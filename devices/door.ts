@@ -19,7 +19,7 @@ const EXIT_REQUEST_GRACE_MS = 1000;
 
 type UnlockBy = EventData['door.unlocked']['by'];
 
-export class Door extends DeviceBase implements Device {
+export class Door extends DeviceBase<'door'> implements Device {
   readonly type = 'door' as const;
   readonly id: string;
   private readonly lock: OutputPin;
@@ -125,18 +125,13 @@ export class Door extends DeviceBase implements Device {
 
   snapshot(): DeviceSnapshot {
     const open = this.contact ? (this.openedAt !== undefined ? 'open' : 'closed') : 'unknown';
-    return {
-      id: this.id,
-      type: this.type,
-      ...(this.config.name ? { name: this.config.name } : {}),
-      state: this.locked ? 'locked' : 'unlocked',
+    return this.snapshotOf(this.config.name, this.locked ? 'locked' : 'unlocked', {
       door: open,
       /** what is wrong with the door right now, until it closes: forced open, or held open too long */
       alarm: this.alarm,
       lockType: this.config.lockType,
-      fault: this.fault,
       ...(this.locked || this.ctx.fireAlarmActive() ? {} : { unlockedUntil: new Date(this.unlockedUntil).toISOString() }),
-    };
+    });
   }
 
   private unlock(by: UnlockBy, user?: string, credential?: CredentialData): void {

@@ -53,7 +53,7 @@ interface Kind<C extends DeviceConfig> {
 
 type Kinds = { [T in DeviceType]: Kind<Extract<DeviceConfig, { type: T }>> };
 
-export const KINDS: Kinds = {
+export const KINDS = {
   door: {
     create: (c, ctx) => new Door(c, ctx),
     states: ['locked', 'unlocked'],
@@ -108,7 +108,10 @@ export const KINDS: Kinds = {
     states: ['waiting', 'online', 'silent'],
     events: ['door.unlocked', 'access.denied'],
   },
-};
+} as const satisfies Kinds;
+
+/** The states a kind's snapshot can show, as a type: a device cannot report a state its kind does not list. */
+export type DeviceState<T extends DeviceType> = (typeof KINDS)[T]['states'][number];
 
 /** Builds the device a site config names, by its kind. */
 export function createDevice(config: DeviceConfig, ctx: DeviceContext, deps: DeviceFactoryDeps): Device {

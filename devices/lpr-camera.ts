@@ -39,7 +39,7 @@ interface Recent {
   verdict: Verdict;
 }
 
-export class LprCamera extends DeviceBase implements Device {
+export class LprCamera extends DeviceBase<'lpr-camera'> implements Device {
   readonly type = 'lpr-camera' as const;
   readonly id: string;
   readonly counts: Record<PushResult, number> = { read: 0, heartbeat: 0, ignored: 0, malformed: 0, refused: 0, 'too-large': 0, suppressed: 0 };
@@ -192,13 +192,7 @@ export class LprCamera extends DeviceBase implements Device {
   }
 
   snapshot(): DeviceSnapshot {
-    const now = this.ctx.clock.now();
-    return {
-      id: this.id,
-      type: this.type,
-      ...(this.config.name ? { name: this.config.name } : {}),
-      state: pushState(this.lastSeenAt, now),
-      fault: this.fault,
+    return this.snapshotOf(this.config.name, pushState(this.lastSeenAt, this.ctx.clock.now()), {
       vendor: this.config.vendor,
       direction: this.config.direction,
       lane: this.config.lane,
@@ -206,7 +200,7 @@ export class LprCamera extends DeviceBase implements Device {
       lastAddress: this.lastAddress ?? null,
       lastRead: this.lastRead ? { at: new Date(this.lastRead.at).toISOString(), plate: this.lastRead.plate, decision: this.lastRead.decision } : null,
       pushes: { ...this.counts },
-    };
+    });
   }
 }
 

@@ -30,7 +30,7 @@ export interface ReaderDeps {
   source?(sink: ReaderSink, clock: Clock): ReaderSource;
 }
 
-export class Reader extends DeviceBase implements Device {
+export class Reader extends DeviceBase<'reader'> implements Device {
   readonly type = 'reader' as const;
   readonly id: string;
   private readonly source: ReaderSource;
@@ -95,19 +95,14 @@ export class Reader extends DeviceBase implements Device {
   fireAlarmChanged(): void {}
 
   snapshot(): DeviceSnapshot {
-    return {
-      id: this.id,
-      type: this.type,
-      ...(this.config.name ? { name: this.config.name } : {}),
-      state: this.offlineReason !== undefined ? 'offline' : this.lastReadAt === undefined ? 'waiting' : 'online',
+    return this.snapshotOf(this.config.name, this.offlineReason !== undefined ? 'offline' : this.lastReadAt === undefined ? 'waiting' : 'online', {
       ...this.where,
       accepts: this.config.accepts,
-      fault: this.fault,
       lastReadAt: this.lastReadAt === undefined ? null : new Date(this.lastReadAt).toISOString(),
       open: this.deviceOpen,
       ...(this.offlineReason !== undefined ? { reason: this.offlineReason } : {}),
       counts: { ...this.counts },
-    };
+    });
   }
 
   /** One read: decided, then the door opens or the refusal is recorded. Never throws. */

@@ -12,7 +12,7 @@ import { KINDS } from './kinds.js';
 
 export const VOCABULARY = {
   /** `state` of each kind's snapshot, from the table of kinds (devices/kinds.ts) */
-  states: Object.fromEntries(Object.entries(KINDS).map(([type, kind]) => [type, kind.states])) as Record<DeviceType, readonly string[]>,
+  states: Object.fromEntries(Object.entries(KINDS).map(([type, kind]) => [type, kind.states])) as unknown as { [T in DeviceType]: (typeof KINDS)[T]['states'] },
   /** a door's contact (`door`) and what is wrong with it (`alarm`) */
   doorContact: ['open', 'closed', 'unknown'],
   doorAlarm: ['forced', 'held-open'],

@@ -143,7 +143,7 @@ export interface MeterContext extends DeviceContext {
   phase: number;
 }
 
-export class Meter extends DeviceBase implements Device {
+export class Meter extends DeviceBase<'meter'> implements Device {
   readonly type = 'meter' as const;
   readonly id: string;
   readonly plan: PlannedRead[];
@@ -199,17 +199,12 @@ export class Meter extends DeviceBase implements Device {
   fireAlarmChanged(): void {}
 
   snapshot(): DeviceSnapshot {
-    return {
-      id: this.id,
-      type: this.type,
-      ...(this.config.name ? { name: this.config.name } : {}),
-      state: this.last ? 'ok' : 'waiting',
+    return this.snapshotOf(this.config.name, this.last ? 'ok' : 'waiting', {
       model: this.config.model,
       values: this.last ?? {},
       readAt: this.lastAt === undefined ? null : new Date(this.lastAt).toISOString(),
       cycleMs: this.lastCycleMs === undefined ? null : Math.round(this.lastCycleMs),
-      fault: this.fault,
-    };
+    });
   }
 
   /** Cycles keep to their slots (start + k x interval), so a slow cycle does not drift the rest. */
