@@ -156,7 +156,7 @@ export class PassBook {
     if (entry.count >= pass.uses) return { ok: false, reason: 'used-up', pass };
     if (!this.used.has(pass.id) && this.used.size >= MAX_REMEMBERED_PASSES) {
       this.log.error({ remembered: this.used.size }, 'too many passes in use to remember another; refusing it');
-      return { ok: false, reason: 'used-up', pass };
+      return { ok: false, reason: 'not-recorded', pass };
     }
     this.used.set(pass.id, { count: entry.count + 1, keepUntil: entry.keepUntil, pass });
     try {
@@ -165,7 +165,7 @@ export class PassBook {
       // Not written: the use could be replayed after a restart. Refuse rather than promise one use and give two.
       this.used.set(pass.id, entry);
       this.log.error({ err: errorMessage(err) }, 'a pass use could not be written; the pass is refused');
-      return { ok: false, reason: 'used-up', pass };
+      return { ok: false, reason: 'not-recorded', pass };
     }
     return { ok: true, pass, remainingUses: pass.uses - entry.count - 1 };
   }

@@ -55,7 +55,7 @@ export const T = {
     },
     accessRefusals: {
       unreadable: '无法识别', malformed: '二维码格式错误', 'bad-signature': '二维码签名无效', 'not-configured': '未配置访客码公钥', 'not-accepted': '此读头不接受该凭证',
-      revoked: '通行码已撤销', 'not-yet-valid': '尚未生效', expired: '已过期', 'wrong-door': '无此门权限', 'used-up': '次数已用完', 'clock-unsynced': '网关时钟未同步',
+      revoked: '通行码已撤销', 'not-yet-valid': '尚未生效', expired: '已过期', 'wrong-door': '无此门权限', 'used-up': '次数已用完', 'not-recorded': '无法记录使用（存储故障）', 'clock-unsynced': '网关时钟未同步',
       'not-listed': '未登记的卡', 'outside-schedule': '不在允许时段', 'fire-alarm': '火警中', 'door-fault': '门故障', 'refused-by-terminal': '终端拒绝',
     },
     methods: {
@@ -125,7 +125,7 @@ export const T = {
     },
     accessRefusals: {
       unreadable: 'unreadable', malformed: 'not a valid pass', 'bad-signature': 'pass signature invalid', 'not-configured': 'no pass key configured', 'not-accepted': 'not taken at this reader',
-      revoked: 'pass revoked', 'not-yet-valid': 'not valid yet', expired: 'expired', 'wrong-door': 'not for this door', 'used-up': 'no uses left', 'clock-unsynced': "gateway clock not synchronised",
+      revoked: 'pass revoked', 'not-yet-valid': 'not valid yet', expired: 'expired', 'wrong-door': 'not for this door', 'used-up': 'no uses left', 'not-recorded': 'use could not be recorded (storage fault)', 'clock-unsynced': "gateway clock not synchronised",
       'not-listed': 'unknown card', 'outside-schedule': 'outside its hours', 'fire-alarm': 'fire alarm', 'door-fault': 'door fault', 'refused-by-terminal': 'refused by the terminal',
     },
     methods: {

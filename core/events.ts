@@ -136,6 +136,7 @@ export type AccessRefusal =
   | 'expired'
   | 'wrong-door'
   | 'used-up'
+  | 'not-recorded'
   | 'clock-unsynced'
   | 'not-listed'
   | 'outside-schedule'
@@ -145,7 +146,7 @@ export type AccessRefusal =
 
 export const ACCESS_REFUSALS = [
   'unreadable', 'malformed', 'bad-signature', 'not-configured', 'not-accepted', 'revoked', 'not-yet-valid', 'expired', 'wrong-door', 'used-up',
-  'clock-unsynced', 'not-listed', 'outside-schedule', 'fire-alarm', 'door-fault', 'refused-by-terminal',
+  'not-recorded', 'clock-unsynced', 'not-listed', 'outside-schedule', 'fire-alarm', 'door-fault', 'refused-by-terminal',
 ] as const satisfies readonly AccessRefusal[];
 
 export interface VehicleData {

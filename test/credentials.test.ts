@@ -4,7 +4,7 @@
  * framing (serial bytes, keyboard records of both sizes).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -86,6 +86,17 @@ describe('QR visitor passes', () => {
     expect(c.decide(`EGP1.${'A'.repeat(2000)}.x`, 'door-a', ['qr'])).toMatchObject({ ok: false, reason: 'malformed' });
     // none of these used the pass up
     expect(c.decide(good, 'door-a', ['qr'])).toMatchObject({ ok: true, remainingUses: 1 });
+  });
+
+  it('a pass whose use cannot be written is refused (not-recorded), and not counted', () => {
+    const { make, dir } = fixture();
+    const c = make();
+    // something in the way of passes.json (a directory with a file in it): the write cannot land, even as root
+    mkdirSync(join(dir, 'passes.json', 'in-the-way'), { recursive: true });
+    const text = signPass(pass({ uses: 1 }), keys.privateKey);
+    expect(c.decide(text, 'door-a', ['qr'])).toEqual({ ok: false, kind: 'qr', reason: 'not-recorded', pass: 'p-1' });
+    rmSync(join(dir, 'passes.json'), { recursive: true });
+    expect(c.decide(text, 'door-a', ['qr'])).toMatchObject({ ok: true, remainingUses: 0 });
   });
 
   it('a revoked pass is refused, also after a restart', () => {
