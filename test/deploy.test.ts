@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { freePort } from './peers/modbus.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const INSTALL = join(REPO, 'deploy', 'install.sh');
@@ -182,21 +183,25 @@ describe('from a clean clone, with only the README as guide (real npm; CI, or EG
       expect(r.status).toBe(0);
       const bin = join(root, 'usr/local/bin/estate-gateway');
       expect(spawnSync(bin, ['validate', '--config', join(root, 'etc/estate-gateway/site.yaml')], { encoding: 'utf8' }).stdout).toMatch(/^ok: site e2e-site, gateway gw-e2e/);
-      const port = 20000 + Math.floor(Math.random() * 20000);
+      const port = await freePort();
       const site = join(work, 'sim.yaml');
       writeFileSync(site, `site: { id: e2e-site }\ngateway: { id: gw-e2e, dataDir: ${join(work, 'data')} }\nconsole: { listen: "127.0.0.1:${port}" }\nio: [{ id: sim, type: sim }]\ndevices:\n  - { id: door, type: door, lock: { io: sim, pin: 1 }, lockType: fail-secure }\n`);
       const doctor = spawnSync(bin, ['doctor', '--config', site], { encoding: 'utf8' });
       expect(doctor.stdout).toContain('all checks passed');
       expect(doctor.status).toBe(0);
       const { spawn } = await import('node:child_process');
-      const child = spawn(bin, ['run', '--config', site, '--log-level', 'warn'], { stdio: 'ignore' });
+      const child = spawn(bin, ['run', '--config', site, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
       try {
+        // A loaded CI machine (this runs beside the whole suite) can take several seconds to start it.
         let page = '';
-        for (let i = 0; i < 100 && !page; i++) {
+        for (let i = 0; i < 600 && !page && child.exitCode === null; i++) {
           page = await fetch(`http://127.0.0.1:${port}/`).then((res) => (res.ok ? res.text() : ''), () => '');
           if (!page) await new Promise((res) => setTimeout(res, 100));
         }
-        expect(page).toContain('小区网关');
+        expect(page, `the installed gateway did not serve the console; it said: ${output}`).toContain('小区网关');
         expect(await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()).toMatchObject({ status: 'ok', devices: { ok: 1, fault: 0 } });
       } finally {
         child.kill('SIGTERM');
