@@ -46,8 +46,6 @@ export class Reader extends DeviceBase<'reader'> implements Device {
   /** the door or lane it opens, by id, and how events name it */
   private readonly target: string;
   private readonly where: { door: string } | { lane: string };
-  /** ms from the end of a read to the door's output being set (the bench reads it) */
-  lastDecisionMs: number | undefined;
 
   constructor(
     private readonly config: ReaderConfig,
@@ -107,7 +105,6 @@ export class Reader extends DeviceBase<'reader'> implements Device {
 
   /** One read: decided, then the door opens or the refusal is recorded. Never throws. */
   private onRead(text: string): void {
-    const started = performance.now();
     const wasWaiting = this.lastReadAt === undefined;
     this.lastReadAt = this.ctx.clock.now();
     if (this.ctx.fireAlarmActive()) {
@@ -134,7 +131,6 @@ export class Reader extends DeviceBase<'reader'> implements Device {
       const result: CommandResult = door
         ? door.command('open', { by, credential: { ...who, ...(decision.remainingUses !== undefined ? { remainingUses: decision.remainingUses } : {}) } })
         : refused('offline', `${this.target} is not running`);
-      this.lastDecisionMs = performance.now() - started;
       if (result.ok) {
         this.counts.granted++;
         this.signal(true, door);
@@ -144,7 +140,6 @@ export class Reader extends DeviceBase<'reader'> implements Device {
         this.signal(false);
       }
     } else {
-      this.lastDecisionMs = performance.now() - started;
       this.counts.denied++;
       this.ctx.emit('access.denied', { by, reason: decision.reason, ...this.where, ...who });
       this.signal(false);
