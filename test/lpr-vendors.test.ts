@@ -8,12 +8,13 @@ import { fixture, multipart } from './lpr-fixtures.js';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const { hikvision, dahua, vzenith, generic } = CAMERA_PROTOCOLS;
 
-const SHARED = here('../../shared/contract/samples/');
+/** The contract's camera samples, beside the repository when it is there; copies are in test/fixtures/lpr/ (docs/development.md). */
+const CONTRACT_SAMPLES = here('../../shared/contract/samples/');
 
 describe('the recorded vendor bodies', () => {
-  it.runIf(existsSync(SHARED))('are the contract samples, unchanged', () => {
+  it.runIf(existsSync(CONTRACT_SAMPLES))('are the contract samples, unchanged', () => {
     for (const name of ['hikvision-anpr.xml', 'dahua-itsapi-tollgate.json', 'vzenith-alarminfoplate.json']) {
-      expect(fixture(name).equals(readFileSync(`${SHARED}${name}`)), name).toBe(true);
+      expect(fixture(name).equals(readFileSync(`${CONTRACT_SAMPLES}${name}`)), name).toBe(true);
     }
   });
 });
