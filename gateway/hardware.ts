@@ -10,6 +10,8 @@ import { createBoard } from '../drivers/io/boards.js';
 import type { DigitalIo, PinPlan } from '../drivers/io/types.js';
 import { createBus } from '../drivers/modbus/index.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
+import type { PinRef } from '../config/devices.js';
+import { InputPin, OutputPin } from '../drivers/io/pin.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -54,4 +56,22 @@ export async function openBoards(
       }
     }),
   );
+}
+
+/** The pins devices take on the boards that were opened: a reference to a board that is not there is an error. */
+export function pinsOn(boards: ReadonlyMap<string, DigitalIo>, clock: Clock): { input(ref: PinRef): InputPin; output(ref: PinRef): OutputPin } {
+  const board = (ref: PinRef): DigitalIo => {
+    const found = boards.get(ref.io);
+    if (!found) throw new GatewayError('PIN_UNKNOWN', `no io board ${ref.io}`, { io: ref.io });
+    return found;
+  };
+  return { input: (ref) => new InputPin(board(ref), ref, clock), output: (ref) => new OutputPin(board(ref), ref) };
+}
+
+/** Where in its interval each meter is polled (0 <= phase < 1): a bus's meters spread evenly over it. */
+export function meterPhase(config: SiteConfig, id: string): number {
+  const meter = config.devices.find((d) => d.id === id);
+  if (meter?.type !== 'meter') return 0;
+  const peers = config.devices.filter((d) => d.type === 'meter' && d.bus === meter.bus);
+  return peers.indexOf(meter) / peers.length;
 }

@@ -8,13 +8,11 @@ import type { FastifyInstance } from 'fastify';
 import { AccessControl } from '../access/access.js';
 import { decidedData } from '../access/access.js';
 import type { PendingDecision, PendingOutcome } from '../access/access.js';
-import type { PinRef } from '../config/devices.js';
 import type { SiteConfig } from '../config/schema.js';
 import { FireAlarm } from '../devices/fire-alarm.js';
 import { createDevice } from '../devices/index.js';
 import { LprCamera } from '../devices/lpr-camera.js';
 import type { Device, DeviceContext, DeviceSnapshot } from '../devices/types.js';
-import { InputPin, OutputPin } from '../drivers/io/pin.js';
 import type { DigitalIo } from '../drivers/io/types.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
 import { TELEMETRY_TYPES } from '../journal/journal.js';
@@ -22,7 +20,7 @@ import type { Journal } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
 import { EventBus } from '../core/event-bus.js';
 import type { GatewayBus } from '../devices/messages.js';
-import { openBoards, openBuses } from './hardware.js';
+import { meterPhase, openBoards, openBuses, pinsOn } from './hardware.js';
 import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
@@ -37,7 +35,7 @@ import type { UpgradeControl } from './upgrade-control.js';
 import type { RemoteCommands } from './remote.js';
 import { serveHttp } from '../http/serve.js';
 import { startJournal } from './storage.js';
-import { connectUpstream } from './upstream.js';
+import { connectUpstream, forwardNowhere } from './upstream.js';
 import { healthReport, metricsPage } from './report.js';
 import type { ReportView } from './report.js';
 import { Watchdog, watchedLoops } from './watchdog.js';
@@ -158,19 +156,22 @@ export class Gateway {
       throw err;
     }
 
-    const ctxFor = (device: string): DeviceContext => this.deviceContext(device);
-    const fireInput = config.fireAlarm ? this.inputPin(config.fireAlarm.input) : undefined;
+    const pins = pinsOn(this.boards, this.clock);
+    const ctxFor = (device: string): DeviceContext => ({
+      clock: this.clock,
+      log: this.log.child({ device }),
+      emit: (type, data) => this.emit(type, device, data),
+      stateChanged: (snapshot) => this.eventBus.emit('state', { device, state: snapshot }),
+      output: pins.output,
+      input: pins.input,
+      fireAlarmActive: () => this.fireAlarmActive,
+    });
+    const fireInput = config.fireAlarm ? pins.input(config.fireAlarm.input) : undefined;
     this.fireAlarm = new FireAlarm(fireInput, {
       clock: this.clock,
       emit: (type, data) => this.emit(type, 'fire-alarm', data),
       changed: (active) => this.onFireAlarm(active),
     });
-    const meterPhase = (id: string) => {
-      const meter = config.devices.find((d) => d.id === id);
-      if (meter?.type !== 'meter') return 0;
-      const peers = config.devices.filter((d) => d.type === 'meter' && d.bus === meter.bus);
-      return peers.indexOf(meter) / peers.length;
-    };
     mkdirSync(config.gateway.dataDir, { recursive: true });
     this.access = new AccessControl({
       config,
@@ -182,7 +183,7 @@ export class Gateway {
     });
     const deviceDeps = {
       buses: this.buses,
-      meterPhase,
+      meterPhase: (id: string) => meterPhase(config, id),
       access: this.access,
       credentials: this.access.credentials,
       device: (id: string) => this.devices.get(id),
@@ -347,11 +348,7 @@ export class Gateway {
     const mqttConfig = config.upstream?.mqtt;
     if (!this.journal) return;
     if (!mqttConfig || !loading) {
-      // Local only: nothing will ever forward these events, so they count as delivered once
-      // journaled and retention (keepForwardedDays) bounds how long they, and their plates, stay.
-      const journal = this.journal;
-      this.cleanups.push(journal.onAppend((ev) => journal.ack([ev.seq])));
-      journal.ackUpTo(journal.seq); // and so are those of earlier runs
+      this.cleanups.push(forwardNowhere(this.journal));
       return;
     }
     const upstream = await connectUpstream(loading, {
@@ -372,28 +369,6 @@ export class Gateway {
     });
     this.remote = upstream.remote;
     this.uplink = upstream.uplink;
-  }
-
-  private board(ref: PinRef): DigitalIo {
-    const board = this.boards.get(ref.io);
-    if (!board) throw new GatewayError('PIN_UNKNOWN', `no io board ${ref.io}`, { io: ref.io });
-    return board;
-  }
-
-  private inputPin(ref: PinRef): InputPin {
-    return new InputPin(this.board(ref), ref, this.clock);
-  }
-
-  private deviceContext(device: string): DeviceContext {
-    return {
-      clock: this.clock,
-      log: this.log.child({ device }),
-      emit: (type, data) => this.emit(type, device, data),
-      stateChanged: (snapshot) => this.eventBus.emit('state', { device, state: snapshot }),
-      output: (ref) => new OutputPin(this.board(ref), ref),
-      input: (ref) => this.inputPin(ref),
-      fireAlarmActive: () => this.fireAlarmActive,
-    };
   }
 
   /** Records an event of the gateway's own (the runner's audit.config). */

@@ -76,3 +76,14 @@ export async function connectUpstream(
   uplink.start();
   return { remote, uplink };
 }
+
+/**
+ * A site that forwards nowhere: nothing will ever send its events on, so they count as delivered
+ * once journaled (those of earlier runs too), and retention (keepForwardedDays) bounds how long
+ * they, and their plates, stay. Returns how to stop.
+ */
+export function forwardNowhere(journal: Journal): () => void {
+  const off = journal.onAppend((ev) => journal.ack([ev.seq]));
+  journal.ackUpTo(journal.seq);
+  return off;
+}
