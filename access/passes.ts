@@ -199,7 +199,12 @@ export class PassBook {
     if (e) e.pass = pass;
   }
 
+  private forgotAt = Number.NEGATIVE_INFINITY;
+
+  /** Drops uses and revocations past their time; at most once a minute, as it looks at every pass. */
   private forget(now: number): void {
+    if (now - this.forgotAt < 60_000) return;
+    this.forgotAt = now;
     for (const [id, e] of this.used) if (e.keepUntil < now) this.used.delete(id);
     for (const [id, until] of this.revoked) if (until < now) this.revoked.delete(id);
   }

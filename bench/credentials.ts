@@ -5,9 +5,8 @@
  * use is written to disk (fsync) before the door is told to open, so this includes that write.
  * Beside it, the floor: the same line read by a bare serialport listener on a second pty pair.
  */
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signPass } from '../access/passes.js';
@@ -19,24 +18,17 @@ import { Gateway } from '../gateway/main.js';
 
 import type { Percentiles } from './lpr.js';
 import { pct as percentile } from './lpr.js';
+import { ptyPair } from './peers.js';
 
 const pct = (xs: number[]): Percentiles => ({ p50: percentile(xs, 0.5), p99: percentile(xs, 0.99) });
-
-async function ptyPair(dir: string, name: string): Promise<{ a: string; b: string; stop: () => void }> {
-  const a = join(dir, `${name}-a`);
-  const b = join(dir, `${name}-b`);
-  const child = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
-  for (let i = 0; i < 500 && !(existsSync(a) && existsSync(b)); i++) await new Promise((r) => setTimeout(r, 10));
-  return { a, b, stop: () => child.kill('SIGKILL') };
-}
 
 export async function passLatency(samples = 500): Promise<{ gateway: Percentiles; floor: Percentiles; samples: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'eg-bench-pass-'));
   const keys = generateKeyPairSync('ed25519');
   const keyFile = join(dir, 'platform.pub.pem');
   writeFileSync(keyFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
-  const line = await ptyPair(dir, 'reader');
-  const floorLine = await ptyPair(dir, 'floor');
+  const line = await ptyPair();
+  const floorLine = await ptyPair();
   const result = validateConfig({
     site: { id: 'bench' },
     gateway: { id: 'gw-bench', dataDir: join(dir, 'data') },

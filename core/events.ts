@@ -148,6 +148,9 @@ export const ACCESS_REFUSALS = [
   'unreadable', 'malformed', 'bad-signature', 'not-configured', 'not-accepted', 'revoked', 'not-yet-valid', 'expired', 'wrong-door', 'used-up',
   'not-recorded', 'clock-unsynced', 'not-listed', 'outside-schedule', 'fire-alarm', 'door-fault', 'refused-by-terminal',
 ] as const satisfies readonly AccessRefusal[];
+type MissingRefusal = Exclude<AccessRefusal, (typeof ACCESS_REFUSALS)[number]>;
+const everyRefusalListed: [MissingRefusal] extends [never] ? true : MissingRefusal = true;
+void everyRefusalListed;
 
 export interface VehicleData {
   plate: string;

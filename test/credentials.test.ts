@@ -14,6 +14,7 @@ import { validateConfig } from '../config/load.js';
 import type { Pass } from '../access/passes.js';
 import { signPass } from '../access/passes.js';
 import type { Clock } from '../core/clock.js';
+import { ManualClock } from '../core/clock.js';
 import { FrameSplitter } from '../drivers/readers/frames.js';
 import { KeyboardDecoder, inputEventSize, typeAsKeyboard } from '../drivers/readers/keyboard.js';
 import { seededRandom, siteConfig, silentLog } from './helpers.js';
@@ -181,33 +182,8 @@ describe("residents' cards", () => {
 });
 
 describe('reader framing', () => {
-  const manualClock = () => {
-    const timers: Array<{ at: number; fn: () => void }> = [];
-    let now = 0;
-    const clock: Clock = {
-      now: () => now,
-      setTimeout: (fn, ms) => {
-        const t = { at: now + ms, fn };
-        timers.push(t);
-        return t as unknown as ReturnType<Clock['setTimeout']>;
-      },
-      clearTimeout: (h) => {
-        const i = timers.indexOf(h as unknown as (typeof timers)[number]);
-        if (i >= 0) timers.splice(i, 1);
-      },
-    };
-    const advance = (ms: number) => {
-      now += ms;
-      for (const t of timers.filter((x) => x.at <= now)) {
-        timers.splice(timers.indexOf(t), 1);
-        t.fn();
-      }
-    };
-    return { clock, advance };
-  };
-
   it('splits CR, LF, CR LF and STX..ETX frames, split anywhere across chunks', () => {
-    const { clock } = manualClock();
+    const clock = new ManualClock();
     const stream = Buffer.from('EGP1.abc.def\r\n12345678\n\x0200AB12CD\x03\r\nlast\r');
     for (let split = 1; split < stream.length; split++) {
       const texts: string[] = [];
@@ -219,7 +195,8 @@ describe('reader framing', () => {
   });
 
   it('a read with no terminator ends after a pause; noise and overlong reads are reported, not read', () => {
-    const { clock, advance } = manualClock();
+    const clock = new ManualClock();
+    const advance = (ms: number) => clock.advance(ms);
     const got: string[] = [];
     const f = new FrameSplitter({ text: (t) => got.push(t), bad: (r, n) => got.push(`bad:${r}:${n}`) }, clock, { idleMs: 50, maxChars: 16 });
     f.push(Buffer.from('1234'));
@@ -247,7 +224,8 @@ describe('reader framing', () => {
 
   it('noise on the line (10,000 random chunks): no exception, and only printable reads of at most 1024 characters come out, each judged with a reason', () => {
     const rnd = seededRandom(645);
-    const { clock, advance } = manualClock();
+    const clock = new ManualClock();
+    const advance = (ms: number) => clock.advance(ms);
     const texts: string[] = [];
     let bad = 0;
     const f = new FrameSplitter({ text: (t) => texts.push(t), bad: () => bad++ }, clock);

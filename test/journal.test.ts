@@ -1,4 +1,5 @@
 import { ManualClock } from '../core/clock.js';
+import { until } from './peers/broker.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,14 +21,6 @@ async function journal(dataDir: string, maxBytes = 100_000_000, keepForwardedDay
   const j = await Journal.open({ dataDir, maxBytes, keepForwardedDays }, hooks);
   open.push(j);
   return j;
-}
-/** Waits (real time, briefly) for the worker thread's answer. */
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for the journal worker');
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 const dir = () => mkdtempSync(join(tmpdir(), 'eg-journal-'));
 
@@ -88,7 +81,7 @@ describe('the journal', () => {
     const j = await Journal.open({ dataDir: dir(), maxBytes: 100_000_000, keepForwardedDays: 7, clock });
     open.push(j);
     const started = j.append(door(0)); // as gateway.started is, just before the first reading
-    await until(() => j.durable >= started.seq);
+    await until('the first commit', () => j.durable >= started.seq);
     j.ack([started.seq]); // and the broker's acknowledgement of it, as the uplink connects
     const commits: number[] = [];
     j.onDurable((upTo) => commits.push(upTo));
@@ -99,17 +92,17 @@ describe('the journal', () => {
       const before = commits.length;
       clock.advance(50);
       // where a window closed (the first reading's, and every full second), its commit comes before time moves on
-      if (i === 0 || ((i + 1) * 50) % 1000 === 0) await until(() => commits.length > before);
+      if (i === 0 || ((i + 1) * 50) % 1000 === 0) await until('the window closing', () => commits.length > before);
     }
     // the first reading went at once; the next ones in one batch a second: 1..19 when the window
     // closed at 1 s, 20..39 at 2 s (what each commit covers shows when it was sent)
-    await until(() => commits.length >= 3);
+    await until('three commits', () => commits.length >= 3);
     expect(commits).toEqual([2, 21, 41]);
     expect(clock.pending()).toEqual([500]); // readings 40..49 wait for the window at 3 s
     // readings 40..49 wait for the 3 s window: a reading now waits, a door event does not
     j.append(reading(50));
     const door1 = j.append(door(1));
-    await until(() => j.durable >= door1.seq);
+    await until('the door event', () => j.durable >= door1.seq);
     expect(commits).toEqual([2, 21, 41, door1.seq]); // one commit for the door and every reading that waited
     expect(clock.pending()).toEqual([]); // nothing left waiting for the window
     // acknowledgements alone wait for the next window, but a reader sees them at once

@@ -12,7 +12,7 @@ import { inflateSync, inflateRawSync, gunzipSync } from 'node:zlib';
 import { parseJson } from '../../core/json.js';
 import { parseMultipart } from '../lpr/multipart.js';
 import { decodeText, isRecord } from '../lpr/text.js';
-import { PushError, show } from '../lpr/types.js';
+import { PushError, json, show } from '../lpr/types.js';
 import type { AcsProtocol, AcsPush, AcsRecord } from './types.js';
 import { idText } from './types.js';
 
@@ -53,7 +53,7 @@ export const dahuaTerminal: AcsProtocol = {
     return { kind: 'records', records, ignored };
   },
   reply() {
-    return { status: 200, contentType: 'application/json', body: JSON.stringify({ Result: true }) };
+    return json({ Result: true });
   },
 };
 

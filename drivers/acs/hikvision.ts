@@ -12,7 +12,7 @@
 import { parseMultipart } from '../lpr/multipart.js';
 import { parseAlertXml } from '../lpr/hikvision.js';
 import { decodeText, isRecord, parseJsonBody } from '../lpr/text.js';
-import { PushError, show } from '../lpr/types.js';
+import { PushError, json, show } from '../lpr/types.js';
 import type { AcsProtocol, AcsPush, AcsRecord } from './types.js';
 import { idText } from './types.js';
 
@@ -61,7 +61,7 @@ export const hikvisionTerminal: AcsProtocol = {
     return readEvent(parseJsonBody(part, PushError));
   },
   reply() {
-    return { status: 200, contentType: 'application/json', body: JSON.stringify({ statusCode: 1, statusString: 'OK', subStatusCode: 'ok' }) };
+    return json({ statusCode: 1, statusString: 'OK', subStatusCode: 'ok' });
   },
 };
 

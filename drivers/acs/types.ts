@@ -3,6 +3,7 @@
  * terminals decide by themselves and report; the gateway records and forwards. Every vendor
  * module turns raw bytes into an AcsPush or throws PushError with the reason (answered 400).
  */
+import type { CameraReply } from '../lpr/types.js';
 export interface AcsRecord {
   outcome: 'granted' | 'denied';
   /** how the person was verified: face, card, fingerprint, password, ... */
@@ -26,7 +27,7 @@ export interface AcsProtocol {
   readonly vendor: string;
   parse(body: Buffer, contentType: string | undefined, contentEncoding: string | undefined): AcsPush;
   /** the answer the terminal expects */
-  reply(): { status: number; contentType: string; body: string };
+  reply(): CameraReply;
 }
 
 /** A personal number, as text, bounded; undefined when absent or empty. */
