@@ -14,8 +14,7 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { LprCameraConfig } from '../config/devices.js';
-import type { SiteConfig } from '../config/schema.js';
+import type { AccessConfig } from '../schema/sections.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { clockTrusted } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -28,8 +27,17 @@ import { feeCents } from './tariff.js';
 
 export type Decision = 'granted' | 'denied' | 'pending';
 
+/** What a plate decision needs of the camera that read it (an lpr-camera's config has it). */
+export interface CameraPlace {
+  id: string;
+  /** the barrier or bollard it opens */
+  lane: string;
+  direction: 'in' | 'out';
+  minConfidence: number;
+}
+
 export interface Read {
-  camera: LprCameraConfig;
+  camera: CameraPlace;
   /** normalised plate, null when none was read */
   plate: string | null;
   confidence: number;
@@ -112,7 +120,8 @@ const MAX_STAYS = 50_000;
 const MAX_PENDING = 200;
 
 export interface AccessDeps {
-  config: SiteConfig;
+  /** the site's access section (plates, cards, passes, visitors, tariff) */
+  config: { access: AccessConfig };
   /** the data dir; undefined keeps everything in memory (unit tests) */
   dataDir: string | undefined;
   clock: Clock;
@@ -173,7 +182,7 @@ export class AccessControl {
     return camera.direction === 'in' ? this.entry(camera, plate, now) : this.exit(camera, plate, now);
   }
 
-  private entry(camera: LprCameraConfig, plate: string, now: number): Verdict {
+  private entry(camera: CameraPlace, plate: string, now: number): Verdict {
     const check = this.plates.check(plate, camera.lane, now);
     if (check.allowed) {
       this.recordEntry(plate, camera, now, false);
@@ -192,7 +201,7 @@ export class AccessControl {
     }
   }
 
-  private exit(camera: LprCameraConfig, plate: string, now: number): Verdict {
+  private exit(camera: CameraPlace, plate: string, now: number): Verdict {
     const stay = this.stays.get(plate);
     const resident = this.plates.check(plate, camera.lane, now).allowed;
     const visitor = stay ? stay.visitor : !resident;
@@ -253,8 +262,7 @@ export class AccessControl {
     const { timer: _timer, ...decided } = pending;
     if (outcome.decision === 'granted' && decided.plate) {
       if (decided.direction === 'in') {
-        const camera = this.deps.config.devices.find((d) => d.id === decided.camera);
-        if (camera?.type === 'lpr-camera') this.recordEntry(decided.plate, camera, this.deps.clock.now(), decided.visitor);
+        this.recordEntry(decided.plate, { id: decided.camera, lane: decided.lane }, this.deps.clock.now(), decided.visitor);
       } else {
         this.closeStay(decided.plate);
       }
@@ -292,7 +300,7 @@ export class AccessControl {
     await Promise.all([this.plates.flush(), this.staysFile?.flush()]);
   }
 
-  private recordEntry(plate: string, camera: LprCameraConfig, now: number, visitor: boolean): void {
+  private recordEntry(plate: string, camera: Pick<CameraPlace, 'id' | 'lane'>, now: number, visitor: boolean): void {
     // A car entering again without an exit between means its exit was missed (or it turned back
     // at the gate): the new entry starts the stay, so a missed exit is never charged for.
     if (!this.stays.has(plate) && this.stays.size >= MAX_STAYS) this.forgetOldStays(true);

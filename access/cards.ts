@@ -5,7 +5,7 @@
  * and to weekly windows in the gateway's local time (docs/credentials.md, "Cards").
  */
 import type { z } from 'zod';
-import { cardEntry } from '../config/schema.js';
+import { cardEntry } from '../schema/sections.js';
 import type { Clock } from '../core/clock.js';
 import { clockTrusted } from '../core/clock.js';
 import type { AccessRefusal } from '../core/events.js';

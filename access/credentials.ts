@@ -4,8 +4,7 @@
  * list). The one place these rules live; readers only read, doors only open.
  */
 import type { KeyObject } from 'node:crypto';
-import type { SiteConfig } from '../config/schema.js';
-import type { CredentialKind } from '../config/devices.js';
+import type { AccessConfig, CredentialKind } from '../schema/sections.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { AccessRefusal } from '../core/events.js';
@@ -18,7 +17,7 @@ export type CredentialDecision =
   | { ok: false; kind: CredentialKind | undefined; reason: AccessRefusal; pass?: string; card?: string };
 
 export interface CredentialsDeps {
-  access: SiteConfig['access'];
+  access: AccessConfig;
   dataDir: string | undefined;
   clock: Clock;
   log: Logger;

@@ -5,7 +5,7 @@
  * (access/synced-list.ts); this file says what a plate entry allows.
  */
 import type { z } from 'zod';
-import { plateEntry } from '../config/schema.js';
+import { plateEntry } from '../schema/sections.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { normalizePlate } from './plate.js';

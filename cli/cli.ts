@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import type { Problem } from '../config/problems.js';
-import { problemLine } from '../config/problems.js';
+import type { Problem } from '../schema/problems.js';
+import { problemLine } from '../schema/problems.js';
 import { processOutput } from './commands/output.js';
 import { GatewayError, errorMessage, isGatewayError } from '../core/errors.js';
 import type { LogLevel } from '../core/log.js';

@@ -2,12 +2,13 @@
  * Rules that span entries: ids unique, references resolve, a camera's lane is a lane, no output
  * pin driven twice, pins within their board's range, one owner per serial port and unit address.
  */
-import { isLaneType } from './devices.js';
+import { isLaneType, kindOf } from '../devices/kinds.js';
+import type { ReferenceCheck } from '../devices/kind.js';
+import type { Problem } from '../schema/problems.js';
+import { describeValue } from '../schema/problems.js';
+import { didYouMean } from '../schema/suggest.js';
 import { boardPinRange, pinUses } from './pins.js';
-import type { Problem } from './problems.js';
-import { describeValue } from './problems.js';
 import type { SiteConfig } from './schema.js';
-import { didYouMean } from './suggest.js';
 import { TOPIC_PLACEHOLDERS } from './topics.js';
 
 function checkUnique(items: readonly { id: string }[], list: string, problems: Problem[]): void {
@@ -53,7 +54,6 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
 
   const boards = firstById(config.io);
   const buses = firstById(config.buses);
-  const WILDCARD = 'AAAAAAAAAAAA';
   const devices = firstById(config.devices);
 
   // Pins: the board exists, the pin is on it, an output has one driver, a pin is not both.
@@ -114,16 +114,6 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
     if (other) problems.push({ path: `${path}.unit`, message: `unit ${unit} on bus ${busId} is already used by ${other}` });
     else units.set(key, path);
   };
-  const dltOnBus = new Map<string, Array<{ address: string; path: string }>>();
-  const claimDltAddress = (busId: string, address: string, path: string) => {
-    const mine = address.toUpperCase();
-    const others = dltOnBus.get(busId) ?? [];
-    // The wildcard is answered by every meter on the line: it only suits a lone DL/T 645 meter.
-    const clash = others.find((o) => o.address === mine || o.address === WILDCARD || mine === WILDCARD);
-    if (clash) problems.push({ path: `${path}.address`, message: `meter ${address} on bus ${busId} clashes with ${clash.path} (${clash.address}); the wildcard only suits a lone meter` });
-    others.push({ address: mine, path });
-    dltOnBus.set(busId, others);
-  };
   config.io.forEach((b, i) => {
     if (b.type !== 'modbus-relay') return;
     if (!buses.has(b.bus)) {
@@ -140,7 +130,6 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
   };
   config.buses.forEach((b, i) => b.type === 'rtu' && claimPort(b.port, `buses[${i}]`));
   config.io.forEach((b, i) => b.type === 'firmata' && claimPort(b.port, `io[${i}]`));
-  config.devices.forEach((d, i) => d.type === 'reader' && d.port !== undefined && claimPort(d.port, `devices[${i}]`));
   /** a camera's or reader's lane: a barrier or bollard that exists */
   const laneRef = (ref: string, path: string) => {
     const lane = devices.get(ref);
@@ -159,40 +148,24 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
     }
   };
 
+  // Each device's references, as its kind says (devices/<kind>/index.ts: references).
+  const claims = new Map<string, Map<string, string>>();
+  const check: ReferenceCheck = {
+    lane: laneRef,
+    door: doorRef,
+    bus: (ref, path) => {
+      const bus = buses.get(ref);
+      if (!bus && !unchecked.buses.has(ref)) problems.push({ path, message: `no bus "${ref}" (${known(buses.keys(), ref)})` });
+      return bus;
+    },
+    port: claimPort,
+    unit: claimUnit,
+    problem: (path, message) => void problems.push({ path, message }),
+    claims: (name) => claims.get(name) ?? claims.set(name, new Map()).get(name)!,
+  };
   config.devices.forEach((d, i) => {
-    const at = `devices[${i}]`;
-    if (d.type === 'lpr-camera') laneRef(d.lane, `${at}.lane`);
-    if (d.type === 'reader' && d.door !== undefined) doorRef(d.door, `${at}.door`);
-    if (d.type === 'reader' && d.lane !== undefined) laneRef(d.lane, `${at}.lane`);
-    if (d.type === 'meter') {
-      const bus = buses.get(d.bus);
-      if (!bus && !unchecked.buses.has(d.bus)) problems.push({ path: `${at}.bus`, message: `no bus "${d.bus}" (${known(buses.keys(), d.bus)})` });
-      if (d.model === 'dlt645') {
-        if (d.address === undefined) problems.push({ path: `${at}.address`, message: 'required for model dlt645 (the 12-digit meter number)' });
-        else if (bus) claimDltAddress(d.bus, d.address, at);
-        if (d.unit !== undefined) problems.push({ path: `${at}.unit`, message: 'only for Modbus meters; a dlt645 meter has an address' });
-        if (bus && bus.type !== 'rtu') problems.push({ path: `${at}.bus`, message: `bus "${d.bus}" is ${bus.type}; DL/T 645 meters need an RS485 (rtu) bus` });
-      } else {
-        if (d.unit === undefined) problems.push({ path: `${at}.unit`, message: `required for model ${d.model} (the Modbus unit id)` });
-        else if (bus) claimUnit(d.bus, d.unit, at);
-        if (d.address !== undefined) problems.push({ path: `${at}.address`, message: 'only for dlt645 meters' });
-        if (d.values !== undefined) problems.push({ path: `${at}.values`, message: 'only for dlt645 meters' });
-      }
-      if (d.model === 'custom' && !d.registers) {
-        problems.push({ path: `${at}.registers`, message: 'required for model custom' });
-      }
-      if ((d.model === 'custom' || d.model === 'dlt645') && d.function !== undefined) {
-        problems.push({ path: `${at}.function`, message: `only for built-in Modbus models (${d.model === 'custom' ? 'set function on each register' : 'dlt645 is not Modbus'})` });
-      }
-      if (d.model !== 'custom' && d.registers) {
-        problems.push({ path: `${at}.registers`, message: `only for model custom (${d.model} has a built-in register map)` });
-      }
-      const names = new Set<string>();
-      d.registers?.forEach((r, j) => {
-        if (names.has(r.name)) problems.push({ path: `${at}.registers[${j}].name`, message: `duplicate value name "${r.name}"` });
-        names.add(r.name);
-      });
-    }
+    // forEach: a partly valid config (validateConfig) has holes where entries did not parse
+    kindOf(d.type)?.references?.(d, `devices[${i}]`, check);
   });
 
   const plates = new Map<string, number>();

@@ -6,8 +6,8 @@ import { GatewayError, errorMessage } from '../core/errors.js';
 import type { z } from 'zod';
 import { crossCheck } from './crosscheck.js';
 import type { Unchecked } from './crosscheck.js';
-import type { Problem } from './problems.js';
-import { problemsFromIssues } from './problems.js';
+import type { Problem } from '../schema/problems.js';
+import { problemsFromIssues } from '../schema/problems.js';
 import type { SiteConfig } from './schema.js';
 import { siteConfig } from './schema.js';
 

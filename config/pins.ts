@@ -1,43 +1,16 @@
-/** Pin ranges and pin roles, shared by validation and the runtime. */
-import type { PinDirection, PinRef } from './devices.js';
-import { devicePins } from './devices.js';
-import { BOARD_PIN_RANGES } from './schema.js';
+/** The pins a site uses, by device and role: the pin planner, the cross-checks and the I/O page read them. */
+import { kindOf } from '../devices/kinds.js';
+import type { DeviceConfig } from '../devices/kinds.js';
+import type { PinDirection, PinRef, PinRole } from '../schema/sections.js';
 import type { SiteConfig } from './schema.js';
 
-export interface PinRange {
-  min: number;
-  max: number;
-}
+export type { PinDirection } from '../schema/sections.js';
+export { boardPinRange, pinRangeFor } from '../schema/sections.js';
 
-interface RawBoard {
-  id?: unknown;
-  type?: unknown;
-  channels?: unknown;
+/** The pins of any device, by its kind. */
+export function devicePins(d: DeviceConfig): PinRole[] {
+  return kindOf(d.type)!.pins(d);
 }
-
-/** The valid pin range of a board entry, raw (unvalidated) or parsed. */
-export function boardPinRange(board: RawBoard): PinRange | undefined {
-  if (board.type === 'modbus-relay') {
-    const channels = typeof board.channels === 'number' && Number.isInteger(board.channels) ? board.channels : 8;
-    return { min: 1, max: channels };
-  }
-  if (typeof board.type === 'string' && board.type in BOARD_PIN_RANGES) {
-    return BOARD_PIN_RANGES[board.type as keyof typeof BOARD_PIN_RANGES];
-  }
-  return undefined;
-}
-
-/** The pin range for a pin reference `{ io, pin }` within a raw config, when its board is known. */
-export function pinRangeFor(rawConfig: unknown, rawPinRef: unknown): PinRange | undefined {
-  if (!rawPinRef || typeof rawPinRef !== 'object') return undefined;
-  const io = (rawPinRef as { io?: unknown }).io;
-  const boards = (rawConfig as { io?: unknown } | null)?.io;
-  if (!Array.isArray(boards)) return undefined;
-  const board = boards.find((b): b is RawBoard => !!b && typeof b === 'object' && (b as RawBoard).id === io);
-  return board ? boardPinRange(board) : undefined;
-}
-
-export type { PinDirection } from './devices.js';
 
 /** One pin a device uses: which device, in which role, and where in the config it was written. */
 export interface PinUse {

@@ -11,6 +11,9 @@ import { T, meterValue, word } from './i18n.js';
  * @typedef {{ id: string, type: string, name?: string, state: string, fault: string | null, door?: string, alarm?: string | null,
  *   lane?: string, values?: Record<string, number>, readAt?: string | null, lastRead?: { plate: string | null, decision: string } | null, vehicle?: boolean | null }} Device
  * @typedef {{ id: string, seq?: number, time: string, type: string, device: string, data: Record<string, any> }} GatewayEvent
+ * @typedef {{ name: string, states: Record<string, string>, actions?: { open: string, close: string }, labels?: Record<string, string> }} KindWords
+ * @typedef {{ show: 'word' | 'badge' | 'device' | 'plate-read' | 'values', field: string, group?: string, label?: string, hideWhen?: string[] }} CardPart
+ * @typedef {{ words: Record<Lang, KindWords>, card: CardPart[] }} KindInfo
  * @typedef {{ id: string, plate: string | null, lane: string, feeCents?: number }} Waiting
  */
 
@@ -34,6 +37,8 @@ const el = (tag, props = {}, ...kids) => {
 };
 /** @type {Map<string, Device>} */
 const devices = new Map();
+/** What each device kind says of itself: its words and its card (GET /api/kinds). @type {Record<string, KindInfo>} */
+let kinds = {};
 /** @type {GatewayEvent[]} */
 let events = [];
 /** @type {Waiting[]} */
@@ -134,6 +139,8 @@ async function start() {
   $('tabs').hidden = !installer;
   const site = await api('/api/site');
   $('site').textContent = site.status === 200 ? site.body.name || site.body.id || '' : '';
+  const k = await api('/api/kinds');
+  kinds = k.status === 200 ? k.body.kinds || {} : {};
   const list = await api('/api/devices');
   devices.clear();
   for (const d of list.body.devices || []) devices.set(d.id, d);
@@ -206,11 +213,13 @@ function renderStatus() {
 }
 setInterval(() => void refreshStatus(), 5000);
 
+/** A device kind's words in the current language. @param {string} type @returns {KindWords | undefined} */
+const kindWords = (type) => kinds[type]?.words[lang];
+
 /** @param {Device} d */
 function stateText(d) {
   if (d.fault) return `${ui('fault')}: ${word(lang, 'faults', d.fault)}`;
-  const byKind = T[lang].states[d.type] || {};
-  return typeof byKind[d.state] === 'string' ? byKind[d.state] : d.state;
+  return kindWords(d.type)?.states[d.state] ?? d.state;
 }
 
 function renderDevices() {
@@ -228,27 +237,32 @@ function deviceCard(d) {
   card.dataset['type'] = d.type;
   const state = el('div', { className: 'state' }, el('b', { textContent: stateText(d) }));
   card.append(el('h3', { textContent: d.name || d.id }), state);
-  if (d.type === 'door') {
-    if (d.door && d.door !== 'unknown') state.append(' · ', word(lang, 'doorContact', d.door));
-    if (d.alarm) state.append(el('span', { className: 'badge', textContent: word(lang, 'doorAlarm', d.alarm) }));
-  }
-  const opens = d.door || d.lane;
-  if (d.type === 'reader' && opens) state.append(` · ${d.door ? ui('door') : ui('lane')} ${deviceName(opens)}`);
-  if (d.type === 'lpr-camera' && d.lastRead) state.append(` · ${ui('lastRead')} ${d.lastRead.plate ?? ui('noPlate')} ${word(lang, 'decisions', d.lastRead.decision)}`);
-  if (d.type === 'meter') {
-    const values = Object.entries(d.values || {});
-    if (values.length === 0) state.append(` · ${ui('noReading')}`);
-    const grid = el('div', { className: 'values' });
-    for (const [name, value] of values.slice(0, 6)) {
-      const v = meterValue(lang, name, value);
-      grid.append(el('span', { textContent: v.label }), el('span', { textContent: v.text }));
+  // What else the card shows is the kind's to say (GET /api/kinds); the console only knows how to draw each part.
+  const words = kindWords(d.type);
+  const label = (/** @type {string | undefined} */ key) => (key && words?.labels?.[key]) || '';
+  /** @type {Record<string, any>} */
+  const fields = d;
+  for (const part of kinds[d.type]?.card ?? []) {
+    const value = fields[part.field];
+    if (part.show === 'word' && value != null && !(part.hideWhen ?? []).includes(value)) state.append(' · ', word(lang, part.group ?? '', value));
+    if (part.show === 'badge' && value) state.append(el('span', { className: 'badge', textContent: word(lang, part.group ?? '', value) }));
+    if (part.show === 'device' && value) state.append(` · ${label(part.label)} ${deviceName(value)}`);
+    if (part.show === 'plate-read' && value) state.append(` · ${label(part.label)} ${value.plate ?? ui('noPlate')} ${word(lang, 'decisions', value.decision)}`);
+    if (part.show === 'values') {
+      const values = Object.entries(value || {});
+      if (values.length === 0) state.append(` · ${label(part.label)}`);
+      const grid = el('div', { className: 'values' });
+      for (const [name, v] of values.slice(0, 6)) {
+        const shown = meterValue(lang, name, /** @type {number} */ (v));
+        grid.append(el('span', { textContent: shown.label }), el('span', { textContent: shown.text }));
+      }
+      if (values.length) card.append(grid);
     }
-    if (values.length) card.append(grid);
   }
-  const labels = T[lang].actions[d.type];
+  const labels = words?.actions;
   if (labels) {
     const actions = el('div', { className: 'actions' });
-    for (const action of ['open', 'close']) {
+    for (const action of /** @type {const} */ (['open', 'close'])) {
       const b = /** @type {HTMLButtonElement} */ (el('button', { type: 'button', className: action, textContent: labels[action] }));
       b.dataset['action'] = action;
       b.onclick = async () => {

@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * The console's words, zh-CN first and English. Every code the gateway shows (devices/vocabulary.ts:
- * states, event types, decisions, reasons, actors, faults, refusals) has a translation in both
- * languages here; test/console-vocabulary.test.ts fails on one that is missing, so a guard never
+ * event types, decisions, reasons, actors, faults, refusals) has a translation in both languages
+ * here (each device kind brings the words for its own states and buttons: GET /api/kinds); test/console-vocabulary.test.ts fails on one that is missing, so a guard never
  * sees a raw key. Plain ES module, no DOM: the page and the tests both import it.
  */
 
@@ -19,17 +19,6 @@ export const T = {
       lastRead: '最近识别', online: '在线', offline: '离线', pin: '引脚', dir: '方向', value: '值', device: '设备', in: '输入', out: '输出',
       noPlate: '无牌', fee: '费用', fault: '故障', door: '门', noEvents: '暂无事件', noReading: '尚无读数',
       passes: '访客通行码', lane: '车道', pass: '通行码', card: '卡', person: '人员', usesLeft: '剩余 {n} 次', oneUseLeft: '剩余 1 次', until: '有效至', revoked: '已撤销',
-    },
-    actions: { door: { open: '开门', close: '锁门' }, barrier: { open: '抬杆', close: '落杆' }, bollard: { open: '降柱', close: '升柱' } },
-    states: {
-      door: { locked: '已锁', unlocked: '已开锁' },
-      barrier: { unknown: '状态未知', open: '已抬杆', closing: '落杆中', closed: '已落杆' },
-      bollard: { unknown: '状态未知', up: '已升起', down: '已降下', raising: '上升中', lowering: '下降中' },
-      'lpr-camera': { waiting: '等待首次推送', online: '在线', silent: '长时间无推送' },
-      meter: { ok: '正常', waiting: '等待读数' },
-      'alarm-input': { normal: '正常', alarm: '报警中' },
-      reader: { waiting: '尚未读到', online: '在线', offline: '读头离线' },
-      'access-terminal': { waiting: '等待首次推送', online: '在线', silent: '长时间无推送' },
     },
     doorContact: { open: '门已打开', closed: '门已关闭', unknown: '无门磁' },
     doorAlarm: { forced: '被强行打开', 'held-open': '开门超时' },
@@ -88,17 +77,6 @@ export const T = {
       lastRead: 'last read', online: 'online', offline: 'offline', pin: 'Pin', dir: 'Dir', value: 'Value', device: 'Device', in: 'in', out: 'out',
       noPlate: 'no plate', fee: 'fee', fault: 'fault', door: 'door', noEvents: 'No events yet', noReading: 'no reading yet',
       passes: 'Visitor passes', lane: 'lane', pass: 'pass', card: 'card', person: 'person', usesLeft: '{n} uses left', oneUseLeft: '1 use left', until: 'valid until', revoked: 'revoked',
-    },
-    actions: { door: { open: 'Unlock', close: 'Lock' }, barrier: { open: 'Open', close: 'Close' }, bollard: { open: 'Lower', close: 'Raise' } },
-    states: {
-      door: { locked: 'locked', unlocked: 'unlocked' },
-      barrier: { unknown: 'position unknown', open: 'open', closing: 'closing', closed: 'closed' },
-      bollard: { unknown: 'position unknown', up: 'up', down: 'down', raising: 'raising', lowering: 'lowering' },
-      'lpr-camera': { waiting: 'waiting for its first push', online: 'online', silent: 'silent for a while' },
-      meter: { ok: 'ok', waiting: 'waiting for a reading' },
-      'alarm-input': { normal: 'normal', alarm: 'in alarm' },
-      reader: { waiting: 'nothing read yet', online: 'online', offline: 'reader offline' },
-      'access-terminal': { waiting: 'waiting for its first push', online: 'online', silent: 'silent for a while' },
     },
     doorContact: { open: 'door open', closed: 'door closed', unknown: 'no contact' },
     doorAlarm: { forced: 'FORCED OPEN', 'held-open': 'HELD OPEN' },

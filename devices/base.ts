@@ -1,6 +1,4 @@
 /** What every device does the same way: board faults, output re-assertion and state publishing. */
-import type { DeviceType } from '../config/devices.js';
-import type { DeviceState } from './kinds.js';
 import type { OutputPin } from '../drivers/io/pin.js';
 import type { TimerHandle } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -8,9 +6,10 @@ import type { FaultCode } from '../core/errors.js';
 import type { CommandContext, CommandResult, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
 import { accepted, refused } from './types.js';
 
-export abstract class DeviceBase<T extends DeviceType = DeviceType> {
+/** `S`: the states its kind lists (devices/<kind>/index.ts): a device cannot report another. */
+export abstract class DeviceBase<S extends string = string> {
   abstract readonly id: string;
-  abstract readonly type: T;
+  abstract readonly type: string;
   readonly boards = new Set<string>();
   private readonly offlineBoards = new Map<string, string>();
   private readonly outputs: OutputPin[] = [];
@@ -32,7 +31,7 @@ export abstract class DeviceBase<T extends DeviceType = DeviceType> {
    * The snapshot every kind shows: its id, type and name, its state in its kind's own words (the
    * type says which: devices/kinds.ts), its fault, then what else the kind tells.
    */
-  protected snapshotOf(name: string | undefined, state: DeviceState<T>, details: Record<string, unknown> = {}): DeviceSnapshot {
+  protected snapshotOf(name: string | undefined, state: S, details: Record<string, unknown> = {}): DeviceSnapshot {
     return { id: this.id, type: this.type, ...(name ? { name } : {}), state, fault: this.fault, ...details };
   }
 

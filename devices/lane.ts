@@ -2,7 +2,7 @@
  * What barriers and bollards share: the safety loop and its 1 s hold-off (docs/safety.md, "Never
  * close or raise on a vehicle: inhibit until 1 s after the safety loop clears").
  */
-import type { PinRef } from '../config/devices.js';
+import type { PinRef } from '../schema/sections.js';
 import type { InputPin } from '../drivers/io/pin.js';
 import type { Clock } from '../core/clock.js';
 import type { CommandResult } from './types.js';

@@ -3,8 +3,7 @@
  * its state. Each device kind lives in its own file and gets everything it uses passed in.
  */
 import type { CredentialData } from '../core/events.js';
-import type { PinRef } from '../config/devices.js';
-import type { DeviceType } from '../config/devices.js';
+import type { PinRef } from '../schema/sections.js';
 import type { InputPin, OutputPin } from '../drivers/io/pin.js';
 import type { Clock } from '../core/clock.js';
 import type { EventData, EventType } from '../core/events.js';
@@ -26,7 +25,8 @@ export type DriveAnswer = CommandResult | { ok: true; asCommand: DeviceAction };
 
 export interface DeviceSnapshot {
   id: string;
-  type: DeviceType;
+  /** its kind (devices/kinds.ts) */
+  type: string;
   name?: string;
   /** the headline state: locked/unlocked, open/closed, up/down, ok */
   state: string;
@@ -37,7 +37,8 @@ export interface DeviceSnapshot {
 
 export interface Device {
   readonly id: string;
-  readonly type: DeviceType;
+  /** its kind (devices/kinds.ts) */
+  readonly type: string;
   /** Boards this device drives or reads, for fault reporting. */
   readonly boards: ReadonlySet<string>;
   /** Drives every output to its safe state at once; called before anything else on start. */
@@ -61,6 +62,8 @@ export interface Device {
   /** A board this device uses went away or came back. */
   boardStatusChanged(board: string, online: boolean, reason?: string): void;
   snapshot(): DeviceSnapshot;
+  /** Its entry in /api/health, for kinds that have one (the kind's `health` says under which group). */
+  health?(): object;
   /** For devices with a loop of their own (meter pollers): whether it still makes progress. */
   alive?(now: number): boolean;
 }

@@ -1,18 +1,16 @@
 /**
- * Every word the gateway shows a person or a platform as a code: device states by kind, event
- * types, decisions and their reasons, who moved something, fault codes and refusals. The
- * console translates each (console/i18n.js) and a test fails when one has no translation in
- * either language, so no raw key ever reaches a guard's screen.
+ * Every word the gateway shows a person or a platform as a code, besides what each kind says of
+ * itself (its states and buttons: devices/<kind>/index.ts `words`): event types, decisions and
+ * their reasons, who moved something, fault codes and refusals. The console translates each
+ * (console/i18n.js) and a test fails when one has no translation in either language, so no raw
+ * key ever reaches a guard's screen.
  */
 import { FAULT_CODES } from '../core/errors.js';
 import { ACCESS_REFUSALS, EVENT_TYPES } from '../core/events.js';
-import type { DeviceType } from '../config/devices.js';
 import { TERMINAL_METHODS } from '../drivers/acs/index.js';
-import { KINDS } from './kinds.js';
+import { ALARM_KINDS } from './alarm-input/index.js';
 
 export const VOCABULARY = {
-  /** `state` of each kind's snapshot, from the table of kinds (devices/kinds.ts) */
-  states: Object.fromEntries(Object.entries(KINDS).map(([type, kind]) => [type, kind.states])) as unknown as { [T in DeviceType]: (typeof KINDS)[T]['states'] },
   /** a door's contact (`door`) and what is wrong with it (`alarm`) */
   doorContact: ['open', 'closed', 'unknown'],
   doorAlarm: ['forced', 'held-open'],
@@ -31,5 +29,5 @@ export const VOCABULARY = {
   refusals: ['unsafe', 'fire-alarm', 'offline', 'not-supported', 'unknown-device', 'invalid', 'expired', 'replayed', 'bad-signature', 'stale-version'],
   /** audit.login-failed reasons (http/auth.ts) */
   loginFailures: ['bad-credentials', 'account-locked', 'address-locked'],
-  alarmKinds: ['perimeter', 'smoke', 'gas', 'water', 'panic'],
+  alarmKinds: ALARM_KINDS,
 } as const;

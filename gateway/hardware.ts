@@ -8,9 +8,8 @@ import { pinUses } from '../config/pins.js';
 import type { SiteConfig } from '../config/schema.js';
 import { createBoard } from '../drivers/io/boards.js';
 import type { DigitalIo, PinPlan } from '../drivers/io/types.js';
-import { createBus } from '../drivers/modbus/index.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
-import type { PinRef } from '../config/devices.js';
+import type { PinRef } from '../schema/sections.js';
 import { InputPin, OutputPin } from '../drivers/io/pin.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
@@ -34,7 +33,10 @@ export function pinPlans(config: SiteConfig): Map<string, PinPlan[]> {
 
 /** Buses connect in the background when their adapter or peer is not there yet: never fatal. */
 export async function openBuses(config: SiteConfig, given: ReadonlyMap<string, ModbusBus> | undefined, into: Map<string, ModbusBus>, deps: Deps): Promise<void> {
-  for (const busConfig of config.buses) into.set(busConfig.id, given?.get(busConfig.id) ?? createBus(busConfig, deps));
+  // Modbus (modbus-serial) is loaded only for a site with buses of its own.
+  const wanted = config.buses.filter((b) => !given?.has(b.id));
+  const createBus = wanted.length ? (await import('../drivers/modbus/index.js')).createBus : undefined;
+  for (const busConfig of config.buses) into.set(busConfig.id, given?.get(busConfig.id) ?? createBus!(busConfig, deps));
   await Promise.all([...into.values()].map((b) => b.start()));
 }
 
@@ -46,7 +48,7 @@ export async function openBoards(
   deps: Deps,
 ): Promise<void> {
   const plans = pinPlans(config);
-  for (const boardConfig of config.io) into.set(boardConfig.id, given?.get(boardConfig.id) ?? createBoard(boardConfig, { ...deps, buses }));
+  for (const boardConfig of config.io) into.set(boardConfig.id, given?.get(boardConfig.id) ?? (await createBoard(boardConfig, { ...deps, buses })));
   await Promise.all(
     [...into].map(async ([id, board]) => {
       try {
@@ -66,12 +68,4 @@ export function pinsOn(boards: ReadonlyMap<string, DigitalIo>, clock: Clock): { 
     return found;
   };
   return { input: (ref) => new InputPin(board(ref), ref, clock), output: (ref) => new OutputPin(board(ref), ref) };
-}
-
-/** Where in its interval each meter is polled (0 <= phase < 1): a bus's meters spread evenly over it. */
-export function meterPhase(config: SiteConfig, id: string): number {
-  const meter = config.devices.find((d) => d.id === id);
-  if (meter?.type !== 'meter') return 0;
-  const peers = config.devices.filter((d) => d.type === 'meter' && d.bus === meter.bus);
-  return peers.indexOf(meter) / peers.length;
 }

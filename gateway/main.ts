@@ -10,8 +10,9 @@ import { decidedData } from '../access/access.js';
 import type { PendingDecision, PendingOutcome } from '../access/access.js';
 import type { SiteConfig } from '../config/schema.js';
 import { FireAlarm } from '../devices/fire-alarm.js';
-import { createDevice } from '../devices/index.js';
-import { LprCamera } from '../devices/lpr-camera.js';
+import { createDevice, isLane, loadKinds } from '../devices/factory.js';
+import type { PushSource } from '../devices/push.js';
+import { isPushSource } from '../devices/push.js';
 import type { Device, DeviceContext, DeviceSnapshot } from '../devices/types.js';
 import type { DigitalIo } from '../drivers/io/types.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
@@ -20,7 +21,7 @@ import type { Journal } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
 import { EventBus } from '../core/event-bus.js';
 import type { GatewayBus } from '../devices/messages.js';
-import { meterPhase, openBoards, openBuses, pinsOn } from './hardware.js';
+import { openBoards, openBuses, pinsOn } from './hardware.js';
 import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
@@ -85,7 +86,8 @@ export class Gateway {
   uplink: Uplink | undefined;
   /** plate decisions, visitors waiting for staff, open stays; built on start */
   access!: AccessControl;
-  readonly cameras = new Map<string, LprCamera>();
+  /** devices that push to the gateway over HTTP (cameras, terminals), by id */
+  readonly pushSources = new Map<string, PushSource>();
   /** commands from the platform (P/cmd); built on start when an uplink is configured */
   remote: RemoteCommands | undefined;
   private watchdog: Watchdog | undefined;
@@ -146,11 +148,16 @@ export class Gateway {
       this.options.journal === false ? undefined : startJournal(config, this.log, (type, data) => this.emit(type, 'journal', data), this.clock);
     const uplinkLoading = this.wantsUplink() ? import('../uplink/uplink.js') : undefined;
     uplinkLoading?.catch(() => undefined);
+    // Each kind's class and drivers load only when the site has such a device, meanwhile too.
+    const kindsLoading = loadKinds(config.devices);
+    kindsLoading.catch(() => undefined);
     // Whether the clock is synchronised is asked while the hardware connects too.
     const clockReading = this.clockWatch?.start().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'cannot tell whether the clock is synchronised'));
+    let runtimes: Awaited<typeof kindsLoading>;
     try {
       await openBuses(config, this.options.buses, this.buses, hardware);
       await openBoards(config, this.options.boards, this.buses, this.boards, hardware);
+      runtimes = await kindsLoading;
     } catch (err) {
       void journalOpening?.then((j) => j.close()).catch(() => undefined);
       throw err;
@@ -183,16 +190,20 @@ export class Gateway {
     });
     const deviceDeps = {
       buses: this.buses,
-      meterPhase: (id: string) => meterPhase(config, id),
+      siteDevices: config.devices,
       access: this.access,
       credentials: this.access.credentials,
       device: (id: string) => this.devices.get(id),
+      lane: (id: string) => {
+        const lane = this.devices.get(id);
+        return isLane(lane) ? lane : undefined;
+      },
       actuated: (seconds: number) => this.actuation.observe(seconds),
     };
     for (const deviceConfig of config.devices) {
-      const device = createDevice(deviceConfig, ctxFor(deviceConfig.id), deviceDeps);
+      const device = createDevice(runtimes, deviceConfig, ctxFor(deviceConfig.id), deviceDeps);
       this.devices.set(deviceConfig.id, device);
-      if (device instanceof LprCamera) this.cameras.set(device.id, device);
+      if (isPushSource(device)) this.pushSources.set(device.id, device);
     }
 
     // Safety first: nothing else happens until every output is in its safe state.
@@ -221,7 +232,7 @@ export class Gateway {
         boards: this.boards,
         access: this.access,
         eventBus: this.eventBus,
-        cameras: this.cameras,
+        pushSources: this.pushSources,
         health: () => this.health(),
         committed: () => this.committed(),
         metrics: () => this.metrics(),
@@ -308,7 +319,7 @@ export class Gateway {
       devices: this.devices,
       boards: this.boards,
       buses: this.buses,
-      cameras: this.cameras,
+      pushSources: this.pushSources,
       journal: this.journal,
       uplink: this.uplink,
       remote: this.remote,

@@ -1,7 +1,9 @@
 /** What the gateway reports about itself: GET /api/health and GET /metrics. */
 import type { AccessControl } from '../access/access.js';
 import type { SiteConfig } from '../config/schema.js';
-import type { LprCamera } from '../devices/lpr-camera.js';
+import type { Kind } from '../devices/kind.js';
+import { KINDS, kindOf } from '../devices/kinds.js';
+import type { PushSource } from '../devices/push.js';
 import type { Device } from '../devices/types.js';
 import type { DigitalIo } from '../drivers/io/types.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
@@ -23,7 +25,8 @@ export interface ReportView {
   devices: ReadonlyMap<string, Device>;
   boards: ReadonlyMap<string, DigitalIo>;
   buses: ReadonlyMap<string, ModbusBus>;
-  cameras: ReadonlyMap<string, LprCamera>;
+  /** devices that push over HTTP (cameras, terminals) */
+  pushSources: ReadonlyMap<string, PushSource>;
   journal: Journal | undefined;
   uplink: Uplink | undefined;
   remote: RemoteCommands | undefined;
@@ -57,21 +60,13 @@ export function healthReport(g: ReportView): HealthReport {
     : undefined;
   const boards = Object.fromEntries([...g.boards].map(([id, b]) => [id, { online: b.online }]));
   const buses = Object.fromEntries([...g.buses].map(([id, b]) => [id, { connected: b.connected }]));
-  const cameras: NonNullable<HealthReport['cameras']> = {};
-  const meters: NonNullable<HealthReport['meters']> = {};
-  const terminals: NonNullable<HealthReport['terminals']> = {};
-  const readers: NonNullable<HealthReport['readers']> = {};
+  // Each kind with a health entry lists its devices under its group (devices/<kind>/index.ts).
+  const groups: Record<string, Record<string, object>> = {};
   for (const device of g.devices.values()) {
-    const snap = device.snapshot();
-    const lastSeenAt = (snap['lastSeenAt'] as string | null | undefined) ?? null;
-    if (device.type === 'lpr-camera') cameras[device.id] = { state: snap.state, lastSeenAt };
-    else if (device.type === 'access-terminal') terminals[device.id] = { state: snap.state, lastSeenAt };
-    else if (device.type === 'meter') meters[device.id] = { state: snap.state, readAt: (snap['readAt'] as string | null) ?? null, fault: snap.fault };
-    else if (device.type === 'reader') {
-      const reason = snap['reason'] as string | undefined;
-      readers[device.id] = { state: snap.state, open: snap['open'] === true, lastReadAt: (snap['lastReadAt'] as string | null) ?? null, ...(reason ? { reason } : {}) };
-    }
+    const group = kindOf(device.type)?.health;
+    if (group && device.health) (groups[group.group] ??= {})[device.id] = device.health();
   }
+  for (const kind of Object.values(KINDS) as Kind[]) if (kind.health?.always) groups[kind.health.group] ??= {};
   return {
     status: degraded ? 'degraded' : 'ok',
     uplink,
@@ -79,10 +74,7 @@ export function healthReport(g: ReportView): HealthReport {
     fireAlarm: g.fireAlarmActive,
     boards,
     buses,
-    cameras,
-    ...(Object.keys(terminals).length ? { terminals } : {}),
-    ...(Object.keys(readers).length ? { readers } : {}),
-    meters,
+    ...groups,
     ...(journal ? { journal } : {}),
   };
 }
@@ -118,9 +110,9 @@ export function metricsPage(g: ReportView): string {
   m.metric(
     'estate_gateway_camera_pushes_total',
     'counter',
-    'camera pushes by result',
+    'camera and terminal pushes by result (label camera: the device id)',
     [
-      ...[...g.cameras.values()].flatMap((c) => Object.entries(c.counts).map(([result, n]) => [{ camera: c.id, result }, n] as [Record<string, string>, number])),
+      ...[...g.pushSources.values()].flatMap((c) => Object.entries(c.counts).map(([result, n]) => [{ camera: c.id, result }, n] as [Record<string, string>, number])),
       [{ camera: '', result: 'refused' }, g.unmatchedPushes.refused],
       [{ camera: '', result: 'unknown-camera' }, g.unmatchedPushes['unknown-camera']],
     ],

@@ -10,8 +10,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessControl } from '../access/access.js';
 import type { PinUse } from '../config/pins.js';
+import type { Kind } from '../devices/kind.js';
+import { KINDS } from '../devices/kinds.js';
 import type { Device, DeviceSnapshot } from '../devices/types.js';
-import { SimBoard } from '../drivers/io/sim.js';
 import type { DigitalIo, Level } from '../drivers/io/types.js';
 import type { Session, Sessions } from './auth.js';
 import { ROLE_RANK, SESSION_COOKIE, SESSION_IDLE_MS } from './auth.js';
@@ -126,6 +127,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return deps.site;
   });
 
+  /** What the console draws each kind's card from: its words in both languages and its card's parts. */
+  app.get('/api/kinds', async (req, reply) => {
+    if (!authorise(req, reply)) return reply;
+    return { kinds: Object.fromEntries(Object.entries(KINDS as Record<string, Kind>).map(([type, k]) => [type, { words: k.words, card: k.card }])) };
+  });
+
   app.get('/api/devices', async (req, reply) => {
     if (!authorise(req, reply)) return reply;
     return { devices: [...deps.devices.values()].map((d) => d.snapshot()) };
@@ -186,7 +193,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (deps.fireAlarmActive()) return deny(reply, 409, 'fire-alarm', 'no commissioning while the fire alarm is active');
     const level = ((value ^ (use.ref.activeLow ? 1 : 0)) as Level);
     if (use.direction === 'in') {
-      if (!(board instanceof SimBoard)) return deny(reply, 400, 'bad-request', `${use.owner}.${use.role} is an input; only a sim board's inputs can be set`);
+      if (!board.setInput) return deny(reply, 400, 'bad-request', `${use.owner}.${use.role} is an input; only a sim board's inputs can be set`);
       board.setInput(pin, level);
       return { ok: true, pin: pinView(board, use) };
     }

@@ -5,8 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import { pinUses } from '../config/pins.js';
 import type { SiteConfig } from '../config/schema.js';
-import type { LprCamera } from '../devices/lpr-camera.js';
-import { AccessTerminal } from '../devices/access-terminal.js';
+import type { Kind } from '../devices/kind.js';
+import { KINDS } from '../devices/kinds.js';
+import type { PushSource } from '../devices/push.js';
 import { registerApi } from './api.js';
 import type { ApiDeps } from './api.js';
 import { Sessions } from './auth.js';
@@ -16,8 +17,8 @@ import { GatewayError, errorMessage } from '../core/errors.js';
 import { createHttpServer, parseListen } from './server.js';
 import type { HealthReport } from './server.js';
 import type { Logger } from '../core/log.js';
-import { registerCameraRoutes } from './cameras.js';
-import type { CameraRouteDeps } from './cameras.js';
+import { registerPushRoutes } from './pushes.js';
+import type { PushRoute, PushRouteDeps } from './pushes.js';
 import { UserStore } from './users.js';
 
 export interface ServeDeps
@@ -25,21 +26,21 @@ export interface ServeDeps
   config: SiteConfig;
   log: Logger;
   clock: Clock;
-  cameras: ReadonlyMap<string, LprCamera>;
+  /** devices that push over HTTP, by id */
+  pushSources: ReadonlyMap<string, PushSource>;
   health(): HealthReport;
   committed(): Promise<void>;
-  unmatched: CameraRouteDeps['unmatched'];
+  unmatched: PushRouteDeps['unmatched'];
 }
 
 export async function serveHttp(listen: string, deps: ServeDeps): Promise<{ http: FastifyInstance; address: { host: string; port: number } }> {
-  const { config, log, clock, cameras, health, committed, unmatched, ...api } = deps;
+  const { config, log, clock, pushSources, health, committed, unmatched, ...api } = deps;
   const { host, port } = parseListen(listen);
   const http = createHttpServer({ log, health, committed });
   const users = new UserStore(config.gateway.dataDir);
   registerApi(http, { ...api, clock, site: config.site, log: log.child({ component: 'api' }), sessions: new Sessions(users, clock), users, pins: pinUses(config) });
   registerConsole(http);
-  const terminals = new Map([...api.devices].filter((e): e is [string, AccessTerminal] => e[1] instanceof AccessTerminal));
-  await registerCameraRoutes(http, { log: log.child({ component: 'lpr' }), cameras: () => cameras, terminals: () => terminals, unmatched });
+  await registerPushRoutes(http, { log: log.child({ component: 'lpr' }), routes: pushRoutes(config, pushSources), unmatched });
   try {
     await http.listen({ host, port });
   } catch (err) {
@@ -47,4 +48,21 @@ export async function serveHttp(listen: string, deps: ServeDeps): Promise<{ http
   }
   const addr = http.server.address();
   return { http, address: addr && typeof addr === 'object' ? { host: addr.address, port: addr.port } : { host, port } };
+}
+
+/** The push routes of every kind that receives pushes, with the site's devices of that kind. */
+function pushRoutes(config: SiteConfig, sources: ReadonlyMap<string, PushSource>): PushRoute[] {
+  return Object.entries(KINDS as Record<string, Kind>).flatMap(([type, kind]): PushRoute[] => {
+    if (!kind.push) return [];
+    const { fixed } = kind.push;
+    const mine = config.devices.filter((d) => d.type === type && sources.has(d.id));
+    return [
+      {
+        path: kind.push.path,
+        what: kind.push.what,
+        sources: new Map(mine.map((d) => [d.id, sources.get(d.id)!])),
+        ...(fixed ? { fixed: { path: fixed.path, sources: mine.filter((d) => fixed.takes(d)).map((d) => sources.get(d.id)!) } } : {}),
+      },
+    ];
+  });
 }

@@ -4,7 +4,7 @@
  */
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
-import { LISTEN_PATTERN } from '../config/schema.js';
+import { LISTEN_PATTERN } from '../schema/sections.js';
 import { GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 
@@ -20,16 +20,13 @@ export interface HealthReport {
   boards?: Record<string, { online: boolean }>;
   /** each Modbus bus: connected or not */
   buses?: Record<string, { connected: boolean }>;
-  /** each camera: when it was last heard from (a push or a heartbeat) */
-  cameras?: Record<string, { state: string; lastSeenAt: string | null }>;
-  /** each access terminal: when it last pushed */
-  terminals?: Record<string, { state: string; lastSeenAt: string | null }>;
-  /** each reader: its device open or not (and why), when it last read something */
-  readers?: Record<string, { state: string; open: boolean; lastReadAt: string | null; reason?: string }>;
-  /** each meter: when it was last read */
-  meters?: Record<string, { state: string; readAt: string | null; fault: string | null }>;
   /** journal figures (absent when running without a journal) */
   journal?: { depth: number; oldestPendingAgeSec: number | null; usedBytes: number; maxBytes: number; condition: string; lastSeq: number; acksAtRisk: number };
+  /**
+   * Each device kind with a health entry, by its group (`cameras`, `meters`, `readers`,
+   * `terminals`, ...): `{ deviceId: entry }`, the entry as the kind's devices give it.
+   */
+  [group: string]: unknown;
 }
 
 export interface HttpDeps {

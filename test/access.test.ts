@@ -7,7 +7,7 @@ import type { PendingDecision, PendingOutcome, Read } from '../access/access.js'
 import { isNewEnergy, normalizePlate } from '../access/plate.js';
 import { PlateList, endOf } from '../access/plates.js';
 import { feeCents } from '../access/tariff.js';
-import type { LprCameraConfig } from '../config/devices.js';
+import type { LprCameraConfig } from '../devices/lpr-camera/index.js';
 import { systemClock } from '../core/clock.js';
 import { siteConfig, silentLog } from './helpers.js';
 

@@ -18,6 +18,7 @@ import { ModbusRelayBoard } from '../drivers/io/modbus-relay.js';
 import { SimBoard } from '../drivers/io/sim.js';
 import type { BoardStatus, DigitalIo, Level, PinPlan } from '../drivers/io/types.js';
 import { silentLog } from './helpers.js';
+import { until } from './peers/until.js';
 
 const OUT = 3;
 const IN = 4;
@@ -34,14 +35,6 @@ interface Rig {
   unplug?(): void;
   replug?(): void;
 }
-
-const until = async (what: string, cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 // --- the Pi header over fake sysfs lines --------------------------------------------------------
 class FakeLine implements GpioLine {

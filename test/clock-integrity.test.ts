@@ -77,7 +77,7 @@ describe('the gateway on an unsynchronised clock', () => {
     gateway.eventBus.on('event', 'test', (e) => void events.push(e));
     await gateway.start();
     cleanups.push(() => gateway.stop());
-    const push = (camera: string, plate: string) => gateway.cameras.get(camera)!.handlePush(Buffer.from(JSON.stringify({ plate })), 'application/json', `/lpr/${camera}`, '127.0.0.1');
+    const push = (camera: string, plate: string) => gateway.pushSources.get(camera)!.handlePush(Buffer.from(JSON.stringify({ plate })), 'application/json', `/lpr/${camera}`, '127.0.0.1');
 
     push('cam-in', '粤A11111'); // enters while the clock is wrong
     expect(events.find((e) => e.type === 'clock.unsynced')).toBeDefined();

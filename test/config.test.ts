@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseSize } from '../config/units.js';
+import { parseSize } from '../schema/units.js';
 import { topicPrefix, validateConfig, validateYaml } from '../config/load.js';
 import { schemaText } from '../config/write-schema.js';
 

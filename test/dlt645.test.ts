@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DLT645_VALUE_NAMES } from '../config/devices.js';
+import { DLT645_VALUE_NAMES } from '../devices/meter/index.js';
 import { validateConfig } from '../config/load.js';
 import { DLT645_VALUES, Dlt645Error, addressBytes, answers, decodeBcd, decodeValue, readRequest, scan, valueBytes } from '../drivers/dlt645/frame.js';
 import { encode } from '../drivers/modbus/decode.js';

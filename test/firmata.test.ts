@@ -7,6 +7,7 @@ import type { BoardStatus, Level } from '../drivers/io/types.js';
 import type { GatewayEvent } from '../core/events.js';
 import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
+import { until } from './peers/until.js';
 
 /** mock-firmata with the calls recorded and input reports injectable, as johnny-five's own tests do. */
 class RecordingFirmata extends MockFirmata {
@@ -42,14 +43,6 @@ function mockBoards(answer: () => boolean = () => true) {
   return { made, factory };
 }
 
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
-
 let board: FirmataBoard | undefined;
 afterEach(async () => board?.close());
 
@@ -82,7 +75,7 @@ describe('the firmata board (johnny-five over mock-firmata)', () => {
     made[0]!.emit('disconnect');
     expect(board.online).toBe(false);
     await expect(board.write(7, 1)).rejects.toMatchObject({ code: 'BOARD_OFFLINE' });
-    await until(() => board!.online);
+    await until('the board online', () => board!.online);
     expect(made).toHaveLength(2);
     expect(statuses).toEqual([{ online: true }, { online: false, reason: 'board unplugged' }, { online: true }]);
     expect(made[1]!.modes).toEqual([[7, 1]]);
@@ -94,11 +87,11 @@ describe('the firmata board (johnny-five over mock-firmata)', () => {
     board = new FirmataBoard('uno', { port: '/dev/ttyACM0', baudRate: 57600, io: factory, readyTimeoutMs: 50, retryMs: 20 });
     await board.open([{ pin: 7, direction: 'out' }]);
     expect(board.online).toBe(false);
-    await until(() => made.length >= 5);
+    await until('five attempts to connect', () => made.length >= 5);
     const five = (await import('johnny-five')).default;
     expect(five.Board.cache.length).toBeLessThanOrEqual(1); // failed attempts are not kept
     answering = true;
-    await until(() => board!.online);
+    await until('the board online', () => board!.online);
   });
 
   it('faults the doors on it while it is away and re-asserts their locks when it returns', async () => {
@@ -114,7 +107,7 @@ describe('the firmata board (johnny-five over mock-firmata)', () => {
     await gateway.start();
     expect(made[0]!.writes).toEqual([[7, 1]]); // maglock energised: locked
     made[0]!.emit('disconnect');
-    await until(() => events.some((e) => e.type === 'device.recovered'));
+    await until('device.recovered', () => events.some((e) => e.type === 'device.recovered'));
     expect(made[1]!.writes).toEqual([[7, 1]]); // locked again on the new connection
     expect(events.filter((e) => e.device === 'door-lobby').map((e) => [e.type, e.data])).toEqual([
       ['device.fault', { code: 'BOARD_OFFLINE', message: 'io board uno: board unplugged' }],

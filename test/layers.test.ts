@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Bottom first. A folder may import its own layer and any layer before it. */
-const LAYERS = ['core', 'config', 'drivers', 'access', 'devices', 'journal', 'uplink', 'http', 'gateway', 'cli'] as const;
+const LAYERS = ['core', 'schema', 'drivers', 'access', 'devices', 'config', 'journal', 'uplink', 'http', 'gateway', 'cli'] as const;
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

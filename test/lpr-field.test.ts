@@ -129,8 +129,8 @@ describe('Vzenith/Alphadigi as the vendor documents it', () => {
     const answer = await send('/lpr/cam-vz', field('vzenith-heartbeat-multipart.bin'), 'multipart/form-data; boundary=------------------------caa771fe4a61f3d9');
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toEqual({ Response_AlarmInfoPlate: {} });
-    expect(h.gateway.cameras.get('cam-vz')!.counts).toMatchObject({ heartbeat: 1, malformed: 0 });
-    expect(h.gateway.health().cameras?.['cam-vz']?.lastSeenAt).not.toBeNull();
+    expect(h.gateway.pushSources.get('cam-vz')!.counts).toMatchObject({ heartbeat: 1, malformed: 0 });
+    expect((h.gateway.health()['cameras'] as Record<string, { lastSeenAt: string | null }>)['cam-vz']?.lastSeenAt).not.toBeNull();
     expect(h.board.read(OPEN)).toBe(0);
   });
 
@@ -142,7 +142,7 @@ describe('Vzenith/Alphadigi as the vendor documents it', () => {
       const answer = await send('/lpr/cam-vz', Buffer.from(JSON.stringify(body)), 'application/json');
       expect([answer.status, answer.body.includes('"ok"')]).toEqual([200, false]);
     }
-    expect(h.gateway.cameras.get('cam-vz')!.counts).toMatchObject({ ignored: 2, malformed: 0 });
+    expect(h.gateway.pushSources.get('cam-vz')!.counts).toMatchObject({ ignored: 2, malformed: 0 });
   });
 });
 
@@ -151,11 +151,11 @@ describe('Dahua ITSAPI notifications', () => {
     await start({ visitors: 'record' });
     const answer = await send('/NotificationInfo/DeviceInfo', field('dahua-deviceinfo.json'), 'application/json');
     expect([answer.status, JSON.parse(answer.body)]).toEqual([200, { Result: true, Message: 'Success' }]);
-    expect(h.gateway.cameras.get('cam-dahua')!.counts).toMatchObject({ heartbeat: 1 });
-    expect(h.gateway.health().cameras?.['cam-dahua']?.lastSeenAt).not.toBeNull();
+    expect(h.gateway.pushSources.get('cam-dahua')!.counts).toMatchObject({ heartbeat: 1 });
+    expect((h.gateway.health()['cameras'] as Record<string, { lastSeenAt: string | null }>)['cam-dahua']?.lastSeenAt).not.toBeNull();
     const other = await send('/NotificationInfo/ParkingInfo', Buffer.from('{"Picture":{}}'), 'application/json');
     expect([other.status, JSON.parse(other.body)]).toEqual([200, { Result: true, Message: 'Success' }]);
-    expect(h.gateway.cameras.get('cam-dahua')!.counts).toMatchObject({ ignored: 1, malformed: 0 });
+    expect(h.gateway.pushSources.get('cam-dahua')!.counts).toMatchObject({ ignored: 1, malformed: 0 });
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BusConfig } from '../config/schema.js';
+import type { BusConfig } from '../schema/sections.js';
 import { createBus } from '../drivers/modbus/index.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
 import { interFrameGapMs, readWireTimeMs } from '../drivers/modbus/timing.js';

@@ -4,19 +4,12 @@ import { Gateway } from '../gateway/main.js';
 import { siteConfig, silentLog } from './helpers.js';
 import type { ModbusPeer } from './peers/modbus.js';
 import { RUN_PEER_TESTS, freePort, ptyPair, startModbusPeer } from './peers/modbus.js';
+import { until } from './peers/until.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 async function coils(peer: ModbusPeer, count = 5): Promise<number[]> {
   return ((await peer.send({ op: 'get', unit: 9, table: 'co', address: 0, count })) as { values: number[] }).values;

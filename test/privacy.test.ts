@@ -29,7 +29,7 @@ describe('plate numbers in logs', () => {
       undefined,
       { log },
     );
-    h.gateway.cameras.get('cam')!.handlePush(Buffer.from('{"plate":"粤Ａ·77777"}'), 'application/json', '/lpr/cam', '127.0.0.1');
+    h.gateway.pushSources.get('cam')!.handlePush(Buffer.from('{"plate":"粤Ａ·77777"}'), 'application/json', '/lpr/cam', '127.0.0.1');
     await h.gateway.stop();
     const text = JSON.stringify(lines());
     expect(text).toContain('vehicle.entry');

@@ -15,7 +15,7 @@ import type { Pass } from '../access/passes.js';
 import { signPass } from '../access/passes.js';
 import { systemClock } from '../core/clock.js';
 import type { GatewayEvent } from '../core/events.js';
-import type { Reader } from '../devices/reader.js';
+import type { Reader } from '../devices/reader/reader.js';
 import { SimBoard } from '../drivers/io/sim.js';
 import { typeAsKeyboard } from '../drivers/readers/keyboard.js';
 import { Gateway } from '../gateway/main.js';

@@ -187,7 +187,7 @@ describe('remote commands on P/cmd', () => {
 
   it('lets the platform decide on a visitor held under ask', async () => {
     const t = await setup();
-    const camera = t.gateway.cameras.get('cam')!;
+    const camera = t.gateway.pushSources.get('cam')!;
     camera.handlePush(Buffer.from('{"plate":"粤A77777"}'), 'application/json', '/lpr/cam', '127.0.0.1');
     const [waiting] = t.gateway.access.waiting();
     expect(await t.send({ id: 'v1', action: 'visitor.allow', pendingId: waiting!.id, expiresAt: t.future(), by: 'p7' })).toEqual({ id: 'v1', ok: true });

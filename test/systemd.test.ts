@@ -16,6 +16,7 @@ import { createNotifier, encodeState } from '../gateway/notify.js';
 import type { Notifier } from '../gateway/notify.js';
 import { Watchdog } from '../gateway/watchdog.js';
 import { silentLog } from './helpers.js';
+import { until } from './peers/until.js';
 
 const BIN = fileURLToPath(new URL('../bin/estate-gateway.js', import.meta.url));
 const SOCKET_PEER = fileURLToPath(new URL('./peers/notify_socket.py', import.meta.url));
@@ -49,14 +50,6 @@ async function notifySocket(address: string): Promise<{ messages: Datagram[] }> 
     });
   });
   return { messages };
-}
-
-async function until(what: string, cond: () => boolean, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function site(dir: string): string {

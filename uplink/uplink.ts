@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import type { MqttConfig } from '../config/schema.js';
+import type { MqttConfig } from '../schema/sections.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { GatewayError, errorMessage } from '../core/errors.js';

@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
-import type { MeterConfig } from '../../config/devices.js';
+import type { MeterConfig } from '../../devices/meter/index.js';
 import { meterSpecs } from '../../devices/meter/meter.js';
 import type { RegisterSpec } from '../../devices/meter/templates.js';
 import { encode } from '../../drivers/modbus/decode.js';

@@ -44,7 +44,7 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
   // No default account exists anywhere; the demo makes one with a fresh random password per run.
   const password = randomBytes(9).toString('base64url');
   await new UserStore(config.gateway.dataDir).add('demo', 'admin', password);
-  const boards = new Map(config.io.map((b) => [b.id, createBoard(b, { clock: systemClock, log: opts.log, buses: new Map() })]));
+  const boards = new Map(await Promise.all(config.io.map(async (b) => [b.id, await createBoard(b, { clock: systemClock, log: opts.log, buses: new Map() })] as const)));
   for (const board of boards.values()) {
     if (board instanceof SimBoard) board.onNote((note) => opts.out.stdout(`${' '.repeat(14)}-- ${note}`));
   }

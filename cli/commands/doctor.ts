@@ -1,7 +1,8 @@
 /**
  * `estate-gateway doctor --config FILE`: the installer's commissioning check. Each I/O board
- * (reachable, pins set up), each bus and meter (one live read, decoded), each camera and access
- * terminal (last push), each reader and the visitor pass key (doctor-access.ts), the broker (connect, TLS, publish and subscribe rights), disk space for the
+ * (reachable, pins set up) and bus, the visitor pass key, then each device kind's own checks
+ * (devices/<kind>/index.ts `doctor`: a meter's live read, a camera's or terminal's last push, a
+ * reader's device), the broker (connect, TLS, publish and subscribe rights), disk space for the
  * journal budget, and the clock. One line per check with ok/FAIL and, for a failure, what to do.
  * Exit 1 if anything failed.
  *
@@ -12,15 +13,14 @@
 import { existsSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { loadPublicKey } from '../../access/passes.js';
 import { loadConfigFile, topicPrefix } from '../../config/load.js';
-import type { MeterConfig } from '../../config/devices.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { SiteConfig } from '../../config/schema.js';
-import { meterPlan, meterWhere, readOnce } from '../../devices/meter/meter.js';
-import type { RefusedRead } from '../../devices/meter/meter.js';
+import type { Check, DoctorContext, Kind } from '../../devices/kind.js';
+import { KINDS } from '../../devices/kinds.js';
 import { createBoard } from '../../drivers/io/boards.js';
 import type { DigitalIo } from '../../drivers/io/types.js';
-import { createBus } from '../../drivers/modbus/index.js';
 import type { ModbusBus } from '../../drivers/modbus/types.js';
 import { connectionOptions } from '../../uplink/uplink.js';
 import { systemClock } from '../../core/clock.js';
@@ -32,16 +32,8 @@ import { parseListen } from '../../http/server.js';
 import type { Logger } from '../../core/log.js';
 import { JOURNAL_FILE } from '../../journal/journal.js';
 import type { Output } from './output.js';
-import { cameraChecks, credentialChecks } from './doctor-access.js';
 
-export type Result = 'ok' | 'FAIL' | 'warn' | 'skip';
-
-export interface Check {
-  name: string;
-  result: Result;
-  detail: string;
-  hint?: string;
-}
+export type { Check, CheckResult as Result } from '../../devices/kind.js';
 
 export interface DoctorOptions {
   configFile: string;
@@ -84,14 +76,33 @@ export async function runDoctor(opts: DoctorOptions): Promise<Check[]> {
   const timeout = opts.timeoutMs ?? 5000;
 
   const running = await runningGateway(config);
-  if (running) {
-    checks.push({ name: 'service', result: 'ok', detail: `a gateway answers on ${config.console.listen}: boards, buses, meters and cameras as it sees them` });
-    checks.push(...fromHealth(config, running));
-  } else {
-    checks.push(...(await hardware(config, opts.log, timeout)));
-    checks.push(...cameraChecks(config, undefined));
+  const buses = new Map<string, ModbusBus>();
+  try {
+    if (running) {
+      checks.push({ name: 'service', result: 'ok', detail: `a gateway answers on ${config.console.listen}: boards, buses, meters and cameras as it sees them` });
+      checks.push(...fromHealth(config, running));
+    } else {
+      checks.push(...(await hardware(config, opts.log, timeout, buses)));
+    }
+    checks.push(...passKeyCheck(config));
+    // Each kind's own checks, over the site's devices of that kind (devices/<kind>/index.ts).
+    const ctx: DoctorContext = {
+      health: running,
+      port: parseListen(config.console.listen).port,
+      busConfigs: config.buses,
+      buses,
+      passKey: config.access.passes !== undefined,
+      timeoutMs: timeout,
+      clock: systemClock,
+      log: opts.log.child({ component: 'doctor' }),
+    };
+    for (const [type, kind] of Object.entries(KINDS as Record<string, Kind>)) {
+      const devices = config.devices.filter((d) => d.type === type);
+      if (kind.doctor && devices.length) checks.push(...(await kind.doctor(devices, ctx)));
+    }
+  } finally {
+    await Promise.allSettled([...buses.values()].map((b) => b.close()));
   }
-  checks.push(...credentialChecks(config, running));
   checks.push(await brokerCheck(config, timeout));
   checks.push(diskCheck(config));
   checks.push((opts.clockCheck ?? clockCheck)());
@@ -119,25 +130,17 @@ function fromHealth(config: SiteConfig, health: HealthReport): Check[] {
     const connected = health.buses?.[bus.id]?.connected;
     checks.push(connected ? { name: `bus ${bus.id}`, result: 'ok', detail: `${bus.type}, connected` } : { name: `bus ${bus.id}`, result: 'FAIL', detail: `${bus.type}, not connected`, hint: busHint(bus) });
   }
-  for (const d of config.devices) {
-    if (d.type !== 'meter') continue;
-    const m = health.meters?.[d.id];
-    checks.push(
-      m && !m.fault && m.readAt
-        ? { name: `meter ${d.id}`, result: 'ok', detail: `${d.model} ${meterWhere(d)}, last read ${m.readAt}` }
-        : { name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} ${meterWhere(d)}: ${m?.fault ?? 'no reading yet'}`, hint: meterHint(d, config.buses.find((b) => b.id === d.bus)) },
-    );
-  }
-  checks.push(...cameraChecks(config, health));
   return checks;
 }
 
-async function hardware(config: SiteConfig, log: Logger, timeout: number): Promise<Check[]> {
+/** Opens each bus (left open in `buses` for the meters' checks) and each board, and says how it went. */
+async function hardware(config: SiteConfig, log: Logger, timeout: number, buses: Map<string, ModbusBus>): Promise<Check[]> {
   const checks: Check[] = [];
   const quiet = log.child({ component: 'doctor' });
-  const buses = new Map<string, ModbusBus>();
+  // Modbus (modbus-serial) is loaded only for a site with buses.
+  const createBus = config.buses.length ? (await import('../../drivers/modbus/index.js')).createBus : undefined;
   for (const busConfig of config.buses) {
-    const bus = createBus({ ...busConfig, retries: 0 }, { clock: systemClock, log: quiet });
+    const bus = createBus!({ ...busConfig, retries: 0 }, { clock: systemClock, log: quiet });
     buses.set(busConfig.id, bus);
     let reason: string | undefined;
     const off = bus.onStatus((s) => void (s.reason && (reason = s.reason)));
@@ -158,7 +161,7 @@ async function hardware(config: SiteConfig, log: Logger, timeout: number): Promi
   for (const boardConfig of config.io) {
     const plan = plans.get(boardConfig.id) ?? [];
     try {
-      const board = createBoard(boardConfig, { clock: systemClock, log: quiet, buses });
+      const board = await createBoard(boardConfig, { clock: systemClock, log: quiet, buses });
       boards.push(board);
       await withTimeout(`board ${boardConfig.id}`, timeout, board.open(plan));
       if (!board.online) throw new Error('not reachable');
@@ -168,45 +171,20 @@ async function hardware(config: SiteConfig, log: Logger, timeout: number): Promi
       checks.push({ name: `board ${boardConfig.id}`, result: 'FAIL', detail: errorMessage(err), hint: boardHint(boardConfig.type) });
     }
   }
-  for (const d of config.devices) {
-    if (d.type !== 'meter') continue;
-    const bus = buses.get(d.bus);
-    if (!bus?.connected) {
-      checks.push({ name: `meter ${d.id}`, result: 'FAIL', detail: `bus ${d.bus} is not connected`, hint: `fix bus ${d.bus} first` });
-      continue;
-    }
-    try {
-      const { values, refused } = await withTimeout(`meter ${d.id}`, timeout * 2, readOnce(bus, d, meterPlan(d)));
-      const shown = Object.entries(values).slice(0, 4).map(([k, v]) => `${k}=${v}`).join(' ');
-      if (refused.length === 0) {
-        checks.push({ name: `meter ${d.id}`, result: 'ok', detail: `${d.model} ${meterWhere(d)}: ${shown}` });
-      } else {
-        checks.push({ name: `meter ${d.id}`, result: 'warn', detail: `${d.model} ${meterWhere(d)}: ${shown}; refused ${refused.map(refusedText).join(', ')}`, hint: refusedHint(d, refused) });
-      }
-    } catch (err) {
-      checks.push({ name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} ${meterWhere(d)}: ${errorMessage(err)}`, hint: meterHint(d, config.buses.find((b) => b.id === d.bus)) });
-    }
-  }
   await Promise.allSettled(boards.map((b) => b.close()));
-  await Promise.allSettled([...buses.values()].map((b) => b.close()));
   return checks;
 }
 
-/** `FC04 0x0156-0x0157 (energyTotalKwh, exception 2)` */
-function refusedText(r: RefusedRead): string {
-  if (!r.read) return `${r.names.join(', ')} (no such data)`;
-  const hex = (n: number) => `0x${n.toString(16).toUpperCase().padStart(4, '0')}`;
-  return `FC0${r.read.fc} ${hex(r.read.address)}-${hex(r.read.address + r.read.count - 1)} (${r.names.join(', ')}, exception ${r.exception})`;
-}
-
-function refusedHint(d: MeterConfig, refused: RefusedRead[]): string {
-  const names = refused.flatMap((r) => r.names);
-  if (d.model === 'dlt645') return `this meter has no ${names.join(', ')}: leave them out of values`;
-  const fc = refused.find((r) => r.read)?.read?.fc;
-  const other = fc === 4 ? 3 : 4;
-  const whole = refused.every((r) => r.exception === 1);
-  if (whole && d.model !== 'custom') return `the meter does not answer FC0${fc}: set function: ${other} on the meter (DDSU666 units differ)`;
-  return `this unit has no such registers: the reading carries the other values and names these as missing; if the meter keeps them elsewhere (see its manual), move them with addressOverrides, e.g. addressOverrides: { ${names[0]}: 0x101E }`;
+/** The visitor pass key: readable as an Ed25519 public key, when one is set. */
+function passKeyCheck(config: SiteConfig): Check[] {
+  const keyFile = config.access.passes?.publicKey;
+  if (!keyFile) return [];
+  try {
+    loadPublicKey(keyFile);
+    return [{ name: 'pass key', result: 'ok', detail: `${keyFile}: an Ed25519 public key; QR visitor passes are checked with it` }];
+  } catch (err) {
+    return [{ name: 'pass key', result: 'FAIL', detail: `${keyFile}: ${errorMessage(err)}`, hint: "copy the platform's visitor-pass public key (PEM, Ed25519) to that file; until then every QR pass is refused" }];
+  }
 }
 
 function waitConnected(bus: ModbusBus): Promise<void> {
@@ -306,14 +284,6 @@ function busHint(bus: SiteConfig['buses'][number]): string {
   return bus.type === 'tcp'
     ? `check that ${bus.host}:${bus.port} answers Modbus TCP (a gateway or meter with an IP), and no firewall is in between`
     : `check the adapter is plugged in (ls -l ${bus.port}), the user is in the dialout group, and nothing else holds the port`;
-}
-
-function meterHint(d: MeterConfig, bus: SiteConfig['buses'][number] | undefined): string {
-  const address = d.model === 'dlt645' ? `number is ${d.address} (on its nameplate)` : `address is ${d.unit}`;
-  // A meter behind a Modbus TCP gateway has no wiring of its own to check from here.
-  if (bus?.type === 'tcp') return `check the meter's ${address} (the unit id the TCP gateway ${bus.host}:${bus.port} forwards to), and that the gateway's serial side reaches it`;
-  const line = d.model === 'dlt645' ? ' (DL/T 645 meters usually talk 2400 baud, even parity)' : '';
-  return `check the meter's ${address}, the baud rate, parity and stop bits match bus ${d.bus}${line}, and A/B are not swapped (swap them and try again)`;
 }
 
 function brokerHint(text: string): string {

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { packagePath } from '../../core/paths.js';
 import { GatewayError } from '../../core/errors.js';
 import { configFromText } from '../../config/load.js';
-import { idPattern } from '../../config/units.js';
+import { idPattern } from '../../schema/units.js';
 import type { Output } from './output.js';
 
 export interface InitOptions {

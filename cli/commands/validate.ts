@@ -1,8 +1,8 @@
 /** `estate-gateway validate --config FILE` */
 import type { SiteConfig } from '../../config/schema.js';
 import { loadConfigFile } from '../../config/load.js';
-import type { Problem } from '../../config/problems.js';
-import { problemLine } from '../../config/problems.js';
+import type { Problem } from '../../schema/problems.js';
+import { problemLine } from '../../schema/problems.js';
 import { isGatewayError } from '../../core/errors.js';
 import type { Output } from './output.js';
 

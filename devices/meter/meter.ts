@@ -5,7 +5,7 @@
  * spread over the interval rather than polled in a burst. An energy total that goes backwards or
  * jumps more than maxEnergyJumpKwh is flagged in the reading, not silently forwarded.
  */
-import type { MeterConfig } from '../../config/devices.js';
+import type { MeterConfig, MeterHealth, MeterState } from './index.js';
 import { decode } from '../../drivers/modbus/decode.js';
 import type { ModbusBus } from '../../drivers/modbus/types.js';
 import type { TimerHandle } from '../../core/clock.js';
@@ -135,7 +135,6 @@ export function readOnce(bus: Pick<ModbusBus, 'request' | 'exchange'>, config: M
 }
 
 /** How installers and the doctor name a meter on its bus. */
-export const meterWhere = (config: MeterConfig) => (config.model === 'dlt645' ? `meter number ${config.address}` : `unit ${config.unit}`);
 
 export interface MeterContext extends DeviceContext {
   bus: ModbusBus;
@@ -143,7 +142,7 @@ export interface MeterContext extends DeviceContext {
   phase: number;
 }
 
-export class Meter extends DeviceBase<'meter'> implements Device {
+export class Meter extends DeviceBase<MeterState> implements Device {
   readonly type = 'meter' as const;
   readonly id: string;
   readonly plan: PlannedRead[];
@@ -205,6 +204,11 @@ export class Meter extends DeviceBase<'meter'> implements Device {
       readAt: this.lastAt === undefined ? null : new Date(this.lastAt).toISOString(),
       cycleMs: this.lastCycleMs === undefined ? null : Math.round(this.lastCycleMs),
     });
+  }
+
+  /** Its entry in /api/health (`meters`): when it was last read, and its fault. */
+  health(): MeterHealth {
+    return { state: this.last ? 'ok' : 'waiting', readAt: this.lastAt === undefined ? null : new Date(this.lastAt).toISOString(), fault: this.fault };
   }
 
   /** Cycles keep to their slots (start + k x interval), so a slow cycle does not drift the rest. */

@@ -4,6 +4,10 @@
  * module turns raw bytes into an AcsPush or throws PushError with the reason (answered 400).
  */
 import type { CameraReply } from '../lpr/types.js';
+/** The terminal vendors whose event pushes the gateway reads (an access-terminal's `vendor`). */
+export const TERMINAL_VENDORS = ['hikvision', 'dahua'] as const;
+export type TerminalVendor = (typeof TERMINAL_VENDORS)[number];
+
 export interface AcsRecord {
   outcome: 'granted' | 'denied';
   /** how the person was verified: face, card, fingerprint, password, ... */

@@ -11,7 +11,7 @@
  *   the output writes it again when the board comes back;
  * - watchers hear each change of an input once, as the hardware reports it, no debounce.
  */
-import type { PinDirection } from '../../config/pins.js';
+import type { PinDirection } from '../../schema/sections.js';
 import { GatewayError, errorMessage } from '../../core/errors.js';
 import type { BoardStatus, DigitalIo, Level, PinPlan } from './types.js';
 

@@ -3,7 +3,7 @@
  * edge interrupts). onoff is loaded only when a site has a gpio board, so laptops and CI run
  * without it; the line factory is injectable so the numbering and watching are tested here.
  */
-import type { PinDirection } from '../../config/pins.js';
+import type { PinDirection } from '../../schema/sections.js';
 import { GatewayError, errorMessage } from '../../core/errors.js';
 import { findHeaderChip } from './gpio-chip.js';
 import { BoardBase } from './board-base.js';

@@ -12,7 +12,7 @@ import { systemClock } from '../../core/clock.js';
 import { GatewayError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { ModbusBus } from '../modbus/types.js';
-import type { PinDirection } from '../../config/pins.js';
+import type { PinDirection } from '../../schema/sections.js';
 import { BoardBase } from './board-base.js';
 import type { Level, PinPlan } from './types.js';
 

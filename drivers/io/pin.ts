@@ -2,7 +2,7 @@
  * Logical pins: the one place where `activeLow` is applied and inputs are debounced. Devices
  * speak only of active/inactive ("unlocked", "vehicle present"), never of electrical levels.
  */
-import type { PinRef } from '../../config/devices.js';
+import type { PinRef } from '../../schema/sections.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { DigitalIo, Level } from './types.js';
 

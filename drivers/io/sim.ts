@@ -3,7 +3,7 @@
  * timestamped history of every change, for tests, the demo and commissioning rehearsals.
  */
 import { appendFileSync } from 'node:fs';
-import type { PinDirection } from '../../config/pins.js';
+import type { PinDirection } from '../../schema/sections.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import { GatewayError } from '../../core/errors.js';

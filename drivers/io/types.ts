@@ -19,7 +19,7 @@
  *   back has its outputs re-asserted by its owner.
  * - `close()` releases the hardware; outputs keep their last level where the hardware does.
  */
-import type { PinDirection } from '../../config/pins.js';
+import type { PinDirection } from '../../schema/sections.js';
 
 export type Level = 0 | 1;
 
@@ -46,4 +46,6 @@ export interface DigitalIo {
   close(): Promise<void>;
   /** For boards with a loop of their own (polled relay boards): whether it still makes progress. */
   alive?(now: number): boolean;
+  /** Simulated boards only: sets an input as if the wire had changed (the installer's I/O page). */
+  setInput?(pin: number, value: Level): void;
 }

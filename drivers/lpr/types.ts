@@ -4,6 +4,10 @@
  * reason, which the gateway answers with 400 and logs.
  */
 
+/** The camera vendors whose push formats the gateway reads (an lpr-camera's `vendor`). */
+export const CAMERA_VENDORS = ['hikvision', 'dahua', 'vzenith', 'generic'] as const;
+export type CameraVendor = (typeof CAMERA_VENDORS)[number];
+
 export interface PlateReadPush {
   kind: 'read';
   /** the plate text as the camera sent it; null or "unknown" when it read no plate */

@@ -1,5 +1,5 @@
 /** Builds the Modbus buses a site config names. */
-import type { BusConfig } from '../../config/schema.js';
+import type { BusConfig } from '../../schema/sections.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { QueuedModbusBus } from './bus.js';

@@ -1,5 +1,5 @@
 /** The wire, through modbus-serial: RTU over serialport 13, or Modbus TCP. */
-import type { BusConfig } from '../../config/schema.js';
+import type { BusConfig } from '../../schema/sections.js';
 import { errorMessage } from '../../core/errors.js';
 import type { ModbusLink, ModbusRequest, ModbusResponse } from './types.js';
 import { LinkError } from './types.js';

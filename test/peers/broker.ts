@@ -67,13 +67,7 @@ export async function subscribe(port: number, topic: string): Promise<Subscriber
   };
 }
 
-export async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { until } from './until.js';
 
 /** A real mosquitto (Debian's), on a loopback port, anonymous, no persistence. */
 export async function startMosquitto(port: number): Promise<TestBroker> {

@@ -7,23 +7,21 @@
  * The same plate read again at the same camera within `repeatWindowSec` is one passage: it gets
  * the same answer and no second event. Unreadable reads are recorded, never dropped.
  */
-import type { AccessControl, Read, Verdict } from '../access/access.js';
-import { normalizePlate } from '../access/plate.js';
-import type { LprCameraConfig } from '../config/devices.js';
-import type { CameraProtocol, CameraPush, CameraReply, PlateReadPush } from '../drivers/lpr/index.js';
-import type { OutputPin } from '../drivers/io/pin.js';
-import type { VehicleData } from '../core/events.js';
-import { DeviceBase } from './base.js';
-import type { CommandResult, Device, DeviceContext, DeviceSnapshot, LaneDevice } from './types.js';
-import { refused } from './types.js';
+import type { AccessControl, Read, Verdict } from '../../access/access.js';
+import { normalizePlate } from '../../access/plate.js';
+import type { LprCameraConfig, LprCameraState } from './index.js';
+import type { CameraProtocol, CameraPush, CameraReply, PlateReadPush } from '../../drivers/lpr/types.js';
+import { AllowList, SILENT_AFTER_MS, pushState } from '../push.js';
+import type { PushHealth, PushResult, PushSource } from '../push.js';
+import type { OutputPin } from '../../drivers/io/pin.js';
+import type { VehicleData } from '../../core/events.js';
+import { DeviceBase } from '../base.js';
+import type { CommandResult, Device, DeviceContext, DeviceSnapshot, LaneDevice } from '../types.js';
+import { refused } from '../types.js';
 
 /** How long the capture trigger output is pulsed. */
 export const TRIGGER_PULSE_MS = 300;
-/** A camera not heard from for this long shows as `silent` (not a fault: cameras are quiet at night). */
-export const SILENT_AFTER_MS = 10 * 60_000;
 const MAX_RECENT = 256;
-
-export type PushResult = 'read' | 'heartbeat' | 'ignored' | 'malformed' | 'refused' | 'too-large' | 'suppressed';
 
 export interface CameraDeps {
   protocol: CameraProtocol;
@@ -39,7 +37,7 @@ interface Recent {
   verdict: Verdict;
 }
 
-export class LprCamera extends DeviceBase<'lpr-camera'> implements Device {
+export class LprCamera extends DeviceBase<LprCameraState> implements Device, PushSource {
   readonly type = 'lpr-camera' as const;
   readonly id: string;
   readonly counts: Record<PushResult, number> = { read: 0, heartbeat: 0, ignored: 0, malformed: 0, refused: 0, 'too-large': 0, suppressed: 0 };
@@ -191,6 +189,11 @@ export class LprCamera extends DeviceBase<'lpr-camera'> implements Device {
     return this.lastSeenAt === undefined || now - this.lastSeenAt > SILENT_AFTER_MS;
   }
 
+  /** Its entry in /api/health: when it was last heard from (a push or a heartbeat). */
+  health(): PushHealth {
+    return { state: pushState(this.lastSeenAt, this.ctx.clock.now()), lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString() };
+  }
+
   snapshot(): DeviceSnapshot {
     return this.snapshotOf(this.config.name, pushState(this.lastSeenAt, this.ctx.clock.now()), {
       vendor: this.config.vendor,
@@ -202,65 +205,4 @@ export class LprCamera extends DeviceBase<'lpr-camera'> implements Device {
       pushes: { ...this.counts },
     });
   }
-}
-
-/** The state of a device that pushes to us (a camera, a terminal): never heard from, heard lately, or quiet for a while. */
-export function pushState(lastSeenAt: number | undefined, now: number): 'waiting' | 'online' | 'silent' {
-  return lastSeenAt === undefined ? 'waiting' : now - lastSeenAt > SILENT_AFTER_MS ? 'silent' : 'online';
-}
-
-/** A device's allowFrom: whether a push from an address is accepted, remembered per address. */
-export class AllowList {
-  private readonly answers = new Map<string, boolean>();
-
-  constructor(private readonly allowed: readonly string[]) {}
-
-  accepts(address: string): boolean {
-    let ok = this.answers.get(address);
-    if (ok === undefined) {
-      ok = addressAllowed(address, this.allowed);
-      if (this.answers.size < 1024) this.answers.set(address, ok);
-    }
-    return ok;
-  }
-}
-
-/** Whether `address` (as the socket reports it) is one of `allowed` (addresses or CIDR blocks). */
-export function addressAllowed(address: string, allowed: readonly string[]): boolean {
-  const addr = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-  return allowed.some((entry) => {
-    const [net, bits] = entry.split('/');
-    if (!net) return false;
-    if (bits === undefined) return sameAddress(addr, net);
-    const a = toBits(addr);
-    const n = toBits(net);
-    if (!a || !n || a.length !== n.length) return false;
-    const len = Number(bits);
-    return a.slice(0, len) === n.slice(0, len);
-  });
-}
-
-function sameAddress(a: string, b: string): boolean {
-  const x = toBits(a);
-  const y = toBits(b);
-  return x !== undefined && x === y;
-}
-
-/** An address as a string of bits (32 for IPv4, 128 for IPv6), or undefined when it is not one. */
-function toBits(address: string): string | undefined {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) {
-    const parts = address.split('.').map(Number);
-    if (parts.some((p) => p > 255)) return undefined;
-    return parts.map((p) => p.toString(2).padStart(8, '0')).join('');
-  }
-  if (!address.includes(':')) return undefined;
-  const [head = '', tail, ...rest] = address.split('::');
-  if (rest.length) return undefined;
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const missing = 8 - left.length - right.length;
-  if (missing < 0 || (tail === undefined && missing !== 0)) return undefined;
-  const groups = [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right];
-  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
-  return groups.map((g) => parseInt(g, 16).toString(2).padStart(16, '0')).join('');
 }

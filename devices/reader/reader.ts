@@ -7,16 +7,16 @@
  * A reader whose device is missing or unplugged is a fault (`READER_OFFLINE`) and is opened again
  * every few seconds; one that has never sent anything shows as `waiting` (doctor says so).
  */
-import type { Credentials } from '../access/credentials.js';
-import type { ReaderConfig } from '../config/devices.js';
-import type { Clock, TimerHandle } from '../core/clock.js';
-import type { CredentialSource } from '../core/events.js';
-import type { OutputPin } from '../drivers/io/pin.js';
-import type { ReaderSource, ReaderSink } from '../drivers/readers/source.js';
-import { openReader } from '../drivers/readers/source.js';
-import { DeviceBase } from './base.js';
-import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot } from './types.js';
-import { refused } from './types.js';
+import type { Credentials } from '../../access/credentials.js';
+import type { ReaderConfig, ReaderHealth, ReaderState } from './index.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { CredentialSource } from '../../core/events.js';
+import type { OutputPin } from '../../drivers/io/pin.js';
+import type { ReaderSource, ReaderSink } from '../../drivers/readers/source.js';
+import { openReader } from '../../drivers/readers/source.js';
+import { DeviceBase } from '../base.js';
+import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot } from '../types.js';
+import { refused } from '../types.js';
 
 /** Unreadable reads recorded as access.denied per minute; more are counted, not recorded. */
 export const UNREADABLE_PER_MINUTE = 10;
@@ -30,7 +30,7 @@ export interface ReaderDeps {
   source?(sink: ReaderSink, clock: Clock): ReaderSource;
 }
 
-export class Reader extends DeviceBase<'reader'> implements Device {
+export class Reader extends DeviceBase<ReaderState> implements Device {
   readonly type = 'reader' as const;
   readonly id: string;
   private readonly source: ReaderSource;
@@ -101,6 +101,16 @@ export class Reader extends DeviceBase<'reader'> implements Device {
       ...(this.offlineReason !== undefined ? { reason: this.offlineReason } : {}),
       counts: { ...this.counts },
     });
+  }
+
+  /** Its entry in /api/health (`readers`): its device open or not (and why), when it last read. */
+  health(): ReaderHealth {
+    return {
+      state: this.offlineReason !== undefined ? 'offline' : this.lastReadAt === undefined ? 'waiting' : 'online',
+      open: this.deviceOpen,
+      lastReadAt: this.lastReadAt === undefined ? null : new Date(this.lastReadAt).toISOString(),
+      ...(this.offlineReason !== undefined ? { reason: this.offlineReason } : {}),
+    };
   }
 
   /** One read: decided, then the door opens or the refusal is recorded. Never throws. */

@@ -8,16 +8,15 @@
  * be invisible to a loop detector after a power cycle (docs/safety.md, "Lanes"), so "the loop reads clear" is
  * never a reason to raise. During a fire alarm it goes down and stays down.
  */
-import type { BollardConfig } from '../config/devices.js';
-import type { InputPin, OutputPin } from '../drivers/io/pin.js';
-import type { TimerHandle } from '../core/clock.js';
-import type { CredentialData, LaneActor } from '../core/events.js';
-import { DeviceBase } from './base.js';
-import { SafetyLoop, mayMoveDown } from './lane.js';
-import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
-import { accepted, refused } from './types.js';
+import type { BollardConfig, BollardState } from './index.js';
+import type { InputPin, OutputPin } from '../../drivers/io/pin.js';
+import type { TimerHandle } from '../../core/clock.js';
+import type { CredentialData, LaneActor } from '../../core/events.js';
+import { DeviceBase } from '../base.js';
+import { SafetyLoop, mayMoveDown } from '../lane.js';
+import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from '../types.js';
+import { accepted, refused } from '../types.js';
 
-type BollardState = 'unknown' | 'up' | 'down' | 'raising' | 'lowering';
 interface Actor {
   by: LaneActor;
   user?: string;
@@ -25,7 +24,7 @@ interface Actor {
   credential?: CredentialData;
 }
 
-export class Bollard extends DeviceBase<'bollard'> implements Device {
+export class Bollard extends DeviceBase<BollardState> implements Device {
   readonly type = 'bollard' as const;
   readonly id: string;
   private readonly lowerOut: OutputPin;

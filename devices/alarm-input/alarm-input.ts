@@ -5,14 +5,14 @@
  * stayed quiet for clearAfterMs. A fence zone flapping in the wind a thousand times is one
  * episode, its cleared event counting the changes.
  */
-import type { AlarmInputConfig } from '../config/devices.js';
-import type { InputPin } from '../drivers/io/pin.js';
-import type { TimerHandle } from '../core/clock.js';
-import { DeviceBase } from './base.js';
-import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from './types.js';
-import { refused } from './types.js';
+import type { AlarmInputConfig, AlarmInputState } from './index.js';
+import type { InputPin } from '../../drivers/io/pin.js';
+import type { TimerHandle } from '../../core/clock.js';
+import { DeviceBase } from '../base.js';
+import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from '../types.js';
+import { refused } from '../types.js';
 
-export class AlarmInput extends DeviceBase<'alarm-input'> implements Device {
+export class AlarmInput extends DeviceBase<AlarmInputState> implements Device {
   readonly type = 'alarm-input' as const;
   readonly id: string;
   private readonly sensor: InputPin;

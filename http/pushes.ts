@@ -1,7 +1,8 @@
 /**
- * Camera pushes over HTTP: `POST /lpr/{deviceId}` in each vendor's own format, and Dahua's fixed
- * `/NotificationInfo/*` paths (TollgateInfo, KeepAlive, DeviceInfo, ...), matched to a Dahua
- * camera by the address they come from.
+ * Pushes over HTTP from the devices that send them (LPR cameras, access terminals): each kind
+ * with a `push` declaration (devices/<kind>/index.ts) gets `POST /{path}/{deviceId}` in its
+ * vendors' own formats, and its fixed vendor paths (Dahua's `/NotificationInfo/*`: TollgateInfo,
+ * KeepAlive, DeviceInfo, ...) matched to a device by the address they come from.
  *
  * Pushes from an address the camera's `allowFrom` does not list are refused (403) before their
  * body is read; bodies over CAMERA_BODY_LIMIT get 413; bodies that cannot be read get 400 with
@@ -9,30 +10,29 @@
  * moves), and answered once its events are committed (the server's onSend hook, gateway/http.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { LprCamera, PushResult } from '../devices/lpr-camera.js';
-import type { CameraReply } from '../drivers/lpr/index.js';
-import { PushError } from '../drivers/lpr/index.js';
+import type { PushSource } from '../devices/push.js';
+import { PushError } from '../drivers/lpr/types.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 
 /** Two JPEG pictures from a 4 MP camera fit with room to spare; a Pi keeps a few in memory easily. */
 export const CAMERA_BODY_LIMIT = 4 * 1024 * 1024;
 
-/** A device that pushes to the gateway over HTTP: an LPR camera or an access terminal. */
-export interface PushSource {
-  readonly id: string;
-  accepts(address: string): boolean;
-  count(result: PushResult): void;
-  /** reads, acts, returns the vendor's expected answer; throws PushError when the body cannot be read */
-  handlePush(body: Buffer, contentType: string | undefined, path: string, address: string, contentEncoding?: string): CameraReply;
+/** One kind's push routes and its devices (built from the kind's `push` declaration). */
+export interface PushRoute {
+  /** `POST /{path}/{deviceId}` */
+  path: string;
+  /** what the device is called in a refusal */
+  what: string;
+  sources: ReadonlyMap<string, PushSource>;
+  /** a vendor path without a device id, and the devices that may take it (by sender address) */
+  fixed?: { path: string; sources: readonly PushSource[] };
 }
 
-export interface CameraRouteDeps {
+export interface PushRouteDeps {
   log: Logger;
-  cameras(): ReadonlyMap<string, LprCamera>;
-  /** face and card terminals (`POST /acs/{id}`) */
-  terminals(): ReadonlyMap<string, PushSource>;
-  /** pushes refused because no camera lists their address (Dahua's fixed paths, unknown ids) */
+  routes: readonly PushRoute[];
+  /** pushes refused because no device lists their address (fixed paths), or for an unknown id */
   unmatched(result: 'refused' | 'unknown-camera'): void;
 }
 
@@ -42,7 +42,7 @@ declare module 'fastify' {
   }
 }
 
-export async function registerCameraRoutes(app: FastifyInstance, deps: CameraRouteDeps): Promise<void> {
+export async function registerPushRoutes(app: FastifyInstance, deps: PushRouteDeps): Promise<void> {
   await app.register(async (scope) => {
     // Cameras send XML, JSON, multipart and text/plain with JSON in it: read every body as bytes.
     scope.removeAllContentTypeParsers();
@@ -63,8 +63,8 @@ export async function registerCameraRoutes(app: FastifyInstance, deps: CameraRou
       return reply.code(500).send({ error: 'internal', message: 'internal error' });
     });
 
-    const byId = (sources: () => ReadonlyMap<string, PushSource>, what: string) => async (req: FastifyRequest<{ Params: { deviceId: string } }>, reply: FastifyReply) => {
-      const camera = sources().get(req.params.deviceId);
+    const byId = (sources: ReadonlyMap<string, PushSource>, what: string) => async (req: FastifyRequest<{ Params: { deviceId: string } }>, reply: FastifyReply) => {
+      const camera = sources.get(req.params.deviceId);
       if (!camera) {
         deps.unmatched('unknown-camera');
         return reply.code(404).send({ error: 'not-found', message: `no ${what} ${req.params.deviceId}` });
@@ -74,13 +74,13 @@ export async function registerCameraRoutes(app: FastifyInstance, deps: CameraRou
       return undefined;
     };
 
-    const dahuaByAddress = async (req: FastifyRequest, reply: FastifyReply) => {
+    const byAddress = (sources: readonly PushSource[], path: string) => async (req: FastifyRequest, reply: FastifyReply) => {
       const from = address(req);
-      const camera = [...deps.cameras().values()].find((c) => c.config.vendor === 'dahua' && c.accepts(from));
+      const camera = sources.find((c) => c.accepts(from));
       if (!camera) {
         deps.unmatched('refused');
-        deps.log.warn({ address: from, url: req.url }, 'Dahua push from an address no dahua camera lists in allowFrom');
-        return reply.code(403).send({ error: 'forbidden', message: `no dahua camera accepts pushes from ${from}` });
+        deps.log.warn({ address: from, url: req.url }, `push to ${path} from an address no device that takes it lists in allowFrom`);
+        return reply.code(403).send({ error: 'forbidden', message: `no device that takes ${path} accepts pushes from ${from}` });
       }
       req.camera = camera;
       return undefined;
@@ -103,12 +103,12 @@ export async function registerCameraRoutes(app: FastifyInstance, deps: CameraRou
       }
     };
 
-    scope.post<{ Params: { deviceId: string } }>('/lpr/:deviceId', { onRequest: byId(deps.cameras, 'camera') }, handle);
-    // Face and card terminals that decide by themselves push what they did here.
-    scope.post<{ Params: { deviceId: string } }>('/acs/:deviceId', { onRequest: byId(deps.terminals, 'access terminal') }, handle);
-    // TollgateInfo (plates), KeepAlive, DeviceInfo (registration) and whatever else a Dahua
-    // camera notifies: all matched to the camera by address and answered as it expects.
-    scope.post('/NotificationInfo/:notification', { onRequest: dahuaByAddress }, handle);
+    for (const route of deps.routes) {
+      scope.post<{ Params: { deviceId: string } }>(`/${route.path}/:deviceId`, { onRequest: byId(route.sources, route.what) }, handle);
+      // Dahua's TollgateInfo (plates), KeepAlive, DeviceInfo (registration) and whatever else it
+      // notifies: matched to a device by address and answered as it expects.
+      if (route.fixed) scope.post(route.fixed.path, { onRequest: byAddress(route.fixed.sources, route.fixed.path) }, handle);
+    }
   });
 
   function refuse(camera: PushSource, req: FastifyRequest, reply: FastifyReply) {

@@ -5,16 +5,16 @@
  * person and card numbers (masked in logs) and forwards it; pictures in the push are dropped
  * unread. Pushes come over HTTP like the cameras' (`POST /acs/{id}`, allowFrom, size limits).
  */
-import type { AccessTerminalConfig } from '../config/devices.js';
-import type { AcsProtocol, AcsRecord } from '../drivers/acs/index.js';
-import type { CameraReply } from '../drivers/lpr/index.js';
-import { DeviceBase } from './base.js';
-import { AllowList, pushState } from './lpr-camera.js';
-import type { PushResult } from './lpr-camera.js';
-import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from './types.js';
-import { refused } from './types.js';
+import type { AccessTerminalConfig, AccessTerminalState } from './index.js';
+import type { AcsProtocol, AcsRecord } from '../../drivers/acs/types.js';
+import type { CameraReply } from '../../drivers/lpr/types.js';
+import { DeviceBase } from '../base.js';
+import { AllowList, pushState } from '../push.js';
+import type { PushHealth, PushResult, PushSource } from '../push.js';
+import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from '../types.js';
+import { refused } from '../types.js';
 
-export class AccessTerminal extends DeviceBase<'access-terminal'> implements Device {
+export class AccessTerminal extends DeviceBase<AccessTerminalState> implements Device, PushSource {
   readonly type = 'access-terminal' as const;
   readonly id: string;
   readonly counts: Record<PushResult, number> = { read: 0, heartbeat: 0, ignored: 0, malformed: 0, refused: 0, 'too-large': 0, suppressed: 0 };
@@ -81,6 +81,11 @@ export class AccessTerminal extends DeviceBase<'access-terminal'> implements Dev
     };
     if (r.outcome === 'granted') this.ctx.emit('door.unlocked', { by: 'terminal', ...who });
     else this.ctx.emit('access.denied', { by: 'terminal', reason: 'refused-by-terminal', ...who });
+  }
+
+  /** Its entry in /api/health: when it was last heard from (a push or a heartbeat). */
+  health(): PushHealth {
+    return { state: pushState(this.lastSeenAt, this.ctx.clock.now()), lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString() };
   }
 
   snapshot(): DeviceSnapshot {

@@ -6,20 +6,20 @@
  * An unlock lasts unlockMs; a second request extends it and never shortens it. Opening while
  * locked with no exit request is `door.forced`; open longer than heldOpenMs is `door.held-open`.
  */
-import type { DoorConfig } from '../config/devices.js';
-import type { InputPin, OutputPin } from '../drivers/io/pin.js';
-import type { TimerHandle } from '../core/clock.js';
-import type { CredentialData, EventData } from '../core/events.js';
-import { DeviceBase } from './base.js';
-import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
-import { accepted, refused } from './types.js';
+import type { DoorConfig, DoorState } from './index.js';
+import type { InputPin, OutputPin } from '../../drivers/io/pin.js';
+import type { TimerHandle } from '../../core/clock.js';
+import type { CredentialData, EventData } from '../../core/events.js';
+import { DeviceBase } from '../base.js';
+import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from '../types.js';
+import { accepted, refused } from '../types.js';
 
 /** An exit request this recent explains a door opening, even if its debounce settled second. */
 const EXIT_REQUEST_GRACE_MS = 1000;
 
 type UnlockBy = EventData['door.unlocked']['by'];
 
-export class Door extends DeviceBase<'door'> implements Device {
+export class Door extends DeviceBase<DoorState> implements Device {
   readonly type = 'door' as const;
   readonly id: string;
   private readonly lock: OutputPin;

@@ -6,18 +6,17 @@
  * gives no position feedback, so "closing" lasts travelMs after the close pulse. During a fire
  * alarm the OPEN contact is held, as a controller's FIRE input would hold it.
  */
-import type { BarrierConfig } from '../config/devices.js';
-import type { OutputPin } from '../drivers/io/pin.js';
-import type { TimerHandle } from '../core/clock.js';
-import type { CredentialData, LaneActor } from '../core/events.js';
-import { DeviceBase } from './base.js';
-import { SafetyLoop, mayMoveDown } from './lane.js';
-import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from './types.js';
-import { accepted, refused } from './types.js';
+import type { BarrierConfig, BarrierState } from './index.js';
+import type { OutputPin } from '../../drivers/io/pin.js';
+import type { TimerHandle } from '../../core/clock.js';
+import type { CredentialData, LaneActor } from '../../core/events.js';
+import { DeviceBase } from '../base.js';
+import { SafetyLoop, mayMoveDown } from '../lane.js';
+import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from '../types.js';
+import { accepted, refused } from '../types.js';
 
-type BarrierState = 'unknown' | 'open' | 'closing' | 'closed';
 
-export class Barrier extends DeviceBase<'barrier'> implements Device {
+export class Barrier extends DeviceBase<BarrierState> implements Device {
   readonly type = 'barrier' as const;
   readonly id: string;
   private readonly openOut: OutputPin;

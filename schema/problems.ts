@@ -3,7 +3,7 @@
  * `devices[2].lock.pin: expected an integer 0-27, got "17a"`.
  */
 import type { z } from 'zod';
-import { pinRangeFor } from './pins.js';
+import { pinRangeFor } from './sections.js';
 import { didYouMean } from './suggest.js';
 
 export interface Problem {
