@@ -1,6 +1,6 @@
 /**
  * A QR or card reader at a door (docs/credentials.md). It reads; access/credentials.ts decides;
- * the door opens itself (devices/door.ts keeps the unlock time, the relock and the fire alarm's
+ * the door opens itself (devices/door/door.ts keeps the unlock time, the relock and the fire alarm's
  * release). A refusal is an `access.denied` event and nothing moves. With a buzzer wired it beeps
  * once for yes and three times for no; with an LED, it is lit while the door is released for it.
  *
