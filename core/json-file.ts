@@ -4,9 +4,8 @@
  * cut leaves either the old file or the new one, never half of one. Saves are asynchronous and
  * coalesced: callers never wait on the disk, and a burst of changes costs one write.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { removeTemporaries, writeFileAtomic, writeFileAtomicSync } from './atomic-file.js';
 import { errorMessage } from './errors.js';
 
 export interface JsonFileOptions<T> {
@@ -20,7 +19,6 @@ export interface JsonFileOptions<T> {
   format?: (value: T) => string;
 }
 
-let tmpCounter = 0;
 
 export type LoadResult<T> = { ok: true; value: T | undefined } | { ok: false; movedTo: string; reason: string };
 
@@ -41,6 +39,7 @@ export class JsonFile<T> {
    * (kept for a human to look at) and reported, and the caller starts from its defaults.
    */
   load(validate: (value: unknown) => T): LoadResult<T> {
+    removeTemporaries(this.path);
     if (!existsSync(this.path)) return { ok: true, value: undefined };
     try {
       return { ok: true, value: validate(JSON.parse(readFileSync(this.path, 'utf8'))) };
@@ -75,18 +74,7 @@ export class JsonFile<T> {
    */
   saveSync(value: T): void {
     this.hasPending = false;
-    const tmp = this.tmpPath();
-    const fd = openSync(tmp, 'w', this.options.mode ?? 0o644);
-    try {
-      const bytes = Buffer.from(this.text(value));
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
-    syncDir(dirname(this.path));
+    writeFileAtomicSync(this.path, this.text(value), this.options.mode ?? 0o644);
   }
 
   private async drain(): Promise<void> {
@@ -126,34 +114,7 @@ export class JsonFile<T> {
     return `${this.options.format ? this.options.format(value) : JSON.stringify(value, null, 2)}\n`;
   }
 
-  /** A temporary name of this writer's own, so two writers never share a half-written file. */
-  private tmpPath(): string {
-    return `${this.path}.${process.pid}-${(++tmpCounter).toString(36)}.tmp`;
-  }
-
   private async write(value: T): Promise<void> {
-    const tmp = this.tmpPath();
-    const handle = await open(tmp, 'w', this.options.mode ?? 0o644);
-    try {
-      await handle.writeFile(this.text(value));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, this.path);
-    syncDir(dirname(this.path));
-  }
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // some filesystems cannot fsync a directory; the rename is still atomic
+    await writeFileAtomic(this.path, this.text(value), this.options.mode ?? 0o644);
   }
 }

@@ -21,14 +21,15 @@
  * seen the new config proven: it puts the last good config back before anything starts.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { configFromText } from '../config/load.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { EventData } from '../core/events.js';
+import { writeFileAtomicSync } from '../core/atomic-file.js';
 import { JsonFile } from '../core/json-file.js';
 import type { Logger } from '../core/log.js';
 
@@ -338,30 +339,15 @@ export class ConfigManager implements ConfigControl {
     this.noteFile();
   }
 
-  /** Temporary file, fsync, rename, fsync of the directory: a power cut leaves old or new. */
+  /** Keeps the file's mode (it may hold secrets' paths the installer restricted). */
   private writeAtomic(path: string, text: string): void {
-    const tmp = `${path}.tmp-${process.pid}`;
     let mode = 0o640;
     try {
       mode = statSync(path).mode & 0o777;
     } catch {
       // a new file
     }
-    const fd = openSync(tmp, 'w', mode);
-    try {
-      const bytes = Buffer.from(text, 'utf8');
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    const dirFd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    writeFileAtomicSync(path, text, mode);
   }
+
 }

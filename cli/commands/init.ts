@@ -4,7 +4,8 @@
  * Chinese is written as a proper YAML string, never spliced in as text), and validates it.
  * deploy/install.sh uses it for a gateway that has no config yet.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../core/atomic-file.js';
 import { stringify } from 'yaml';
 import { packagePath } from '../../core/paths.js';
 import { GatewayError } from '../../core/errors.js';
@@ -48,15 +49,7 @@ export async function initCommand(o: InitOptions, out: Output): Promise<number> 
     out.stderr(`the starter config would not be valid (${result.problems.length} problem(s)); nothing was written`);
     return 2;
   }
-  const tmp = `${o.output}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o640);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, o.output);
+  writeFileAtomicSync(o.output, text, 0o640);
   out.stdout(`wrote ${o.output}: site ${o.siteId}, gateway ${o.gatewayId}`);
   return 0;
 }
