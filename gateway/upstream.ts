@@ -4,7 +4,7 @@
  * module (and mqtt.js) is loaded by the caller while the hardware connects.
  */
 import type { AccessControl } from '../access/access.js';
-import { topicPrefix } from '../config/load.js';
+import { topicPrefix } from '../config/topics.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { Device } from '../devices/types.js';
 import type { Journal } from '../journal/journal.js';
