@@ -27,6 +27,24 @@ export const systemClock: Clock = {
   },
 };
 
+/** Runs `fn` every `ms` on `clock` (each run scheduled after the last); returns what stops it. */
+export function every(clock: Clock, ms: number, fn: () => void): () => void {
+  let handle: TimerHandle | undefined;
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    handle = clock.setTimeout(() => {
+      tick();
+      fn();
+    }, ms);
+  };
+  tick();
+  return () => {
+    stopped = true;
+    clock.clearTimeout(handle);
+  };
+}
+
 /**
  * A clock that moves only when told (`advance`): timing tests drive it instead of sleeping, and
  * see exactly which waits the code asked for (`pending`).

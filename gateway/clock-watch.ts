@@ -9,6 +9,7 @@
  * event; when the clock becomes synchronised, the change since it was found unsynchronised is the
  * correction for the events made meanwhile (`clock.synced`, `correctionMs`).
  */
+import { every, systemClock } from '../core/clock.js';
 import type { Clock } from '../core/clock.js';
 import type { ClockSyncReading } from '../core/clock-sync.js';
 import { readClockSyncAsync } from '../core/clock-sync.js';
@@ -29,6 +30,8 @@ export interface ClockWatchOptions {
   emit<T extends 'clock.unsynced' | 'clock.synced' | 'clock.jumped'>(type: T, data: EventData[T]): void;
   pollMs?: number;
   jumpCheckMs?: number;
+  /** schedules its checks (the gateway's clock; default the system's) */
+  clock?: Clock;
 }
 
 export class ClockWatch {
@@ -36,7 +39,7 @@ export class ClockWatch {
   private state: ClockSyncReading = { state: 'unknown', source: 'not read yet' };
   private offset: number;
   private unsynced: { offset: number; since: number } | undefined;
-  private timers: Array<ReturnType<typeof setInterval>> = [];
+  private stops: Array<() => void> = [];
   private readonly wall: () => number;
   private readonly mono: () => number;
 
@@ -53,15 +56,12 @@ export class ClockWatch {
   /** Reads the state once before the gateway makes its first events, then keeps watching. */
   async start(): Promise<void> {
     await this.poll();
-    const poll = setInterval(() => void this.poll(), this.o.pollMs ?? POLL_MS);
-    const jumps = setInterval(() => this.checkJump(), this.o.jumpCheckMs ?? JUMP_CHECK_MS);
-    poll.unref();
-    jumps.unref();
-    this.timers.push(poll, jumps);
+    const clock = this.o.clock ?? systemClock;
+    this.stops.push(every(clock, this.o.pollMs ?? POLL_MS, () => void this.poll()), every(clock, this.o.jumpCheckMs ?? JUMP_CHECK_MS, () => this.checkJump()));
   }
 
   stop(): void {
-    for (const t of this.timers.splice(0)) clearInterval(t);
+    for (const stop of this.stops.splice(0)) stop();
   }
 
   /** Asks the system again now (tests; a jump also triggers it). */
@@ -104,6 +104,6 @@ export function watchedClock(
   emit: ClockWatchOptions['emit'],
 ): { clock: Clock; watch: ClockWatch | undefined } {
   if (sync === false) return { clock: base, watch: undefined };
-  const watch = new ClockWatch({ ...(sync ? { read: () => sync.read() } : {}), log: log.child({ component: 'clock' }), emit });
+  const watch = new ClockWatch({ ...(sync ? { read: () => sync.read() } : {}), clock: base, log: log.child({ component: 'clock' }), emit });
   return { clock: { now: () => base.now(), setTimeout: (fn, ms) => base.setTimeout(fn, ms), clearTimeout: (h) => base.clearTimeout(h), synced: () => watch.synced }, watch };
 }

@@ -26,7 +26,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { configFromText } from '../config/load.js';
 import type { SiteConfig } from '../config/schema.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { every } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { EventData } from '../core/events.js';
 import { writeFileAtomicSync } from '../core/atomic-file.js';
@@ -97,8 +98,8 @@ export class ConfigManager implements ConfigControl {
   private state: State;
   private readonly stateFile: JsonFile<State>;
   private runner: Runner | undefined;
-  private judgeTimer: ReturnType<typeof setTimeout> | undefined;
-  private watchTimer: ReturnType<typeof setInterval> | undefined;
+  private judgeTimer: TimerHandle | undefined;
+  private stopWatching: (() => void) | undefined;
   private fileSeen: { mtimeMs: number; size: number } | undefined;
   /** an apply whose restart is under way: no second one meanwhile */
   private busy = false;
@@ -172,21 +173,17 @@ export class ConfigManager implements ConfigControl {
       this.pendingReply = undefined;
     }
     this.noteFile();
-    if (!this.watchTimer) {
-      this.watchTimer = setInterval(() => this.checkFile(), WATCH_MS);
-      this.watchTimer.unref();
-    }
+    this.stopWatching ??= every(this.o.clock, WATCH_MS, () => this.checkFile());
     const trial = this.state.trial;
     if (trial && !this.judgeTimer) {
-      this.judgeTimer = setTimeout(() => void this.judge(), trial.deadlineSec * 1000);
-      this.judgeTimer.unref();
+      this.judgeTimer = this.o.clock.setTimeout(() => void this.judge(), trial.deadlineSec * 1000);
     }
   }
 
   stop(): void {
-    clearTimeout(this.judgeTimer);
-    clearInterval(this.watchTimer);
-    this.judgeTimer = this.watchTimer = undefined;
+    this.o.clock.clearTimeout(this.judgeTimer);
+    this.stopWatching?.();
+    this.judgeTimer = this.stopWatching = undefined;
   }
 
   get(id?: string): { version: number; sha256: string } {

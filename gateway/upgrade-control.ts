@@ -10,6 +10,8 @@ import type { Logger } from '../core/log.js';
 import type { HealthView } from './config-control.js';
 import type { RollBack, Trial } from './releases.js';
 import { currentRelease, fetchRelease, installRelease, readJson, rolledBackFile, trialFile, undoTrial } from './releases.js';
+import { systemClock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 
 export const DEFAULT_UPGRADE_DEADLINE_SEC = 120;
 
@@ -36,14 +38,19 @@ export interface UpgradeOptions {
   /** this release's version */
   version: string;
   log: Logger;
+  /** the gateway's clock, for the trial's deadline (default: the system's) */
+  clock?: Clock;
 }
 
 export class UpgradeManager implements UpgradeControl {
   private runner: UpgradeRunner | undefined;
   private busy = false;
-  private judgeTimer: ReturnType<typeof setTimeout> | undefined;
+  private judgeTimer: TimerHandle | undefined;
+  private readonly clock: Clock;
 
-  constructor(private readonly o: UpgradeOptions) {}
+  constructor(private readonly o: UpgradeOptions) {
+    this.clock = o.clock ?? systemClock;
+  }
 
   /** The gateway runs: report a roll back that happened before it, and judge a trial of this release. */
   started(runner: UpgradeRunner): void {
@@ -56,13 +63,12 @@ export class UpgradeManager implements UpgradeControl {
     }
     const trial = readJson<Trial>(trialFile(this.o.dataDir));
     if (trial && trial.version === this.o.version && currentRelease(this.o.dataDir) === trial.version && !this.judgeTimer) {
-      this.judgeTimer = setTimeout(() => this.judge(trial), trial.deadlineSec * 1000);
-      this.judgeTimer.unref();
+      this.judgeTimer = this.clock.setTimeout(() => this.judge(trial), trial.deadlineSec * 1000);
     }
   }
 
   stop(): void {
-    clearTimeout(this.judgeTimer);
+    this.clock.clearTimeout(this.judgeTimer);
     this.judgeTimer = undefined;
   }
 
@@ -107,7 +113,7 @@ export class UpgradeManager implements UpgradeControl {
     runner?.reply({ id: cmd.id, ok: true, version: fetched.version });
     this.o.log.warn({ version: fetched.version }, 'upgrade installed: restarting into it');
     // A moment for the reply and the audit event to leave, then systemd starts the new release.
-    setTimeout(() => runner?.exit(`upgrade to ${fetched.version}`), 500).unref();
+    this.clock.setTimeout(() => runner?.exit(`upgrade to ${fetched.version}`), 500);
   }
 
   /** The trial's deadline: a device that was fine and is faulted now, or a lost uplink, undoes it. */

@@ -3,6 +3,7 @@
  * otherwise one live read on the bus the doctor opened, decoded, with what to change when the
  * meter refuses or does not answer.
  */
+import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { ModbusBus } from '../../drivers/modbus/types.js';
 import type { BusConfig } from '../../schema/sections.js';
@@ -35,7 +36,7 @@ export async function meterChecks(meters: readonly MeterConfig[], ctx: DoctorCon
       continue;
     }
     try {
-      const { values, refused } = await withTimeout(`meter ${d.id}`, ctx.timeoutMs * 2, readOnce(bus as ModbusBus, d, meterPlan(d)));
+      const { values, refused } = await withTimeout(ctx.clock, `meter ${d.id}`, ctx.timeoutMs * 2, readOnce(bus as ModbusBus, d, meterPlan(d)));
       const shown = Object.entries(values).slice(0, 4).map(([k, v]) => `${k}=${v}`).join(' ');
       if (refused.length === 0) {
         checks.push({ name: `meter ${d.id}`, result: 'ok', detail: `${d.model} ${meterWhere(d)}: ${shown}` });
@@ -49,12 +50,12 @@ export async function meterChecks(meters: readonly MeterConfig[], ctx: DoctorCon
   return checks;
 }
 
-function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+function withTimeout<T>(clock: Clock, what: string, ms: number, p: Promise<T>): Promise<T> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    const t = clock.setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
     p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e: unknown) => (clearTimeout(t), reject(e)),
+      (v) => (clock.clearTimeout(t), resolve(v)),
+      (e: unknown) => (clock.clearTimeout(t), reject(e)),
     );
   });
 }

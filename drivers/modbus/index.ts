@@ -10,7 +10,7 @@ import type { ModbusBus } from './types.js';
 export function createBus(config: BusConfig, deps: { clock: Clock; log: Logger }): ModbusBus {
   return new QueuedModbusBus({
     id: config.id,
-    link: new ModbusSerialLink(config),
+    link: new ModbusSerialLink(config, deps.clock),
     timeoutMs: config.timeoutMs,
     retries: config.retries,
     gapMs: config.type === 'rtu' ? interFrameGapMs(config) : 0,

@@ -1,5 +1,7 @@
 /** The wire, through modbus-serial: RTU over serialport 13, or Modbus TCP. */
 import type { BusConfig } from '../../schema/sections.js';
+import { systemClock } from '../../core/clock.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { ModbusLink, ModbusRequest, ModbusResponse } from './types.js';
 import { LinkError } from './types.js';
@@ -34,7 +36,11 @@ export class ModbusSerialLink implements ModbusLink {
   private client: Client | undefined;
   private readonly closeListeners: Array<(reason: string) => void> = [];
 
-  constructor(private readonly config: BusConfig) {}
+  constructor(
+    private readonly config: BusConfig,
+    /** times raw exchanges out (the bus's clock: the gateway's) */
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   get isOpen(): boolean {
     return this.client?.isOpen ?? false;
@@ -113,8 +119,9 @@ export class ModbusSerialLink implements ModbusLink {
     if (this.config.type !== 'rtu' || !serial) throw new Error(`bus ${this.config.id} is not a serial line`);
     return new Promise<T>((resolve, reject) => {
       let received: Buffer = Buffer.alloc(0);
+      let timer: TimerHandle | undefined;
       const done = (fn: () => void) => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         serial.off('data', onData);
         fn();
       };
@@ -127,7 +134,7 @@ export class ModbusSerialLink implements ModbusLink {
           done(() => reject(err));
         }
       };
-      const timer = setTimeout(() => done(() => reject(new LinkError('timeout', `Timed out after ${timeoutMs} ms`))), timeoutMs);
+      timer = this.clock.setTimeout(() => done(() => reject(new LinkError('timeout', `Timed out after ${timeoutMs} ms`))), timeoutMs);
       serial.on('data', onData);
       serial.write(request, (err) => {
         if (err) done(() => reject(classify(err, this.isOpen)));

@@ -1,5 +1,6 @@
 /** What happened: the journal's events page by page, the live stream (server-sent events) and the Prometheus page. */
 import type { DeviceSnapshot } from '../../devices/types.js';
+import { every } from '../../core/clock.js';
 import type { Api } from './index.js';
 
 const MAX_SSE_CLIENTS = 32;
@@ -35,9 +36,9 @@ export function registerEventApi(api: Api): void {
       api.deps.eventBus.on('state', `sse-state-${streams}-${Date.now()}`, ({ state }) => send('state', state as DeviceSnapshot)),
       api.deps.eventBus.on('pending', `sse-pending-${streams}-${Date.now()}`, ({ waiting }) => send('waiting', waiting)),
     ];
-    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    const stopPing = every(api.deps.clock, 15_000, () => res.write(': ping\n\n'));
     const close = () => {
-      clearInterval(ping);
+      stopPing();
       for (const off of offs) off();
       streams--;
     };
