@@ -106,7 +106,7 @@ async function showLogin() {
   const setup = await api('/api/setup');
   const hint = $('setup-hint');
   hint.hidden = setup.body.hasAdmin !== false;
-  hint.replaceChildren(el('span', { textContent: ui('noAdmin') + ' ' }), el('code', { textContent: 'estate-gateway user add NAME --role admin --config /etc/estate-gateway/site.yaml' }));
+  hint.replaceChildren(el('span', { textContent: `${ui('noAdmin')} ` }), el('code', { textContent: 'estate-gateway user add NAME --role admin --config /etc/estate-gateway/site.yaml' }));
   void refreshStatus();
 }
 
@@ -206,9 +206,9 @@ function renderStatus() {
   fireActive = health.fireAlarm === true;
   $('fire').hidden = !fireActive; // on every page, the login page too
   $('status').replaceChildren(
-    el('span', { className: 'pill ' + (health.uplink?.connected ? 'ok' : 'bad'), textContent: health.uplink?.connected ? ui('uplinkOn') : ui('uplinkOff') }),
+    el('span', { className: `pill ${health.uplink?.connected ? 'ok' : 'bad'}`, textContent: health.uplink?.connected ? ui('uplinkOn') : ui('uplinkOff') }),
     el('span', { className: 'pill', textContent: `${ui('backlog')} ${health.uplink?.backlog ?? 0}` }),
-    el('span', { className: 'pill ' + (health.devices?.fault ? 'bad' : 'ok'), textContent: `${ui('faults')} ${health.devices?.fault ?? 0}` }),
+    el('span', { className: `pill ${health.devices?.fault ? 'bad' : 'ok'}`, textContent: `${ui('faults')} ${health.devices?.fault ?? 0}` }),
   );
 }
 setInterval(() => void refreshStatus(), 5000);
@@ -227,13 +227,13 @@ function renderDevices() {
 }
 /** @param {Device} d */
 function renderDevice(d) {
-  const old = document.getElementById('dev-' + d.id);
+  const old = document.getElementById(`dev-${d.id}`);
   if (old) old.replaceWith(deviceCard(d));
   else renderDevices();
 }
 /** @param {Device} d */
 function deviceCard(d) {
-  const card = el('div', { className: 'card' + (d.fault ? ' fault' : '') + (d.alarm ? ' alarm' : ''), id: 'dev-' + d.id });
+  const card = el('div', { className: `card${d.fault ? ' fault' : ''}${d.alarm ? ' alarm' : ''}`, id: `dev-${d.id}` });
   card.dataset['type'] = d.type;
   const state = el('div', { className: 'state' }, el('b', { textContent: stateText(d) }));
   card.append(el('h3', { textContent: d.name || d.id }), state);
@@ -306,7 +306,7 @@ function renderVisitors() {
   $('visitors-box').hidden = waiting.length === 0;
   $('visitors').replaceChildren(
     ...waiting.map((w) => {
-      const row = el('div', { className: 'card visitor' }, el('span', { className: 'plate', textContent: w.plate || ui('noPlate') }), el('span', { textContent: `${deviceName(w.lane)}${w.feeCents ? ' ¥' + (w.feeCents / 100).toFixed(2) : ''}` }));
+      const row = el('div', { className: 'card visitor' }, el('span', { className: 'plate', textContent: w.plate || ui('noPlate') }), el('span', { textContent: `${deviceName(w.lane)}${w.feeCents ? ` ¥${(w.feeCents / 100).toFixed(2)}` : ''}` }));
       for (const [decision, cls] of [['allow', ''], ['deny', 'deny']]) {
         const b = el('button', { type: 'button', className: cls, textContent: ui(decision ?? '') });
         b.onclick = () => post(`/api/visitors/${encodeURIComponent(w.id)}/${decision}`);
@@ -345,7 +345,7 @@ function eventText(e) {
 /** @param {number} n */
 const usesLeft = (n) => (n === 1 ? ui('oneUseLeft') : ui('usesLeft').replace('{n}', String(Math.max(0, n))));
 /** @param {string} s */
-const tail = (s) => (s.length > 4 ? '…' + s.slice(-4) : s);
+const tail = (s) => (s.length > 4 ? `…${s.slice(-4)}` : s);
 const ALERT = /forced|held-open|fire-alarm.raised|fault|blocked|alarm.raised|login-failed|access.denied/;
 function renderEvents() {
   const list = $('events');
@@ -394,7 +394,7 @@ async function renderIo() {
         });
         if (p.direction === 'out') act.append(el('button', { type: 'button', textContent: ui('pulse'), onclick: () => set(1, 500) }));
         if (p.direction === 'out' || b.type === 'sim') act.append(' ', el('button', { type: 'button', textContent: p.value ? ui('clear') : ui('set'), onclick: () => set(p.value ? 0 : 1) }));
-        table.append(el('tr', {}, el('td', { textContent: p.pin }), el('td', { textContent: ui(p.direction) }), el('td', {}, el('span', { className: 'lvl' + (p.value ? ' on' : ''), textContent: p.value ?? '?' })), el('td', { textContent: `${deviceName(p.device)} · ${p.role}` }), act));
+        table.append(el('tr', {}, el('td', { textContent: p.pin }), el('td', { textContent: ui(p.direction) }), el('td', {}, el('span', { className: `lvl${p.value ? ' on' : ''}`, textContent: p.value ?? '?' })), el('td', { textContent: `${deviceName(p.device)} · ${p.role}` }), act));
       }
       return el('div', { className: 'card' }, el('h3', { textContent: `${b.id} (${b.type}) ${b.online ? ui('online') : ui('offline')}` }), table);
     }),

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { byteSize, id, intRange, millis, nonEmpty, oneOf, ref } from './units.js';
+import { id, intRange, millis, nonEmpty, oneOf, ref } from './units.js';
 
 export const PIN_EXPECTED = 'expected an integer pin number';
 

@@ -22,7 +22,7 @@ const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 describe('DL/T 645-2007 frames', () => {
   it('builds the worked request of docs/vendors.md to the wildcard address, after the wake-up bytes', () => {
-    expect(readRequest('AAAAAAAAAAAA', 0x00010000).toString('hex')).toBe('fefefefe' + '68aaaaaaaaaaaa681104333334 33ae16'.replace(/ /g, ''));
+    expect(readRequest('AAAAAAAAAAAA', 0x00010000).toString('hex')).toBe(`fefefefe${'68aaaaaaaaaaaa681104333334 33ae16'.replace(/ /g, '')}`);
   });
 
   it('puts a meter number on the wire in BCD, lowest byte first, and refuses anything else', () => {

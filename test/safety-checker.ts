@@ -91,7 +91,7 @@ export class SafetyChecker {
   }
 
   private apply(group: Array<PinChange & { index: number }>, time: number): void {
-    const { barrier, bollard, door, fire } = this.pins;
+    const { barrier, bollard, fire } = this.pins;
     let barrierLoopRose = false;
     let bollardLoopRose = false;
     let openActivated = false;

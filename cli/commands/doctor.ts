@@ -204,7 +204,7 @@ async function brokerCheck(config: SiteConfig, timeout: number): Promise<Check> 
   if (!m) return { name: 'broker', result: 'skip', detail: 'no upstream configured: events stay local' };
   const urls = m.urls ?? [m.url!];
   const prefix = topicPrefix(config);
-  let options;
+  let options: ReturnType<typeof connectionOptions>;
   try {
     options = connectionOptions({ mqtt: m, prefix, clientId: `estate-gateway-doctor-${config.gateway.id}`, journal: undefined as never, log: undefined as never, version: '', startedAt: '' });
   } catch (err) {

@@ -13,7 +13,7 @@ import { parseJson } from '../../core/json.js';
 import { parseMultipart } from '../lpr/multipart.js';
 import { decodeText, isRecord } from '../lpr/text.js';
 import { PushError, json, show } from '../lpr/types.js';
-import type { AcsProtocol, AcsPush, AcsRecord } from './types.js';
+import type { AcsProtocol, AcsRecord } from './types.js';
 import { idText } from './types.js';
 
 /** The most a compressed body may grow to (the raw body is size-limited by the server). */

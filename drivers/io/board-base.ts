@@ -93,7 +93,7 @@ export abstract class BoardBase implements DigitalIo {
   /** The hardware says an input now reads `value`: watchers hear it if it changed. */
   protected reported(pin: number, value: Level): void {
     const entry = this.pins.get(pin);
-    if (!entry || entry.direction !== 'in' || entry.value === value) return;
+    if (entry?.direction !== 'in' || entry.value === value) return;
     entry.value = value;
     for (const listener of this.watchers.get(pin) ?? []) listener(value);
   }

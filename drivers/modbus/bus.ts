@@ -219,7 +219,6 @@ export class QueuedModbusBus implements ModbusBus {
         // A timeout, or a frame spoiled on the line (CRC, length, stray bytes): try again.
         if (kind === 'timeout') this.counters.timeouts++;
         else this.counters.badFrames++;
-        continue;
       }
     }
     const failures = (unitState?.failures ?? 0) + 1;
