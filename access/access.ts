@@ -305,7 +305,14 @@ export class AccessControl {
     // at the gate): the new entry starts the stay, so a missed exit is never charged for.
     if (!this.stays.has(plate) && this.stays.size >= MAX_STAYS) this.forgetOldStays(true);
     this.stays.delete(plate); // re-inserted last: the map stays in entry order
-    this.stays.set(plate, { plate, enteredAt: now, lane: camera.lane, camera: camera.id, visitor, ...(clockTrusted(this.deps.clock) ? {} : { unsyncedClock: true as const }) });
+    this.stays.set(plate, {
+      plate,
+      enteredAt: now,
+      lane: camera.lane,
+      camera: camera.id,
+      visitor,
+      ...(clockTrusted(this.deps.clock) ? {} : { unsyncedClock: true as const }),
+    });
     this.saveStays();
   }
 

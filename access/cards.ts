@@ -22,7 +22,10 @@ export const MAX_CARDS = 100_000;
  * forms of one card stay different: the list must use the form its readers give.
  */
 export function normalizeCard(text: string): string | null {
-  const s = text.trim().replace(/[\s:-]/g, '').toUpperCase();
+  const s = text
+    .trim()
+    .replace(/[\s:-]/g, '')
+    .toUpperCase();
   if (!/^[0-9A-F]{1,24}$/.test(s)) return null;
   return s.replace(/^0+(?=.)/, '');
 }
@@ -37,7 +40,16 @@ export class CardList extends SyncedList<CardEntry> {
     log: Logger,
   ) {
     super(
-      { what: 'cards', entry: cardEntry, keyField: 'card', keyName: 'card number', keyOf: normalizeCard, shape: '{ card, doors?, from?, until?, schedule?, name? }', file: 'cards.json', max: MAX_CARDS },
+      {
+        what: 'cards',
+        entry: cardEntry,
+        keyField: 'card',
+        keyName: 'card number',
+        keyOf: normalizeCard,
+        shape: '{ card, doors?, from?, until?, schedule?, name? }',
+        file: 'cards.json',
+        max: MAX_CARDS,
+      },
       configCards,
       dataDir,
       cardClock,

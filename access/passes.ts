@@ -93,9 +93,7 @@ export function readPass(text: string, key: KeyObject): PassRead {
   return { ok: true, pass: parsed.data };
 }
 
-export type PassUse =
-  | { ok: true; pass: Pass; remainingUses: number }
-  | { ok: false; reason: AccessRefusal; pass?: Pass };
+export type PassUse = { ok: true; pass: Pass; remainingUses: number } | { ok: false; reason: AccessRefusal; pass?: Pass };
 
 interface PassState {
   /** [id, uses so far, remember until (ms)] */
@@ -132,7 +130,8 @@ export class PassBook {
       ? new JsonFile(join(dataDir, 'passes.json'), { mode: 0o600, onError: (err) => log.error({ err: errorMessage(err) }, 'passes.json could not be saved') })
       : undefined;
     const loaded = this.file?.load((v) => stateFile.parse(v));
-    if (loaded && !loaded.ok) log.error({ movedTo: loaded.movedTo, reason: loaded.reason }, 'passes.json was unreadable and was moved aside; passes used before may be used again');
+    if (loaded && !loaded.ok)
+      log.error({ movedTo: loaded.movedTo, reason: loaded.reason }, 'passes.json was unreadable and was moved aside; passes used before may be used again');
     if (loaded?.ok && loaded.value) {
       for (const [id, count, keepUntil] of loaded.value.used) this.used.set(id, { count, keepUntil });
       for (const [id, until] of loaded.value.revoked) this.revoked.set(id, until);
@@ -188,7 +187,14 @@ export class PassBook {
     const out: PassSeen[] = [];
     for (const [id, e] of this.used) {
       if (!e.pass) continue;
-      out.push({ id, ...(e.pass.name ? { name: e.pass.name } : {}), uses: e.pass.uses, used: e.count, until: new Date(e.pass.until * 1000).toISOString(), revoked: this.revoked.has(id) });
+      out.push({
+        id,
+        ...(e.pass.name ? { name: e.pass.name } : {}),
+        uses: e.pass.uses,
+        used: e.count,
+        until: new Date(e.pass.until * 1000).toISOString(),
+        revoked: this.revoked.has(id),
+      });
     }
     return out;
   }

@@ -33,7 +33,16 @@ export const MAX_PLATES = 100_000;
 export class PlateList extends SyncedList<PlateEntry> {
   constructor(configPlates: readonly PlateEntry[], dataDir: string | undefined, clock: Clock, log: Logger) {
     super(
-      { what: 'plates', entry: plateEntry, keyField: 'plate', keyName: 'plate number', keyOf: (p) => normalizePlate(p).plate, shape: '{ plate, lanes?, until?, name? }', file: 'plates.json', max: MAX_PLATES },
+      {
+        what: 'plates',
+        entry: plateEntry,
+        keyField: 'plate',
+        keyName: 'plate number',
+        keyOf: (p) => normalizePlate(p).plate,
+        shape: '{ plate, lanes?, until?, name? }',
+        file: 'plates.json',
+        max: MAX_PLATES,
+      },
       configPlates,
       dataDir,
       clock,

@@ -18,9 +18,7 @@ import type { Logger } from '../core/log.js';
 
 export type EntrySource = 'config' | 'upstream';
 
-export type ListChange =
-  | { ok: true; version: number; count: number }
-  | { ok: false; error: 'stale-version' | 'invalid'; message: string };
+export type ListChange = { ok: true; version: number; count: number } | { ok: false; error: 'stale-version' | 'invalid'; message: string };
 
 export interface SyncedListOptions<E> {
   /** the list's name: the key of its entries in commands and in its file (`plates`, `cards`) */

@@ -41,7 +41,14 @@ export async function passLatency(samples = 500): Promise<{ gateway: Percentiles
   });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   const board = new SimBoard('sim', { clock: systemClock });
-  const gateway = new Gateway({ config: result.config, log: createLogger({ level: 'silent' }), version: 'bench', boards: new Map([['sim', board]]), listen: false, clockSync: false });
+  const gateway = new Gateway({
+    config: result.config,
+    log: createLogger({ level: 'silent' }),
+    version: 'bench',
+    boards: new Map([['sim', board]]),
+    listen: false,
+    clockSync: false,
+  });
   await gateway.start();
   for (let i = 0; i < 500 && gateway.devices.get('reader-a')!.snapshot()['open'] !== true; i++) await new Promise((r) => setTimeout(r, 10));
 

@@ -29,7 +29,10 @@ const worker = new Worker(
    db.exec('CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT)');
    const insert = db.prepare('INSERT INTO events (body) VALUES (?)');
    parentPort.on('message', (body) => insert.run(body));`,
-  { eval: true, workerData: { file: join(mkdtempSync(join(tmpdir(), 'eg-floor-')), 'floor.db'), sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } },
+  {
+    eval: true,
+    workerData: { file: join(mkdtempSync(join(tmpdir(), 'eg-floor-')), 'floor.db'), sqlite: createRequire(import.meta.url).resolve('better-sqlite3') },
+  },
 );
 
 let publish: ((body: string) => void) | undefined;
@@ -57,13 +60,15 @@ if (args.modbus) {
   modbus.setTimeout(1000);
   let chain = Promise.resolve();
   const poll = (unit: number) => {
-    chain = chain.then(async () => {
-      modbus.setID(unit);
-      const a = await modbus.readInputRegisters(0x0000, 14);
-      const body = JSON.stringify({ time: new Date().toISOString(), unit, voltageL1V: a.buffer.readFloatBE(0), powerL1W: a.buffer.readFloatBE(24) });
-      worker.postMessage(body);
-      publish?.(body);
-    }).catch(() => undefined);
+    chain = chain
+      .then(async () => {
+        modbus.setID(unit);
+        const a = await modbus.readInputRegisters(0x0000, 14);
+        const body = JSON.stringify({ time: new Date().toISOString(), unit, voltageL1V: a.buffer.readFloatBE(0), powerL1W: a.buffer.readFloatBE(24) });
+        worker.postMessage(body);
+        publish?.(body);
+      })
+      .catch(() => undefined);
   };
   for (let unit = 1; unit <= units; unit++) setInterval(() => poll(unit), seconds * 1000);
 } else {

@@ -14,7 +14,14 @@ import { JournalStore } from '../journal/store.js';
 
 const make = eventMaker('bench-site', 'gw-bench', systemClock);
 export const sampleEvent = (i: number): GatewayEvent =>
-  make('vehicle.entry', 'cam-north-in', { plate: '粤B12345', confidence: 96, lane: 'gate-north', decision: 'granted', reason: 'resident', visitor: i % 7 === 0 });
+  make('vehicle.entry', 'cam-north-in', {
+    plate: '粤B12345',
+    confidence: 96,
+    lane: 'gate-north',
+    decision: 'granted',
+    reason: 'resident',
+    visitor: i % 7 === 0,
+  });
 
 function writeBytes(): number {
   const m = /write_bytes:\s+(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'));
@@ -70,7 +77,9 @@ export function rawInsertRate(n: number): number {
   db.exec(`CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, time TEXT NOT NULL, type TEXT NOT NULL, device TEXT NOT NULL,
     cls INTEGER NOT NULL, body TEXT NOT NULL, forwarded INTEGER NOT NULL DEFAULT 0, journaled_at INTEGER NOT NULL);
     CREATE INDEX events_pending ON events(seq) WHERE forwarded = 0;`);
-  const insert = db.prepare('INSERT INTO events (seq, id, time, type, device, cls, body, journaled_at) VALUES (@seq, @id, @time, @type, @device, @cls, @body, @at)');
+  const insert = db.prepare(
+    'INSERT INTO events (seq, id, time, type, device, cls, body, journaled_at) VALUES (@seq, @id, @time, @type, @device, @cls, @body, @at)',
+  );
   const rows = Array.from({ length: n }, (_, i) => ({ ...rowOf({ ...sampleEvent(i), seq: i + 1, historical: false }), at: Date.now() }));
   const tx = db.transaction((batch: typeof rows) => {
     for (const r of batch) insert.run(r);

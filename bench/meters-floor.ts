@@ -26,7 +26,10 @@ const read = (unit: number, address: number, count: number) => {
     modbus.setID(unit);
     return modbus.readInputRegisters(address, count);
   });
-  chain = next.then(() => undefined, () => undefined);
+  chain = next.then(
+    () => undefined,
+    () => undefined,
+  );
   return next;
 };
 
@@ -34,9 +37,14 @@ const poll = async (unit: number) => {
   const a = await read(unit, 0x0000, 14);
   const b = await read(unit, 0x0156, 2);
   const values = {
-    voltageL1V: a.buffer.readFloatBE(0), voltageL2V: a.buffer.readFloatBE(4), voltageL3V: a.buffer.readFloatBE(8),
-    currentL1A: a.buffer.readFloatBE(12), currentL2A: a.buffer.readFloatBE(16), currentL3A: a.buffer.readFloatBE(20),
-    powerL1W: a.buffer.readFloatBE(24), energyTotalKwh: b.buffer.readFloatBE(0),
+    voltageL1V: a.buffer.readFloatBE(0),
+    voltageL2V: a.buffer.readFloatBE(4),
+    voltageL3V: a.buffer.readFloatBE(8),
+    currentL1A: a.buffer.readFloatBE(12),
+    currentL2A: a.buffer.readFloatBE(16),
+    currentL3A: a.buffer.readFloatBE(20),
+    powerL1W: a.buffer.readFloatBE(24),
+    energyTotalKwh: b.buffer.readFloatBE(0),
   };
   client.publish(`estate/bench-floor/gw/telemetry/m-${unit}`, JSON.stringify({ time: new Date().toISOString(), values }), { qos: 1 });
 };

@@ -22,8 +22,14 @@ import { silentLog } from './quiet.js';
 const floats = (values: Record<number, number>) => Object.fromEntries(Object.entries(values).map(([a, v]) => [String(a), encode(v, 'float32')]));
 const SDM630_REGS = { 0x0000: 230.1, 0x0002: 231.2, 0x0004: 229.9, 0x0006: 5.5, 0x0008: 6.25, 0x000a: 7, 0x000c: 1265.6, 0x0156: 12358.1 };
 const REGISTERS = [
-  ['voltageL1V', 0x0000], ['voltageL2V', 0x0002], ['voltageL3V', 0x0004], ['currentL1A', 0x0006],
-  ['currentL2A', 0x0008], ['currentL3A', 0x000a], ['powerL1W', 0x000c], ['energyTotalKwh', 0x0156],
+  ['voltageL1V', 0x0000],
+  ['voltageL2V', 0x0002],
+  ['voltageL3V', 0x0004],
+  ['currentL1A', 0x0006],
+  ['currentL2A', 0x0008],
+  ['currentL3A', 0x000a],
+  ['powerL1W', 0x000c],
+  ['energyTotalKwh', 0x0156],
 ] as const;
 
 export interface MetersJob {
@@ -60,11 +66,22 @@ export async function metersJob(mqttUrl: string, mqttPort: number, modbusPort: n
   const stopPeer = await modbusPeer({ mode: 'tcp', port: modbusPort, units });
   const dir = mkdtempSync(join(tmpdir(), 'eg-bench-meters-'));
   const meters = Array.from({ length: 32 }, (_, i) => ({
-    id: `m-${i + 1}`, type: 'meter', model: 'custom', bus: 'plant', unit: i + 1, intervalSec: 1,
+    id: `m-${i + 1}`,
+    type: 'meter',
+    model: 'custom',
+    bus: 'plant',
+    unit: i + 1,
+    intervalSec: 1,
     registers: REGISTERS.map(([name, address]) => ({ name, address, function: 4, type: 'float32' })),
   }));
-  const config = { site: { id: 'bench' }, gateway: { id: 'gw-1', dataDir: './data' }, console: { listen: '127.0.0.1:0' },
-    upstream: { mqtt: { url: `mqtt://127.0.0.1:${mqttPort}` } }, buses: [{ id: 'plant', type: 'tcp', host: '127.0.0.1', port: modbusPort }], devices: meters };
+  const config = {
+    site: { id: 'bench' },
+    gateway: { id: 'gw-1', dataDir: './data' },
+    console: { listen: '127.0.0.1:0' },
+    upstream: { mqtt: { url: `mqtt://127.0.0.1:${mqttPort}` } },
+    buses: [{ id: 'plant', type: 'tcp', host: '127.0.0.1', port: modbusPort }],
+    devices: meters,
+  };
   const file = join(dir, 'site.json.yaml');
   writeFileSync(file, JSON.stringify(config)); // JSON is YAML
   const sub = await mqtt.connectAsync(mqttUrl, { clientId: 'bench-meters-sub', reconnectPeriod: 0 });
@@ -135,9 +152,16 @@ export async function metersFloor(mqttUrl: string, modbusPort: number, seconds =
 /** One SDM630 on a simulated 9600 8N1 line: median poll cycle against its transactions' wire floor. */
 export async function cycleAgainstFloor(): Promise<{ cycleMs: number; floorMs: number }> {
   const pty = await ptyPair();
-  const stopPeer = await modbusPeer({ mode: 'rtu', device: pty.b, baud: 9600, wire: { baud: 9600, bits: 10 }, units: { '1': { ir: floats({ ...SDM630_REGS, 0x000e: 1, 0x0010: 1, 0x0034: 1, 0x0046: 50, 0x0048: 1, 0x004a: 1 }) } } });
+  const stopPeer = await modbusPeer({
+    mode: 'rtu',
+    device: pty.b,
+    baud: 9600,
+    wire: { baud: 9600, bits: 10 },
+    units: { '1': { ir: floats({ ...SDM630_REGS, 0x000e: 1, 0x0010: 1, 0x0034: 1, 0x0046: 50, 0x0048: 1, 0x004a: 1 }) } },
+  });
   const parsed = validateConfig({
-    site: { id: 'bench' }, gateway: { id: 'gw', dataDir: mkdtempSync(join(tmpdir(), 'eg-bench-c-')) },
+    site: { id: 'bench' },
+    gateway: { id: 'gw', dataDir: mkdtempSync(join(tmpdir(), 'eg-bench-c-')) },
     buses: [{ id: 'rs485-1', type: 'rtu', port: pty.a, baudRate: 9600, parity: 'none', stopBits: 1, timeoutMs: 2000 }],
     devices: [{ id: 'm-1', type: 'meter', model: 'sdm630', bus: 'rs485-1', unit: 1, intervalSec: 1 }],
   });

@@ -17,7 +17,8 @@ import type { Footprint } from './startup.js';
 import { cycleAgainstFloor, metersFloor, metersJob } from './meters.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const line = (name: string, value: number, unit: string) => console.log(`${name} ${Number.isFinite(value) ? +value.toFixed(value < 10 ? 3 : 1) : value} ${unit}`);
+const line = (name: string, value: number, unit: string) =>
+  console.log(`${name} ${Number.isFinite(value) ? +value.toFixed(value < 10 ? 3 : 1) : value} ${unit}`);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -86,7 +87,8 @@ async function main(): Promise<void> {
     const settle = Number(process.env.BENCH_FOOTPRINT_SEC ?? 30);
     for (const site of ['demo', 'meters', 'doors'] as const) {
       const runsOf: Footprint[] = [];
-      for (let r = 0; r < runs; r++) runsOf.push(await footprint(site, { http: await freePort(), modbus: await freePort() }, broker0?.url, r === 0 ? settle : Math.min(settle, 10)));
+      for (let r = 0; r < runs; r++)
+        runsOf.push(await footprint(site, { http: await freePort(), modbus: await freePort() }, broker0?.url, r === 0 ? settle : Math.min(settle, 10)));
       const ready = median(runsOf.map((f) => f.readyMs));
       const floorReady = median(runsOf.map((f) => f.floorReadyMs));
       // RSS after the full settle time (the first run); the other runs time the start only
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
     line('meters.readings_journaled', m.journaled, 'readings');
     line('meters.readings_published', m.published, 'readings');
     line('meters.journaled_ratio', m.journaled / m.expected, 'x');
-    line('meters.reading_gaps', m.gaps, 'missed (a meter\'s readings more than 1.5 s apart)');
+    line('meters.reading_gaps', m.gaps, "missed (a meter's readings more than 1.5 s apart)");
     const f = await metersFloor(broker.url, await freePort());
     line('meters.floor_modbus_serial_mqttjs_cpu', f.cpuPercent, '% of a core (the same wire work by the two libraries alone)');
     line('meters.floor_modbus_serial_mqttjs_rss', f.rssMb, 'MB');

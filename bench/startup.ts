@@ -48,7 +48,13 @@ export interface Footprint {
   floorRssMb: number;
 }
 
-const SDM630 = { ir: Object.fromEntries(Object.entries({ 0x0000: 230.1, 0x0002: 231.2, 0x0004: 229.9, 0x0006: 5.5, 0x0008: 6.25, 0x000a: 7, 0x000c: 1265.6, 0x0156: 12358.1, 0x0046: 50 }).map(([a, v]) => [a, encode(v, 'float32')])) };
+const SDM630 = {
+  ir: Object.fromEntries(
+    Object.entries({ 0x0000: 230.1, 0x0002: 231.2, 0x0004: 229.9, 0x0006: 5.5, 0x0008: 6.25, 0x000a: 7, 0x000c: 1265.6, 0x0156: 12358.1, 0x0046: 50 }).map(
+      ([a, v]) => [a, encode(v, 'float32')],
+    ),
+  ),
+};
 
 /** Runs the site's gateway, then its floor, each for `seconds`, with a Modbus peer and a broker where the site uses them. */
 export async function footprint(site: Site, ports: { http: number; modbus: number }, mqttUrl: string | undefined, seconds: number): Promise<Footprint> {
@@ -68,7 +74,10 @@ export async function footprint(site: Site, ports: { http: number; modbus: numbe
     floorArgs = ['--modbus', `${ports.modbus}:2:10`, '--xml', ...(mqttUrl ? ['--mqtt', mqttUrl] : [])];
   } else if (site === 'meters') {
     const meters = [1, 2, 3, 4].map((u) => `  - { id: m${u}, type: meter, model: sdm630, bus: plant, unit: ${u}, intervalSec: 5 }`).join('\n');
-    writeFileSync(file, `site: { id: bench }\ngateway: { id: gw, dataDir: ${join(dir, 'data')} }\nconsole: { listen: "127.0.0.1:${ports.http}" }\n${upstream}buses: [{ id: plant, type: tcp, host: 127.0.0.1, port: ${ports.modbus} }]\ndevices:\n${meters}\n`);
+    writeFileSync(
+      file,
+      `site: { id: bench }\ngateway: { id: gw, dataDir: ${join(dir, 'data')} }\nconsole: { listen: "127.0.0.1:${ports.http}" }\n${upstream}buses: [{ id: plant, type: tcp, host: 127.0.0.1, port: ${ports.modbus} }]\ndevices:\n${meters}\n`,
+    );
     stopPeer = await modbusPeer({ mode: 'tcp', port: ports.modbus, units: { '1': SDM630, '2': SDM630, '3': SDM630, '4': SDM630 } });
     floorArgs = ['--modbus', `${ports.modbus}:4:5`, ...(mqttUrl ? ['--mqtt', mqttUrl] : [])];
   } else {

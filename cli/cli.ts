@@ -180,7 +180,8 @@ export async function main(argv: string[]): Promise<number> {
         output: { type: 'string', short: 'o' },
         force: { type: 'boolean' },
       });
-      for (const flag of ['site-id', 'gateway-id', 'output'] as const) if (typeof values[flag] !== 'string' || values[flag] === '') usageError(`--${flag} is required`);
+      for (const flag of ['site-id', 'gateway-id', 'output'] as const)
+        if (typeof values[flag] !== 'string' || values[flag] === '') usageError(`--${flag} is required`);
       return (await import('./commands/init.js')).initCommand(
         {
           siteId: values['site-id'] as string,

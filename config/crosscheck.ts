@@ -62,7 +62,8 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
   for (const use of pinUses(config)) {
     const board = boards.get(use.ref.io);
     if (!board) {
-      if (!unchecked.io.has(use.ref.io)) problems.push({ path: `${use.path}.io`, message: `no io board "${use.ref.io}" (${known(boards.keys(), use.ref.io)})` });
+      if (!unchecked.io.has(use.ref.io))
+        problems.push({ path: `${use.path}.io`, message: `no io board "${use.ref.io}" (${known(boards.keys(), use.ref.io)})` });
       continue;
     }
     const range = boardPinRange(board);
@@ -118,8 +119,7 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
     if (b.type !== 'modbus-relay') return;
     if (!buses.has(b.bus)) {
       if (!unchecked.buses.has(b.bus)) problems.push({ path: `io[${i}].bus`, message: `no bus "${b.bus}" (${known(buses.keys(), b.bus)})` });
-    }
-    else claimUnit(b.bus, b.unit, `io[${i}]`);
+    } else claimUnit(b.bus, b.unit, `io[${i}]`);
   });
 
   const ports = new Map<string, string>();
@@ -134,7 +134,14 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
   const laneRef = (ref: string, path: string) => {
     const lane = devices.get(ref);
     if (!lane) {
-      if (!unchecked.devices.has(ref)) problems.push({ path, message: `no device "${ref}"${didYouMean(ref, [...devices.values()].filter((x) => isLaneType(x.type)).map((x) => x.id))}` });
+      if (!unchecked.devices.has(ref))
+        problems.push({
+          path,
+          message: `no device "${ref}"${didYouMean(
+            ref,
+            [...devices.values()].filter((x) => isLaneType(x.type)).map((x) => x.id),
+          )}`,
+        });
     } else if (!isLaneType(lane.type)) {
       problems.push({ path, message: `"${ref}" is a ${lane.type}; a lane must be a barrier or bollard` });
     }
@@ -144,7 +151,13 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
     if (dev) {
       if (dev.type !== 'door') problems.push({ path, message: `"${ref}" is a ${dev.type}; expected a door` });
     } else if (!unchecked.devices.has(ref)) {
-      problems.push({ path, message: `no door "${ref}"${didYouMean(ref, [...devices.values()].filter((x) => x.type === 'door').map((x) => x.id))}` });
+      problems.push({
+        path,
+        message: `no door "${ref}"${didYouMean(
+          ref,
+          [...devices.values()].filter((x) => x.type === 'door').map((x) => x.id),
+        )}`,
+      });
     }
   };
 
@@ -199,7 +212,12 @@ function checkTopicPrefix(config: SiteConfig, problems: Problem[]): void {
   if (!template) return;
   for (const [, name] of template.matchAll(/\{([^}]*)\}/g)) {
     if (!(name! in TOPIC_PLACEHOLDERS)) {
-      problems.push({ path: 'upstream.mqtt.topicPrefix', message: `unknown placeholder {${name}} (known: ${Object.keys(TOPIC_PLACEHOLDERS).map((k) => `{${k}}`).join(', ')})` });
+      problems.push({
+        path: 'upstream.mqtt.topicPrefix',
+        message: `unknown placeholder {${name}} (known: ${Object.keys(TOPIC_PLACEHOLDERS)
+          .map((k) => `{${k}}`)
+          .join(', ')})`,
+      });
     } else if (TOPIC_PLACEHOLDERS[name!]!(config) === undefined) {
       problems.push({ path: 'upstream.mqtt.topicPrefix', message: `{${name}} needs site.${name} to be set` });
     }

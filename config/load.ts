@@ -43,7 +43,8 @@ function keysAt(root: z.ZodType, path: readonly PropertyKey[], raw: unknown): st
   const unwrap = (n: Node, value: unknown): Node => {
     for (let i = 0; i < 10; i++) {
       const def = n._zod.def;
-      if (def.innerType) n = def.innerType; // optional, default, prefault
+      if (def.innerType)
+        n = def.innerType; // optional, default, prefault
       else if (def.type === 'pipe' && def.in) n = def.in;
       else if (def.type === 'union' && def.options) {
         const type = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
@@ -189,7 +190,8 @@ export function loadConfigFile(file: string): LoadedConfig {
  * relative paths in it (dataDir, sim trace files, secret files) are taken relative to that file.
  */
 export function configFromText(text: string, path: string): Validation {
-  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) return { ok: false, problems: [{ path: '(top level)', message: `the config is over ${MAX_CONFIG_BYTES} bytes` }] };
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES)
+    return { ok: false, problems: [{ path: '(top level)', message: `the config is over ${MAX_CONFIG_BYTES} bytes` }] };
   const result = validateYaml(text);
   if (!result.ok) return result;
   const base = dirname(resolve(path));

@@ -54,7 +54,13 @@ let fireActive = false;
 function timeText(iso) {
   const d = new Date(iso);
   const today = new Date().toDateString() === d.toDateString();
-  const opts = /** @type {Intl.DateTimeFormatOptions} */ ({ hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, ...(today ? {} : { month: '2-digit', day: '2-digit' }) });
+  const opts = /** @type {Intl.DateTimeFormatOptions} */ ({
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+    ...(today ? {} : { month: '2-digit', day: '2-digit' }),
+  });
   return new Intl.DateTimeFormat(lang, opts).format(d);
 }
 /** A device by its name; events of the gateway itself (console, fire-alarm, ...) in words. @param {string} id */
@@ -88,7 +94,11 @@ function renderAll() {
  * @param {RequestInit} [opts]
  */
 async function api(path, opts = {}) {
-  const res = await fetch(path, { credentials: 'same-origin', ...opts, headers: { ...(opts.body ? { 'content-type': 'application/json' } : {}), ...(opts.headers || {}) } });
+  const res = await fetch(path, {
+    credentials: 'same-origin',
+    ...opts,
+    headers: { ...(opts.body ? { 'content-type': 'application/json' } : {}), ...(opts.headers || {}) },
+  });
   const body = await res.json().catch(() => ({}));
   return { status: res.status, body, headers: res.headers };
 }
@@ -106,7 +116,10 @@ async function showLogin() {
   const setup = await api('/api/setup');
   const hint = $('setup-hint');
   hint.hidden = setup.body.hasAdmin !== false;
-  hint.replaceChildren(el('span', { textContent: `${ui('noAdmin')} ` }), el('code', { textContent: 'estate-gateway user add NAME --role admin --config /etc/estate-gateway/site.yaml' }));
+  hint.replaceChildren(
+    el('span', { textContent: `${ui('noAdmin')} ` }),
+    el('code', { textContent: 'estate-gateway user add NAME --role admin --config /etc/estate-gateway/site.yaml' }),
+  );
   void refreshStatus();
 }
 
@@ -145,7 +158,10 @@ async function start() {
   devices.clear();
   for (const d of list.body.devices || []) devices.set(d.id, d);
   const ev = await api('/api/events?limit=1000');
-  events = (ev.body.events || []).filter((/** @type {GatewayEvent} */ e) => e.type !== 'meter.reading').slice(-50).reverse();
+  events = (ev.body.events || [])
+    .filter((/** @type {GatewayEvent} */ e) => e.type !== 'meter.reading')
+    .slice(-50)
+    .reverse();
   renderAll();
   connect();
   void refreshStatus();
@@ -178,7 +194,7 @@ function connect() {
     events.unshift(e);
     events.length = Math.min(events.length, 50);
     renderEvents();
-    if (e.data && (e.data['pass'] !== undefined)) void refreshPasses();
+    if (e.data && e.data['pass'] !== undefined) void refreshPasses();
     if (e.type.startsWith('fire-alarm')) void refreshStatus();
   });
   stream.addEventListener('state', (m) => {
@@ -290,15 +306,18 @@ async function refreshPasses() {
 function renderPasses() {
   $('passes-box').hidden = passes.length === 0;
   $('passes').replaceChildren(
-    ...passes.slice(-20).reverse().map((p) =>
-      el(
-        'li',
-        {},
-        el('span', { className: 'what', textContent: p.name || p.id }),
-        el('span', { className: 'uses', textContent: p.revoked ? ui('revoked') : usesLeft(p.uses - p.used) }),
-        el('time', { textContent: `${ui('until')} ${timeText(p.until)}` }),
+    ...passes
+      .slice(-20)
+      .reverse()
+      .map((p) =>
+        el(
+          'li',
+          {},
+          el('span', { className: 'what', textContent: p.name || p.id }),
+          el('span', { className: 'uses', textContent: p.revoked ? ui('revoked') : usesLeft(p.uses - p.used) }),
+          el('time', { textContent: `${ui('until')} ${timeText(p.until)}` }),
+        ),
       ),
-    ),
   );
 }
 
@@ -306,8 +325,16 @@ function renderVisitors() {
   $('visitors-box').hidden = waiting.length === 0;
   $('visitors').replaceChildren(
     ...waiting.map((w) => {
-      const row = el('div', { className: 'card visitor' }, el('span', { className: 'plate', textContent: w.plate || ui('noPlate') }), el('span', { textContent: `${deviceName(w.lane)}${w.feeCents ? ` ¥${(w.feeCents / 100).toFixed(2)}` : ''}` }));
-      for (const [decision, cls] of [['allow', ''], ['deny', 'deny']]) {
+      const row = el(
+        'div',
+        { className: 'card visitor' },
+        el('span', { className: 'plate', textContent: w.plate || ui('noPlate') }),
+        el('span', { textContent: `${deviceName(w.lane)}${w.feeCents ? ` ¥${(w.feeCents / 100).toFixed(2)}` : ''}` }),
+      );
+      for (const [decision, cls] of [
+        ['allow', ''],
+        ['deny', 'deny'],
+      ]) {
         const b = el('button', { type: 'button', className: cls, textContent: ui(decision ?? '') });
         b.onclick = () => post(`/api/visitors/${encodeURIComponent(w.id)}/${decision}`);
         row.append(b);
@@ -384,17 +411,33 @@ async function renderIo() {
   if (r.status !== 200) return;
   $('io-tab').replaceChildren(
     ...r.body.boards.map((/** @type {any} */ b) => {
-      const table = el('table', { className: 'pins' }, el('tr', {}, ...['pin', 'dir', 'value', 'device', ''].map((k) => el('th', { textContent: k ? ui(k) : '' }))));
+      const table = el(
+        'table',
+        { className: 'pins' },
+        el('tr', {}, ...['pin', 'dir', 'value', 'device', ''].map((k) => el('th', { textContent: k ? ui(k) : '' }))),
+      );
       for (const p of b.pins) {
         const act = el('td');
         /** @param {number} value @param {number} [pulseMs] */
-        const set = (value, pulseMs) => post(`/api/io/${encodeURIComponent(b.id)}/${p.pin}`, pulseMs ? { value, pulseMs } : { value }).then((res) => {
-          if (res.status !== 200) alert(T[lang].refusals[res.body.error] || `${ui('failed')}: ${res.body.message || res.status}`);
-          return renderIo();
-        });
+        const set = (value, pulseMs) =>
+          post(`/api/io/${encodeURIComponent(b.id)}/${p.pin}`, pulseMs ? { value, pulseMs } : { value }).then((res) => {
+            if (res.status !== 200) alert(T[lang].refusals[res.body.error] || `${ui('failed')}: ${res.body.message || res.status}`);
+            return renderIo();
+          });
         if (p.direction === 'out') act.append(el('button', { type: 'button', textContent: ui('pulse'), onclick: () => set(1, 500) }));
-        if (p.direction === 'out' || b.type === 'sim') act.append(' ', el('button', { type: 'button', textContent: p.value ? ui('clear') : ui('set'), onclick: () => set(p.value ? 0 : 1) }));
-        table.append(el('tr', {}, el('td', { textContent: p.pin }), el('td', { textContent: ui(p.direction) }), el('td', {}, el('span', { className: `lvl${p.value ? ' on' : ''}`, textContent: p.value ?? '?' })), el('td', { textContent: `${deviceName(p.device)} · ${p.role}` }), act));
+        if (p.direction === 'out' || b.type === 'sim')
+          act.append(' ', el('button', { type: 'button', textContent: p.value ? ui('clear') : ui('set'), onclick: () => set(p.value ? 0 : 1) }));
+        table.append(
+          el(
+            'tr',
+            {},
+            el('td', { textContent: p.pin }),
+            el('td', { textContent: ui(p.direction) }),
+            el('td', {}, el('span', { className: `lvl${p.value ? ' on' : ''}`, textContent: p.value ?? '?' })),
+            el('td', { textContent: `${deviceName(p.device)} · ${p.role}` }),
+            act,
+          ),
+        );
       }
       return el('div', { className: 'card' }, el('h3', { textContent: `${b.id} (${b.type}) ${b.online ? ui('online') : ui('offline')}` }), table);
     }),

@@ -107,7 +107,16 @@ export interface EventData {
    * an `upgrade`: refused (error, reason), installed (about to restart into it), confirmed healthy,
    * or rolled back (reason); `running` is the version that reports it
    */
-  'audit.upgrade': { id?: string; ok: boolean; phase?: 'installed' | 'confirmed'; version: string; running: string; rolledBack?: boolean; reason?: string; error?: string };
+  'audit.upgrade': {
+    id?: string;
+    ok: boolean;
+    phase?: 'installed' | 'confirmed';
+    version: string;
+    running: string;
+    rolledBack?: boolean;
+    reason?: string;
+    error?: string;
+  };
   /** the clock was found not synchronised (at start, or lost) */
   'clock.unsynced': { source: string };
   /**
@@ -145,8 +154,23 @@ export type AccessRefusal =
   | 'refused-by-terminal';
 
 export const ACCESS_REFUSALS = [
-  'unreadable', 'malformed', 'bad-signature', 'not-configured', 'not-accepted', 'revoked', 'not-yet-valid', 'expired', 'wrong-door', 'used-up',
-  'not-recorded', 'clock-unsynced', 'not-listed', 'outside-schedule', 'fire-alarm', 'door-fault', 'refused-by-terminal',
+  'unreadable',
+  'malformed',
+  'bad-signature',
+  'not-configured',
+  'not-accepted',
+  'revoked',
+  'not-yet-valid',
+  'expired',
+  'wrong-door',
+  'used-up',
+  'not-recorded',
+  'clock-unsynced',
+  'not-listed',
+  'outside-schedule',
+  'fire-alarm',
+  'door-fault',
+  'refused-by-terminal',
 ] as const satisfies readonly AccessRefusal[];
 type MissingRefusal = Exclude<AccessRefusal, (typeof ACCESS_REFUSALS)[number]>;
 const everyRefusalListed: [MissingRefusal] extends [never] ? true : MissingRefusal = true;
@@ -177,11 +201,45 @@ export type EventType = keyof EventData;
 
 /** Every event type, at run time (the console translates each; the compiler checks the list is whole). */
 export const EVENT_TYPES = [
-  'gateway.started', 'gateway.stopping', 'door.unlocked', 'access.denied', 'door.locked', 'door.opened', 'door.closed', 'door.forced', 'door.held-open',
-  'vehicle.entry', 'vehicle.exit', 'vehicle.decided', 'barrier.opened', 'barrier.closed', 'barrier.blocked', 'bollard.lowered', 'bollard.raised',
-  'bollard.blocked', 'bollard.fault', 'meter.reading', 'alarm.raised', 'alarm.cleared', 'fire-alarm.raised', 'fire-alarm.cleared', 'device.fault',
-  'device.recovered', 'audit.login', 'audit.login-failed', 'audit.command', 'audit.config', 'audit.upgrade', 'clock.unsynced', 'clock.synced', 'clock.jumped',
-  'storage.pressure', 'storage.dropped', 'storage.error', 'storage.recovered', 'storage.corrupt',
+  'gateway.started',
+  'gateway.stopping',
+  'door.unlocked',
+  'access.denied',
+  'door.locked',
+  'door.opened',
+  'door.closed',
+  'door.forced',
+  'door.held-open',
+  'vehicle.entry',
+  'vehicle.exit',
+  'vehicle.decided',
+  'barrier.opened',
+  'barrier.closed',
+  'barrier.blocked',
+  'bollard.lowered',
+  'bollard.raised',
+  'bollard.blocked',
+  'bollard.fault',
+  'meter.reading',
+  'alarm.raised',
+  'alarm.cleared',
+  'fire-alarm.raised',
+  'fire-alarm.cleared',
+  'device.fault',
+  'device.recovered',
+  'audit.login',
+  'audit.login-failed',
+  'audit.command',
+  'audit.config',
+  'audit.upgrade',
+  'clock.unsynced',
+  'clock.synced',
+  'clock.jumped',
+  'storage.pressure',
+  'storage.dropped',
+  'storage.error',
+  'storage.recovered',
+  'storage.corrupt',
 ] as const satisfies readonly EventType[];
 type MissingEventType = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
 const everyEventListed: [MissingEventType] extends [never] ? true : MissingEventType = true;

@@ -19,7 +19,6 @@ export interface JsonFileOptions<T> {
   format?: (value: T) => string;
 }
 
-
 export type LoadResult<T> = { ok: true; value: T | undefined } | { ok: false; movedTo: string; reason: string };
 
 export class JsonFile<T> {

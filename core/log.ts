@@ -12,10 +12,25 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Keys whose values never reach a log line. */
 export const REDACTED_PATHS = [
-  'password', '*.password', 'newPassword', '*.newPassword',
-  'token', '*.token', 'secret', '*.secret', 'sig', '*.sig', 'key', '*.key',
-  'authorization', '*.authorization', 'cookie', '*.cookie',
-  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
+  'password',
+  '*.password',
+  'newPassword',
+  '*.newPassword',
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
+  'sig',
+  '*.sig',
+  'key',
+  '*.key',
+  'authorization',
+  '*.authorization',
+  'cookie',
+  '*.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
 ];
 
 export interface LoggerOptions {

@@ -29,7 +29,12 @@ export class Histogram {
 export class MetricsText {
   private readonly out: string[] = [];
 
-  metric(name: string, type: 'gauge' | 'counter' | 'histogram', help: string, samples: Array<[labels: Record<string, string | number>, value: number]> | string[]): this {
+  metric(
+    name: string,
+    type: 'gauge' | 'counter' | 'histogram',
+    help: string,
+    samples: Array<[labels: Record<string, string | number>, value: number]> | string[],
+  ): this {
     this.out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const s of samples) {
       if (typeof s === 'string') this.out.push(s);

@@ -18,7 +18,12 @@ export async function loadKinds(configs: readonly DeviceConfig[]): Promise<Map<s
 }
 
 /** Builds one device with its kind's loaded runtime (loadKinds). */
-export function createDevice(runtimes: ReadonlyMap<string, KindRuntime<DeviceConfig>>, config: DeviceConfig, ctx: DeviceContext, deps: DeviceFactoryDeps): Device {
+export function createDevice(
+  runtimes: ReadonlyMap<string, KindRuntime<DeviceConfig>>,
+  config: DeviceConfig,
+  ctx: DeviceContext,
+  deps: DeviceFactoryDeps,
+): Device {
   const runtime = runtimes.get(config.type);
   if (!runtime) throw new Error(`kind ${config.type} was not loaded`);
   return runtime.create(config, ctx, deps);

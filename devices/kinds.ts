@@ -33,7 +33,6 @@ export type DeviceConfig = { [T in DeviceType]: KindConfig<T> }[DeviceType];
 /** The config of one kind's entry. */
 export type KindConfig<T extends DeviceType> = (typeof KINDS)[T] extends Kind<infer C> ? C : never;
 
-
 /** A kind by its type name, for code that handles any kind. */
 export function kindOf(type: string): Kind | undefined {
   return Object.hasOwn(KINDS, type) ? (KINDS[type as DeviceType] as unknown as Kind) : undefined;

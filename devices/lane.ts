@@ -19,7 +19,11 @@ export class SafetyLoop {
    * A vehicle must be seen at once, so the loop is not debounced unless the config says so:
    * flicker towards "present" only ever stops a movement, and the hold-off covers flicker back.
    */
-  constructor(ref: PinRef | undefined, input: (ref: PinRef) => InputPin, private readonly clock: Clock) {
+  constructor(
+    ref: PinRef | undefined,
+    input: (ref: PinRef) => InputPin,
+    private readonly clock: Clock,
+  ) {
     this.pin = ref ? input({ ...ref, debounceMs: ref.debounceMs ?? 0 }) : undefined;
   }
 

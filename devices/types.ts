@@ -75,8 +75,6 @@ export interface LaneDevice extends Device {
   onVehicle(listener: (present: boolean) => void): () => void;
 }
 
-
-
 /** Everything a device is given by the composition root. */
 export interface DeviceContext {
   clock: Clock;

@@ -19,7 +19,23 @@ export const VOCABULARY = {
   /** vehicle decisions (access/access.ts, access/plates.ts) */
   reasons: ['resident', 'visitor', 'lane-not-allowed', 'expired', 'low-confidence', 'no-plate', 'exit', 'exit-no-entry', 'fee-due'],
   /** `by` of door and lane events */
-  actors: ['console', 'remote', 'exit-button', 'fire-alarm', 'schedule', 'camera', 'timeout', 'shutdown', 'startup', 'fire-alarm-cleared', 'safety-loop', 'auto-close', 'qr', 'card', 'terminal'],
+  actors: [
+    'console',
+    'remote',
+    'exit-button',
+    'fire-alarm',
+    'schedule',
+    'camera',
+    'timeout',
+    'shutdown',
+    'startup',
+    'fire-alarm-cleared',
+    'safety-loop',
+    'auto-close',
+    'qr',
+    'card',
+    'terminal',
+  ],
   /** why a credential at a door was refused (access.denied) */
   accessRefusals: ACCESS_REFUSALS,
   /** how a terminal verified someone (door.unlocked / access.denied `method`) */

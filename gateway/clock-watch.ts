@@ -57,7 +57,10 @@ export class ClockWatch {
   async start(): Promise<void> {
     await this.poll();
     const clock = this.o.clock ?? systemClock;
-    this.stops.push(every(clock, this.o.pollMs ?? POLL_MS, () => void this.poll()), every(clock, this.o.jumpCheckMs ?? JUMP_CHECK_MS, () => this.checkJump()));
+    this.stops.push(
+      every(clock, this.o.pollMs ?? POLL_MS, () => void this.poll()),
+      every(clock, this.o.jumpCheckMs ?? JUMP_CHECK_MS, () => this.checkJump()),
+    );
   }
 
   stop(): void {
@@ -105,5 +108,8 @@ export function watchedClock(
 ): { clock: Clock; watch: ClockWatch | undefined } {
   if (sync === false) return { clock: base, watch: undefined };
   const watch = new ClockWatch({ ...(sync ? { read: () => sync.read() } : {}), clock: base, log: log.child({ component: 'clock' }), emit });
-  return { clock: { now: () => base.now(), setTimeout: (fn, ms) => base.setTimeout(fn, ms), clearTimeout: (h) => base.clearTimeout(h), synced: () => watch.synced }, watch };
+  return {
+    clock: { now: () => base.now(), setTimeout: (fn, ms) => base.setTimeout(fn, ms), clearTimeout: (h) => base.clearTimeout(h), synced: () => watch.synced },
+    watch,
+  };
 }

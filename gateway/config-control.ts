@@ -64,9 +64,7 @@ export interface HealthView {
   uplinkConnected(): boolean | undefined;
 }
 
-export type ApplyAnswer =
-  | { ok: true; deferred: true }
-  | { ok: false; error: 'invalid' | 'stale-version'; message: string; problems?: string[] };
+export type ApplyAnswer = { ok: true; deferred: true } | { ok: false; error: 'invalid' | 'stale-version'; message: string; problems?: string[] };
 
 /** What remote commands see of remote configuration. */
 export interface ConfigControl {
@@ -193,7 +191,15 @@ export class ConfigManager implements ConfigControl {
 
   apply(cmd: { id: string; config: unknown; version: unknown; deadlineSec?: unknown }): ApplyAnswer {
     const refuse = (error: 'invalid' | 'stale-version', message: string, problems?: string[]): ApplyAnswer => {
-      this.runner?.audit({ id: cmd.id, action: 'config.apply', ok: false, version: this.state.version, sha256: this.state.sha256, error, ...(problems ? { problems: problems.slice(0, 50) } : {}) });
+      this.runner?.audit({
+        id: cmd.id,
+        action: 'config.apply',
+        ok: false,
+        version: this.state.version,
+        sha256: this.state.sha256,
+        error,
+        ...(problems ? { problems: problems.slice(0, 50) } : {}),
+      });
       return { ok: false, error, message, ...(problems ? { problems } : {}) };
     };
     if (typeof cmd.config !== 'string') return refuse('invalid', 'config: expected the whole site file as a YAML or JSON string');
@@ -202,16 +208,23 @@ export class ConfigManager implements ConfigControl {
     const deadlineSec = cmd.deadlineSec === undefined ? DEFAULT_DEADLINE_SEC : Number(cmd.deadlineSec);
     if (!Number.isInteger(deadlineSec) || deadlineSec < 1 || deadlineSec > 3600) return refuse('invalid', 'deadlineSec: expected an integer 1-3600');
     if (version <= this.state.version) return refuse('stale-version', `version ${version} is not newer than the running version ${this.state.version}`);
-    if (this.busy || this.state.trial) return refuse('invalid', `version ${this.state.trial?.version ?? '?'} is still being tried; send the next one after it is confirmed or rolled back`);
+    if (this.busy || this.state.trial)
+      return refuse('invalid', `version ${this.state.trial?.version ?? '?'} is still being tried; send the next one after it is confirmed or rolled back`);
     const result = configFromText(cmd.config, this.o.file);
-    if (!result.ok) return refuse('invalid', `the config has ${result.problems.length} problem(s)`, result.problems.map((p) => `${p.path}: ${p.message}`));
+    if (!result.ok)
+      return refuse(
+        'invalid',
+        `the config has ${result.problems.length} problem(s)`,
+        result.problems.map((p) => `${p.path}: ${p.message}`),
+      );
     const next = this.withOverride(result.config);
     const running = this.load(this.readText());
     const fixed: string[] = [];
     if (running) {
       if (next.site.id !== running.site.id) fixed.push(`site.id: cannot be changed by config.apply (running "${running.site.id}")`);
       if (next.gateway.id !== running.gateway.id) fixed.push(`gateway.id: cannot be changed by config.apply (running "${running.gateway.id}")`);
-      if (next.gateway.dataDir !== running.gateway.dataDir) fixed.push(`gateway.dataDir: cannot be changed by config.apply (running ${running.gateway.dataDir})`);
+      if (next.gateway.dataDir !== running.gateway.dataDir)
+        fixed.push(`gateway.dataDir: cannot be changed by config.apply (running ${running.gateway.dataDir})`);
     }
     if (fixed.length) return refuse('invalid', 'the config changes what names this gateway', fixed);
 
@@ -221,7 +234,15 @@ export class ConfigManager implements ConfigControl {
     this.state = {
       version: this.state.version,
       sha256: this.state.sha256,
-      trial: { id: cmd.id, version, sha256: hash, previousVersion: this.state.version, previousSha256: this.state.sha256, deadlineSec, startedAt: new Date(this.o.clock.now()).toISOString() },
+      trial: {
+        id: cmd.id,
+        version,
+        sha256: hash,
+        previousVersion: this.state.version,
+        previousSha256: this.state.sha256,
+        deadlineSec,
+        startedAt: new Date(this.o.clock.now()).toISOString(),
+      },
     };
     this.saveState();
     this.writeSiteFile(text);
@@ -273,7 +294,16 @@ export class ConfigManager implements ConfigControl {
     this.saveState();
     this.baseline = undefined;
     this.pendingReply = undefined;
-    this.queued.push({ id: trial.id, action: 'config.apply', ok: false, version: trial.version, runningVersion: this.state.version, sha256: this.state.sha256, rolledBack: true, reason });
+    this.queued.push({
+      id: trial.id,
+      action: 'config.apply',
+      ok: false,
+      version: trial.version,
+      runningVersion: this.state.version,
+      sha256: this.state.sha256,
+      rolledBack: true,
+      reason,
+    });
     this.o.log.error({ version: trial.version, reason }, 'config rolled back');
     const config = this.load(text);
     if (config && this.runner) {
@@ -346,5 +376,4 @@ export class ConfigManager implements ConfigControl {
     }
     writeFileAtomicSync(path, text, mode);
   }
-
 }

@@ -32,7 +32,12 @@ export function pinPlans(config: SiteConfig): Map<string, PinPlan[]> {
 }
 
 /** Buses connect in the background when their adapter or peer is not there yet: never fatal. */
-export async function openBuses(config: SiteConfig, given: ReadonlyMap<string, ModbusBus> | undefined, into: Map<string, ModbusBus>, deps: Deps): Promise<void> {
+export async function openBuses(
+  config: SiteConfig,
+  given: ReadonlyMap<string, ModbusBus> | undefined,
+  into: Map<string, ModbusBus>,
+  deps: Deps,
+): Promise<void> {
   // Modbus (modbus-serial) is loaded only for a site with buses of its own.
   const wanted = config.buses.filter((b) => !given?.has(b.id));
   const createBus = wanted.length ? (await import('../drivers/modbus/index.js')).createBus : undefined;

@@ -152,7 +152,9 @@ export class Gateway {
     const kindsLoading = loadKinds(config.devices);
     kindsLoading.catch(() => undefined);
     // Whether the clock is synchronised is asked while the hardware connects too.
-    const clockReading = this.clockWatch?.start().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'cannot tell whether the clock is synchronised'));
+    const clockReading = this.clockWatch
+      ?.start()
+      .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'cannot tell whether the clock is synchronised'));
     let runtimes: Awaited<typeof kindsLoading>;
     try {
       await openBuses(config, this.options.buses, this.buses, hardware);
@@ -296,7 +298,12 @@ export class Gateway {
    * does not hold the answer back (gates keep working): the answer goes, counted at risk.
    */
   async committed(): Promise<void> {
-    const [journaled] = await Promise.all([this.journal?.committed() ?? true, this.access?.plates.flush(), this.access?.credentials.flush(), this.remote?.flush()]);
+    const [journaled] = await Promise.all([
+      this.journal?.committed() ?? true,
+      this.access?.plates.flush(),
+      this.access?.credentials.flush(),
+      this.remote?.flush(),
+    ]);
     if (!journaled) this.acksAtRisk++;
   }
 

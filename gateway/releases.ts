@@ -19,7 +19,19 @@
 import { createHash, verify } from 'node:crypto';
 import { loadEd25519PublicKey } from '../core/keys.js';
 import { execFile } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -89,7 +101,10 @@ export const rolledBackFile = (dataDir: string) => join(releasesDir(dataDir), 'r
 /** Undoes a trial: the release before it runs next, and says why once it does. */
 export function undoTrial(dataDir: string, trial: Trial, reason: string): void {
   switchTo(dataDir, trial.previous);
-  writeFileSync(rolledBackFile(dataDir), JSON.stringify({ version: trial.version, previous: trial.previous, reason, commandId: trial.commandId } satisfies RollBack));
+  writeFileSync(
+    rolledBackFile(dataDir),
+    JSON.stringify({ version: trial.version, previous: trial.previous, reason, commandId: trial.commandId } satisfies RollBack),
+  );
   rmSync(trialFile(dataDir), { force: true });
 }
 
@@ -110,9 +125,12 @@ export type Fetched = { ok: true; tarball: string; version: string } | { ok: fal
  * version as announced. Nothing is installed until all three hold.
  */
 export async function fetchRelease(offer: ReleaseOffer, o: { dataDir: string; publicKey: string; ca?: Buffer | undefined }): Promise<Fetched> {
-  if (typeof offer.version !== 'string' || !VERSION.test(offer.version)) return { ok: false, error: 'invalid', message: 'version: expected a release version such as 0.2.0' };
-  if (typeof offer.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(offer.sha256)) return { ok: false, error: 'invalid', message: 'sha256: expected 64 lowercase hex digits' };
-  if (typeof offer.signature !== 'string' || offer.signature.length > 200) return { ok: false, error: 'invalid', message: 'signature: expected the base64 Ed25519 signature of the tarball' };
+  if (typeof offer.version !== 'string' || !VERSION.test(offer.version))
+    return { ok: false, error: 'invalid', message: 'version: expected a release version such as 0.2.0' };
+  if (typeof offer.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(offer.sha256))
+    return { ok: false, error: 'invalid', message: 'sha256: expected 64 lowercase hex digits' };
+  if (typeof offer.signature !== 'string' || offer.signature.length > 200)
+    return { ok: false, error: 'invalid', message: 'signature: expected the base64 Ed25519 signature of the tarball' };
   const dir = join(releasesDir(o.dataDir), 'incoming');
   mkdirSync(dir, { recursive: true });
   const tarball = join(dir, `estate-gateway-${offer.version}.tgz`);
@@ -124,7 +142,8 @@ export async function fetchRelease(offer: ReleaseOffer, o: { dataDir: string; pu
       return { ok: false, error: 'download-failed', message: `${offer.url}: ${errorMessage(err)}` };
     }
   } else if (typeof offer.file === 'string') {
-    if (!existsSync(offer.file) || !statSync(offer.file).isFile()) return { ok: false, error: 'invalid', message: `file: ${offer.file} is not a file on the gateway` };
+    if (!existsSync(offer.file) || !statSync(offer.file).isFile())
+      return { ok: false, error: 'invalid', message: `file: ${offer.file} is not a file on the gateway` };
     writeFileSync(tarball, readFileSync(offer.file));
   } else {
     return { ok: false, error: 'invalid', message: 'expected url (https) or file' };
@@ -155,7 +174,9 @@ export async function installRelease(dataDir: string, tarball: string, version: 
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   await new Promise<void>((resolve, reject) =>
-    execFile('tar', ['-xzf', tarball, '-C', staging, '--strip-components=1', '--no-same-owner'], (err, _o, stderr) => (err ? reject(new Error(stderr.trim() || err.message)) : resolve())),
+    execFile('tar', ['-xzf', tarball, '-C', staging, '--strip-components=1', '--no-same-owner'], (err, _o, stderr) =>
+      err ? reject(new Error(stderr.trim() || err.message)) : resolve(),
+    ),
   );
   const pkg = readJson<{ name?: string; version?: string }>(join(staging, 'package.json'));
   if (pkg?.name !== 'estate-gateway' || pkg.version !== version) {

@@ -52,7 +52,23 @@ export type CommandReply =
   | { id: string | null; ok: true; [extra: string]: unknown }
   | { id: string | null; ok: false; error: CommandError; message: string; problems?: string[] };
 
-export const ACTIONS = ['open', 'close', 'plates.upsert', 'plates.remove', 'plates.replace', 'cards.upsert', 'cards.remove', 'cards.replace', 'passes.revoke', 'visitor.allow', 'visitor.deny', 'config.apply', 'config.get', 'upgrade', 'ping'] as const;
+export const ACTIONS = [
+  'open',
+  'close',
+  'plates.upsert',
+  'plates.remove',
+  'plates.replace',
+  'cards.upsert',
+  'cards.remove',
+  'cards.replace',
+  'passes.revoke',
+  'visitor.allow',
+  'visitor.deny',
+  'config.apply',
+  'config.get',
+  'upgrade',
+  'ping',
+] as const;
 
 export interface RemoteDeps {
   /** the HMAC key (the commandKey file's content, trimmed); undefined: commands are not signed */
@@ -164,7 +180,8 @@ export class RemoteCommands {
 
     if (this.deps.key) {
       const sig = cmd['sig'];
-      if (typeof sig !== 'string' || !/^[0-9a-f]{64}$/.test(sig)) return this.refuse(id, 'bad-signature', 'sig: expected the lowercase hex HMAC-SHA256 of the command');
+      if (typeof sig !== 'string' || !/^[0-9a-f]{64}$/.test(sig))
+        return this.refuse(id, 'bad-signature', 'sig: expected the lowercase hex HMAC-SHA256 of the command');
       const { sig: _sig, ...unsigned } = cmd;
       const expected = createHmac('sha256', this.deps.key).update(canonicalJson(unsigned), 'utf8').digest();
       if (!timingSafeEqual(expected, Buffer.from(sig, 'hex'))) return this.refuse(id, 'bad-signature', 'the signature does not match the command');
@@ -223,7 +240,12 @@ export class RemoteCommands {
         return plateReply(id, this.deps.access.credentials.cards.replace(cmd['cards'], cmd['version']));
       case 'passes.revoke': {
         const passes = cmd['passes'];
-        if (!Array.isArray(passes) || passes.length === 0 || passes.length > 1000 || !passes.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 64)) {
+        if (
+          !Array.isArray(passes) ||
+          passes.length === 0 ||
+          passes.length > 1000 ||
+          !passes.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 64)
+        ) {
           return fail(id, 'invalid', 'passes: expected a list of 1-1000 pass ids');
         }
         const untilText = cmd['until'];
@@ -246,7 +268,15 @@ export class RemoteCommands {
       }
       case 'upgrade': {
         if (!this.deps.upgrade) return fail(id, 'not-supported', 'remote upgrades are not available on this gateway');
-        const answer = this.deps.upgrade.start({ id, url: cmd['url'], file: cmd['file'], sha256: cmd['sha256'], signature: cmd['signature'], version: cmd['version'], deadlineSec: cmd['deadlineSec'] });
+        const answer = this.deps.upgrade.start({
+          id,
+          url: cmd['url'],
+          file: cmd['file'],
+          sha256: cmd['sha256'],
+          signature: cmd['signature'],
+          version: cmd['version'],
+          deadlineSec: cmd['deadlineSec'],
+        });
         // Answered once the release is fetched, checked and installed (Uplink.publishReply).
         return answer.ok ? { id, ok: true, deferred: true } : fail(id, answer.error, answer.message);
       }

@@ -85,9 +85,13 @@ export function metricsPage(g: ReportView): string {
   const health = healthReport(g);
   m.metric('estate_gateway_up', 'gauge', '1 while the gateway runs', [[{ version: g.version }, 1]]);
   m.metric('estate_gateway_journal_depth', 'gauge', 'events journaled and not yet forwarded', [[{}, stats?.depth ?? 0]]);
-  m.metric('estate_gateway_journal_oldest_unsent_age_seconds', 'gauge', 'age of the oldest event not yet forwarded', [[{}, health.journal?.oldestPendingAgeSec ?? 0]]);
+  m.metric('estate_gateway_journal_oldest_unsent_age_seconds', 'gauge', 'age of the oldest event not yet forwarded', [
+    [{}, health.journal?.oldestPendingAgeSec ?? 0],
+  ]);
   m.metric('estate_gateway_journal_used_bytes', 'gauge', 'bytes the journal uses', [[{}, stats?.usedBytes ?? 0]]);
-  m.metric('estate_gateway_acks_at_risk_total', 'counter', 'answers (camera 200s, command replies, API changes) sent while the journal could not commit', [[{}, g.acksAtRisk]]);
+  m.metric('estate_gateway_acks_at_risk_total', 'counter', 'answers (camera 200s, command replies, API changes) sent while the journal could not commit', [
+    [{}, g.acksAtRisk],
+  ]);
   m.metric('estate_gateway_journal_last_seq', 'gauge', 'the last sequence number given', [[{}, g.journal?.seq ?? 0]]);
   const up = g.uplink?.stats();
   m.metric('estate_gateway_uplink_connected', 'gauge', '1 while connected to the broker', [[{}, up?.connected ? 1 : 0]]);
@@ -95,7 +99,12 @@ export function metricsPage(g: ReportView): string {
   m.metric('estate_gateway_uplink_forwarded_total', 'counter', 'events acknowledged by the broker (PUBACK)', [[{}, up?.acked ?? 0]]);
   m.metric('estate_gateway_uplink_reconnects_total', 'counter', 'reconnect attempts', [[{}, up?.reconnects ?? 0]]);
   const buses = [...g.buses.values()].map((b) => [b.id, b.stats()] as const);
-  m.metric('estate_gateway_bus_transactions_total', 'counter', 'Modbus transactions', buses.map(([id, s]) => [{ bus: id }, s.transactions] as [Record<string, string>, number]));
+  m.metric(
+    'estate_gateway_bus_transactions_total',
+    'counter',
+    'Modbus transactions',
+    buses.map(([id, s]) => [{ bus: id }, s.transactions] as [Record<string, string>, number]),
+  );
   m.metric(
     'estate_gateway_bus_errors_total',
     'counter',
@@ -107,20 +116,28 @@ export function metricsPage(g: ReportView): string {
       [{ bus: id, kind: 'backed-off' }, s.backedOff],
     ]) as Array<[Record<string, string>, number]>,
   );
+  m.metric('estate_gateway_camera_pushes_total', 'counter', 'camera and terminal pushes by result (label camera: the device id)', [
+    ...[...g.pushSources.values()].flatMap((c) =>
+      Object.entries(c.counts).map(([result, n]) => [{ camera: c.id, result }, n] as [Record<string, string>, number]),
+    ),
+    [{ camera: '', result: 'refused' }, g.unmatchedPushes.refused],
+    [{ camera: '', result: 'unknown-camera' }, g.unmatchedPushes['unknown-camera']],
+  ]);
   m.metric(
-    'estate_gateway_camera_pushes_total',
-    'counter',
-    'camera and terminal pushes by result (label camera: the device id)',
-    [
-      ...[...g.pushSources.values()].flatMap((c) => Object.entries(c.counts).map(([result, n]) => [{ camera: c.id, result }, n] as [Record<string, string>, number])),
-      [{ camera: '', result: 'refused' }, g.unmatchedPushes.refused],
-      [{ camera: '', result: 'unknown-camera' }, g.unmatchedPushes['unknown-camera']],
-    ],
+    'estate_gateway_actuation_seconds',
+    'histogram',
+    'camera push or console command to lane or door output written',
+    g.actuation.lines('estate_gateway_actuation_seconds'),
   );
-  m.metric('estate_gateway_actuation_seconds', 'histogram', 'camera push or console command to lane or door output written', g.actuation.lines('estate_gateway_actuation_seconds'));
-  m.metric('estate_gateway_devices', 'gauge', 'devices by health', [[{ health: 'ok' }, health.devices.ok], [{ health: 'fault' }, health.devices.fault]]);
+  m.metric('estate_gateway_devices', 'gauge', 'devices by health', [
+    [{ health: 'ok' }, health.devices.ok],
+    [{ health: 'fault' }, health.devices.fault],
+  ]);
   m.metric('estate_gateway_fire_alarm', 'gauge', '1 while the fire alarm is active', [[{}, g.fireAlarmActive ? 1 : 0]]);
   m.metric('estate_gateway_visitors_waiting', 'gauge', 'vehicles held for a staff decision', [[{}, g.access?.waiting().length ?? 0]]);
-  m.metric('estate_gateway_commands_total', 'counter', 'remote commands by outcome', [[{ outcome: 'accepted' }, g.remote?.counts.accepted ?? 0], [{ outcome: 'refused' }, g.remote?.counts.refused ?? 0]]);
+  m.metric('estate_gateway_commands_total', 'counter', 'remote commands by outcome', [
+    [{ outcome: 'accepted' }, g.remote?.counts.accepted ?? 0],
+    [{ outcome: 'refused' }, g.remote?.counts.refused ?? 0],
+  ]);
   return m.toString();
 }

@@ -12,7 +12,12 @@ import type { Logger } from '../core/log.js';
 type StorageEvent = 'storage.dropped' | 'storage.pressure' | 'storage.recovered' | 'storage.error';
 
 /** Nothing is appended until the caller takes the journal into use. */
-export function startJournal(config: SiteConfig, log: Logger, emit: <T extends StorageEvent>(type: T, data: EventData[T]) => void, clock?: Clock): Promise<Journal> {
+export function startJournal(
+  config: SiteConfig,
+  log: Logger,
+  emit: <T extends StorageEvent>(type: T, data: EventData[T]) => void,
+  clock?: Clock,
+): Promise<Journal> {
   const opening = Journal.open(
     { dataDir: config.gateway.dataDir, maxBytes: config.storage.maxBytes, keepForwardedDays: config.storage.keepForwardedDays, ...(clock ? { clock } : {}) },
     {

@@ -74,20 +74,32 @@ export class UpgradeManager implements UpgradeControl {
 
   start(cmd: { id: string; url?: unknown; file?: unknown; sha256: unknown; signature: unknown; version: unknown; deadlineSec?: unknown }): UpgradeAnswer {
     if (!this.o.publicKey) return { ok: false, error: 'not-supported', message: 'upgrades need upgrade.publicKey (the fleet key) in the site config' };
-    if (this.busy || readJson<Trial>(trialFile(this.o.dataDir))) return { ok: false, error: 'invalid', message: 'an upgrade is already under way or being tried' };
+    if (this.busy || readJson<Trial>(trialFile(this.o.dataDir)))
+      return { ok: false, error: 'invalid', message: 'an upgrade is already under way or being tried' };
     const deadlineSec = cmd.deadlineSec === undefined ? DEFAULT_UPGRADE_DEADLINE_SEC : Number(cmd.deadlineSec);
-    if (!Number.isInteger(deadlineSec) || deadlineSec < 1 || deadlineSec > 3600) return { ok: false, error: 'invalid', message: 'deadlineSec: expected an integer 1-3600' };
+    if (!Number.isInteger(deadlineSec) || deadlineSec < 1 || deadlineSec > 3600)
+      return { ok: false, error: 'invalid', message: 'deadlineSec: expected an integer 1-3600' };
     if (cmd.version === this.o.version) return { ok: false, error: 'invalid', message: `version ${this.o.version} is the one running` };
     this.busy = true;
     void this.run(cmd, deadlineSec).finally(() => (this.busy = false));
     return { ok: true, deferred: true };
   }
 
-  private async run(cmd: { id: string; url?: unknown; file?: unknown; sha256: unknown; signature: unknown; version: unknown }, deadlineSec: number): Promise<void> {
+  private async run(
+    cmd: { id: string; url?: unknown; file?: unknown; sha256: unknown; signature: unknown; version: unknown },
+    deadlineSec: number,
+  ): Promise<void> {
     const runner = this.runner;
     const refuse = (error: string, message: string) => {
       runner?.reply({ id: cmd.id, ok: false, error, message });
-      runner?.audit({ id: cmd.id, ok: false, version: typeof cmd.version === 'string' ? cmd.version.slice(0, 32) : '?', running: this.o.version, error, reason: message });
+      runner?.audit({
+        id: cmd.id,
+        ok: false,
+        version: typeof cmd.version === 'string' ? cmd.version.slice(0, 32) : '?',
+        running: this.o.version,
+        error,
+        reason: message,
+      });
     };
     const fetched = await fetchRelease(cmd, { dataDir: this.o.dataDir, publicKey: this.o.publicKey!, ca: this.o.ca ? readFileSync(this.o.ca) : undefined });
     if (!fetched.ok) return refuse(fetched.error, fetched.message);

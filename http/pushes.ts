@@ -63,16 +63,17 @@ export async function registerPushRoutes(app: FastifyInstance, deps: PushRouteDe
       return reply.code(500).send({ error: 'internal', message: 'internal error' });
     });
 
-    const byId = (sources: ReadonlyMap<string, PushSource>, what: string) => async (req: FastifyRequest<{ Params: { deviceId: string } }>, reply: FastifyReply) => {
-      const camera = sources.get(req.params.deviceId);
-      if (!camera) {
-        deps.unmatched('unknown-camera');
-        return reply.code(404).send({ error: 'not-found', message: `no ${what} ${req.params.deviceId}` });
-      }
-      req.camera = camera;
-      if (!camera.accepts(address(req))) return refuse(camera, req, reply);
-      return undefined;
-    };
+    const byId =
+      (sources: ReadonlyMap<string, PushSource>, what: string) => async (req: FastifyRequest<{ Params: { deviceId: string } }>, reply: FastifyReply) => {
+        const camera = sources.get(req.params.deviceId);
+        if (!camera) {
+          deps.unmatched('unknown-camera');
+          return reply.code(404).send({ error: 'not-found', message: `no ${what} ${req.params.deviceId}` });
+        }
+        req.camera = camera;
+        if (!camera.accepts(address(req))) return refuse(camera, req, reply);
+        return undefined;
+      };
 
     const byAddress = (sources: readonly PushSource[], path: string) => async (req: FastifyRequest, reply: FastifyReply) => {
       const from = address(req);

@@ -38,7 +38,15 @@ export async function serveHttp(listen: string, deps: ServeDeps): Promise<{ http
   const { host, port } = parseListen(listen);
   const http = createHttpServer({ log, health, committed });
   const users = new UserStore(config.gateway.dataDir);
-  registerApi(http, { ...api, clock, site: config.site, log: log.child({ component: 'api' }), sessions: new Sessions(users, clock), users, pins: pinUses(config) });
+  registerApi(http, {
+    ...api,
+    clock,
+    site: config.site,
+    log: log.child({ component: 'api' }),
+    sessions: new Sessions(users, clock),
+    users,
+    pins: pinUses(config),
+  });
   registerConsole(http);
   await registerPushRoutes(http, { log: log.child({ component: 'lpr' }), routes: pushRoutes(config, pushSources), unmatched });
   try {

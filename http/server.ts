@@ -47,8 +47,15 @@ export function parseListen(listen: string): { host: string; port: number } {
 }
 
 const STATUS_CODES: Record<number, string> = {
-  400: 'bad-request', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 405: 'method-not-allowed',
-  409: 'conflict', 413: 'too-large', 415: 'unsupported-media-type', 429: 'too-many-requests',
+  400: 'bad-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  409: 'conflict',
+  413: 'too-large',
+  415: 'unsupported-media-type',
+  429: 'too-many-requests',
 };
 
 export function createHttpServer(deps: HttpDeps): FastifyInstance {

@@ -112,7 +112,8 @@ export class UserStore {
   }
 
   async add(name: string, role: Role, password: string): Promise<void> {
-    if (!USERNAME.test(name)) throw new GatewayError('USAGE', `user name "${name}": letters (any script), digits and . _ @ - only, starting with a letter or digit, at most 64`);
+    if (!USERNAME.test(name))
+      throw new GatewayError('USAGE', `user name "${name}": letters (any script), digits and . _ @ - only, starting with a letter or digit, at most 64`);
     const rule = checkPasswordRules(password, name);
     if (rule) throw new GatewayError('USAGE', rule);
     this.reload();

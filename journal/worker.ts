@@ -139,8 +139,7 @@ port.on('message', (m: ToWorker) => {
     case 'query':
       if (condition === 'ok') flush(); // a reader sees everything appended before it asked
       try {
-        const value =
-          m.kind === 'pending' ? store.pending(m.after, m.before, m.limit) : m.kind === 'read' ? store.read(m) : store.stats();
+        const value = m.kind === 'pending' ? store.pending(m.after, m.before, m.limit) : m.kind === 'read' ? store.read(m) : store.stats();
         post({ op: 'result', qid: m.qid, value });
       } catch (err) {
         post({ op: 'error', qid: m.qid, message: err instanceof Error ? err.message : String(err) });

@@ -44,8 +44,13 @@ function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
 }
 
 const ARTICLE: Record<string, string> = {
-  string: 'a string', number: 'a number', int: 'an integer', boolean: 'true or false',
-  object: 'a mapping', array: 'a list', literal: 'a fixed value',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+  literal: 'a fixed value',
 };
 
 /** The message zod gives when a schema has no message of its own is replaced by a plain one. */
@@ -56,13 +61,17 @@ function plainMessage(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return `expected ${ARTICLE[issue.expected] ?? issue.expected}`;
     case 'too_small':
-      return issue.origin === 'array' ? `expected at least ${issue.minimum} item(s)`
-        : issue.origin === 'string' ? `expected at least ${issue.minimum} character(s)`
-        : `expected at least ${issue.minimum}`;
+      return issue.origin === 'array'
+        ? `expected at least ${issue.minimum} item(s)`
+        : issue.origin === 'string'
+          ? `expected at least ${issue.minimum} character(s)`
+          : `expected at least ${issue.minimum}`;
     case 'too_big':
-      return issue.origin === 'array' ? `expected at most ${issue.maximum} item(s)`
-        : issue.origin === 'string' ? `expected at most ${issue.maximum} character(s)`
-        : `expected at most ${issue.maximum}`;
+      return issue.origin === 'array'
+        ? `expected at most ${issue.maximum} item(s)`
+        : issue.origin === 'string'
+          ? `expected at most ${issue.maximum} character(s)`
+          : `expected at most ${issue.maximum}`;
     case 'invalid_value':
       return `expected ${issue.values.map((v) => String(v)).join('|')}`;
     case 'invalid_format':
@@ -75,7 +84,11 @@ function plainMessage(issue: z.core.$ZodIssue): string {
 /**
  * @param knownKeys the keys the schema allows at a path, for "did you mean" on an unknown key
  */
-export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], raw: unknown, knownKeys?: (path: readonly PathSegment[]) => string[] | undefined): Problem[] {
+export function problemsFromIssues(
+  issues: readonly z.core.$ZodIssue[],
+  raw: unknown,
+  knownKeys?: (path: readonly PathSegment[]) => string[] | undefined,
+): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
     const path = issue.path;
@@ -104,8 +117,13 @@ export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], raw: unk
       if (range) message = `expected an integer ${range.min}-${range.max}`;
     }
     // "9600" where a number belongs: YAML read a quoted number as text
-    const quoted = typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) && /expected (an integer|a number|one of [\d|.]+)/.test(message);
-    out.push({ path: formatPath(path), message: value === undefined ? message : `${message}, got ${describeValue(value)}${quoted ? ' (a number in quotes is text: write it without the quotes)' : ''}` });
+    const quoted =
+      typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) && /expected (an integer|a number|one of [\d|.]+)/.test(message);
+    out.push({
+      path: formatPath(path),
+      message:
+        value === undefined ? message : `${message}, got ${describeValue(value)}${quoted ? ' (a number in quotes is text: write it without the quotes)' : ''}`,
+    });
   }
   return out;
 }

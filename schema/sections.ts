@@ -109,10 +109,9 @@ const rtuBus = z.strictObject({
   type: z.literal('rtu'),
   port: nonEmpty.meta({ description: 'serial device, e.g. /dev/ttyUSB0' }),
   baudRate: z
-    .union([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200].map((b) => z.literal(b)) as [
-      z.ZodLiteral<number>,
-      ...z.ZodLiteral<number>[],
-    ], { error: 'expected one of 1200|2400|4800|9600|19200|38400|57600|115200' })
+    .union([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200].map((b) => z.literal(b)) as [z.ZodLiteral<number>, ...z.ZodLiteral<number>[]], {
+      error: 'expected one of 1200|2400|4800|9600|19200|38400|57600|115200',
+    })
     .default(9600),
   parity: oneOf(['none', 'even', 'odd'] as const).default('none'),
   stopBits: z.union([z.literal(1), z.literal(2)], { error: 'expected 1 or 2' }).default(1),
@@ -234,7 +233,6 @@ export const access = z.strictObject({
 /** `host:port`, `:port`, `[v6]:port` or a bare port. */
 export const LISTEN_PATTERN = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):)?(\d{1,5})$/;
 
-
 export type IoBoardConfig = z.output<typeof ioBoard>;
 export type BusConfig = z.output<typeof bus>;
 export type MqttConfig = z.output<typeof mqtt>;
@@ -273,4 +271,3 @@ export function pinRangeFor(rawConfig: unknown, rawPinRef: unknown): PinRange | 
   const board = boards.find((b): b is RawBoard => !!b && typeof b === 'object' && (b as RawBoard).id === io);
   return board ? boardPinRange(board) : undefined;
 }
-

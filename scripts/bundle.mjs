@@ -34,7 +34,14 @@ await build({
   banner: { js: "import { createRequire as __egRequire } from 'node:module'; const require = __egRequire(import.meta.url);" },
   external: [
     // native add-ons, found at run time in node_modules
-    'better-sqlite3', 'serialport', '@serialport/*', 'unix-dgram', 'onoff', 'epoll', 'johnny-five', 'firmata-io',
+    'better-sqlite3',
+    'serialport',
+    '@serialport/*',
+    'unix-dgram',
+    'onoff',
+    'epoll',
+    'johnny-five',
+    'firmata-io',
     // development-only pretty logs, loaded on demand
     'pino-pretty',
   ],

@@ -124,12 +124,20 @@ describe('the plate list', () => {
     expect(again.version).toBe(6);
     expect(again.check('粤A44444', 'x', Date.now()).allowed).toBe(true);
     expect(again.check('粤A22222', 'x', Date.now()).allowed).toBe(false);
-    expect(again.list().map((e) => [e.plate, e.source])).toEqual([['粤B12345', 'config'], ['粤BD12345', 'config'], ['粤A44444', 'upstream']]);
+    expect(again.list().map((e) => [e.plate, e.source])).toEqual([
+      ['粤B12345', 'config'],
+      ['粤BD12345', 'config'],
+      ['粤A44444', 'upstream'],
+    ]);
   });
 
   it('refuses bad entries with the path of what was wrong, changing nothing', () => {
     const l = list();
-    expect(l.upsert([{ plate: '粤A11111' }, { plate: '粤A2', lanes: 'x' }])).toEqual({ ok: false, error: 'invalid', message: 'plates[1].lanes: Invalid input: expected array, received string' });
+    expect(l.upsert([{ plate: '粤A11111' }, { plate: '粤A2', lanes: 'x' }])).toEqual({
+      ok: false,
+      error: 'invalid',
+      message: 'plates[1].lanes: Invalid input: expected array, received string',
+    });
     expect(l.upsert([{ plate: 'unknown' }])).toMatchObject({ ok: false, message: 'plates[0].plate: expected a plate number, got "unknown"' });
     expect(l.upsert('nope')).toMatchObject({ ok: false, error: 'invalid' });
     expect(l.replace([], -1)).toMatchObject({ ok: false, message: 'version: expected a non-negative integer' });
@@ -149,8 +157,15 @@ describe('the plate list', () => {
 
 describe('decisions', () => {
   const cam = (direction: 'in' | 'out', extra: Partial<LprCameraConfig> = {}): LprCameraConfig => ({
-    id: `cam-${direction}`, type: 'lpr-camera', vendor: 'generic', direction, lane: 'gate', allowFrom: ['127.0.0.1'],
-    minConfidence: 80, repeatWindowSec: 10, ...extra,
+    id: `cam-${direction}`,
+    type: 'lpr-camera',
+    vendor: 'generic',
+    direction,
+    lane: 'gate',
+    allowFrom: ['127.0.0.1'],
+    minConfidence: 80,
+    repeatWindowSec: 10,
+    ...extra,
   });
   const decided: Array<[PendingDecision, PendingOutcome]> = [];
   let dir: string;
@@ -166,7 +181,10 @@ describe('decisions', () => {
       access: { visitors, plates: [{ plate: '粤B12345' }], tariff },
     });
     const ac = new AccessControl({
-      config, dataDir: dir, clock: systemClock, log: silentLog,
+      config,
+      dataDir: dir,
+      clock: systemClock,
+      log: silentLog,
       onPendingDecided: (p, o) => void decided.push([p, o]),
     });
     ac.load();
@@ -223,7 +241,10 @@ describe('decisions', () => {
     expect(ac.settle(first.id, { decision: 'granted', by: 'console', user: 'guard1' })).toMatchObject({ plate: '粤A77777' });
     expect(ac.settle(first.id, { decision: 'granted', by: 'console' })).toBeUndefined(); // decided once
     vi.advanceTimersByTime(120_000);
-    expect(decided.map(([p, o]) => [p.id, o.decision, o.by])).toEqual([[first.id, 'granted', 'console'], [second.id, 'denied', 'timeout']]);
+    expect(decided.map(([p, o]) => [p.id, o.decision, o.by])).toEqual([
+      [first.id, 'granted', 'console'],
+      [second.id, 'denied', 'timeout'],
+    ]);
     expect(ac.waiting()).toEqual([]);
     // the granted visitor's stay started when staff let them in
     expect(ac.openStays().map((s) => s.plate)).toEqual(['粤A77777']);

@@ -44,7 +44,13 @@ function start(config: string) {
 async function healthy(httpPort: number): Promise<boolean> {
   const up = Date.now() + 15_000;
   while (Date.now() < up) {
-    if (await fetch(`http://127.0.0.1:${httpPort}/api/health`).then((r) => r.ok, () => false)) return true;
+    if (
+      await fetch(`http://127.0.0.1:${httpPort}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return true;
     await new Promise((r) => setTimeout(r, 25));
   }
   return false;

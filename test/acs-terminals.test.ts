@@ -37,7 +37,11 @@ function multipart(boundary: string, parts: Array<{ name: string; type: string; 
   const chunks: Buffer[] = [];
   for (const p of parts) {
     const disposition = `form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}`;
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\nContent-Type: ${p.type}\r\nContent-Length: ${p.data.length}\r\n\r\n`), p.data, Buffer.from('\r\n'));
+    chunks.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\nContent-Type: ${p.type}\r\nContent-Length: ${p.data.length}\r\n\r\n`),
+      p.data,
+      Buffer.from('\r\n'),
+    );
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);
@@ -52,7 +56,11 @@ describe('Hikvision terminals (ISAPI AccessControllerEvent)', () => {
     const b = await rawPost(port, '/acs/hik-t1', fixture('hikvision-acs-door-locked.json'), 'application/json; charset="UTF-8"', 'chunked');
     expect(b.status).toBe(200);
     expect(access()).toEqual([
-      ['door.unlocked', 'hik-t1', { by: 'terminal', method: 'fingerprint', terminalCode: '5/38', person: '001', card: '11', terminalTime: '2025-10-22T13:43:48+08:00' }],
+      [
+        'door.unlocked',
+        'hik-t1',
+        { by: 'terminal', method: 'fingerprint', terminalCode: '5/38', person: '001', card: '11', terminalTime: '2025-10-22T13:43:48+08:00' },
+      ],
     ]);
     expect(h.gateway.devices.get('hik-t1')!.snapshot()).toMatchObject({ state: 'online', pushes: { read: 1, ignored: 1 } });
   });
@@ -66,7 +74,9 @@ describe('Hikvision terminals (ISAPI AccessControllerEvent)', () => {
     ]);
     const a = await rawPost(port, '/acs/hik-t1', body, 'multipart/form-data; boundary=MIME_boundary', 'chunked');
     expect(a.status).toBe(200);
-    expect(access()).toEqual([['door.unlocked', 'hik-t1', { by: 'terminal', method: 'face', terminalCode: '5/75', person: '2', terminalTime: '2022-12-06T23:20:10+05:00' }]]);
+    expect(access()).toEqual([
+      ['door.unlocked', 'hik-t1', { by: 'terminal', method: 'face', terminalCode: '5/75', person: '2', terminalTime: '2022-12-06T23:20:10+05:00' }],
+    ]);
     // No face image is kept on the gateway: nothing in the data dir holds the JPEG's bytes.
     for (const f of readdirSync(h.config.gateway.dataDir, { recursive: true, withFileTypes: true })) {
       if (f.isFile()) expect(readFileSync(`${f.parentPath}/${f.name}`).includes(Buffer.from([0xff, 0xd8, 0xff, 0xe0]))).toBe(false);
@@ -77,7 +87,9 @@ describe('Hikvision terminals (ISAPI AccessControllerEvent)', () => {
     const port = await start();
     const a = await rawPost(port, '/acs/hik-t1', fixture('hikvision-acs-face-pass.xml'), 'application/xml; charset="UTF-8"', 'http1.0');
     expect(a.status).toBe(200);
-    expect(access()).toEqual([['door.unlocked', 'hik-t1', { by: 'terminal', method: 'face', terminalCode: '5/75', person: '2', terminalTime: '2022-12-06T23:20:10+05:00' }]]);
+    expect(access()).toEqual([
+      ['door.unlocked', 'hik-t1', { by: 'terminal', method: 'face', terminalCode: '5/75', person: '2', terminalTime: '2022-12-06T23:20:10+05:00' }],
+    ]);
     const bad = await rawPost(port, '/acs/hik-t1', Buffer.from('<!DOCTYPE x [<!ENTITY a "b">]><EventNotificationAlert/>'), 'application/xml');
     expect([bad.status, JSON.parse(bad.body).message]).toEqual([400, 'XML with a DOCTYPE or ENTITY declaration is not accepted']);
   });
@@ -88,7 +100,13 @@ describe('Hikvision terminals (ISAPI AccessControllerEvent)', () => {
     failed.AccessControllerEvent['subEventType'] = 76;
     delete failed.AccessControllerEvent['employeeNoString'];
     expect((await rawPost(port, '/acs/hik-t1', Buffer.from(JSON.stringify(failed)), 'application/json')).status).toBe(200);
-    expect(access()).toEqual([['access.denied', 'hik-t1', { by: 'terminal', reason: 'refused-by-terminal', method: 'face', terminalCode: '5/76', terminalTime: '2022-12-06T23:20:10+05:00' }]]);
+    expect(access()).toEqual([
+      [
+        'access.denied',
+        'hik-t1',
+        { by: 'terminal', reason: 'refused-by-terminal', method: 'face', terminalCode: '5/76', terminalTime: '2022-12-06T23:20:10+05:00' },
+      ],
+    ]);
   });
 });
 
@@ -107,7 +125,13 @@ describe('Dahua terminals (AccessControl event upload)', () => {
     const body = deflateSync(fixture('dahua-accesscontrol-refused.txt'));
     const a = await rawPost(port, '/acs/dahua-t1', body, 'text/plain', 'length', ['Content-Encoding: deflate']);
     expect(a.status).toBe(200);
-    expect(access()).toEqual([['access.denied', 'dahua-t1', { by: 'terminal', reason: 'refused-by-terminal', method: 'card', terminalCode: 'ErrorCode 16', card: '7A087D0F', terminalTime: '1585587525' }]]);
+    expect(access()).toEqual([
+      [
+        'access.denied',
+        'dahua-t1',
+        { by: 'terminal', reason: 'refused-by-terminal', method: 'card', terminalCode: 'ErrorCode 16', card: '7A087D0F', terminalTime: '1585587525' },
+      ],
+    ]);
   });
 
   it('the text form in a multipart `info` part beside a picture', async () => {

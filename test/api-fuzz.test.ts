@@ -14,7 +14,11 @@ const BIN = fileURLToPath(new URL('../bin/estate-gateway.js', import.meta.url));
 
 describe('the API, fuzzed', () => {
   it('10,000 fuzzed bodies: only 2xx/4xx, the process lives, and the user CLI works', async () => {
-    const { file: config, dir, port } = await siteFile(
+    const {
+      file: config,
+      dir,
+      port,
+    } = await siteFile(
       (p) => `site: { id: fuzz }
 gateway: { id: gw-1, dataDir: ./data }
 console: { listen: "127.0.0.1:${p}" }
@@ -26,13 +30,28 @@ devices:
     );
     const cli = (args: string[], input?: string) => spawnSync(process.execPath, [BIN, ...args, '--config', config], { input: input ?? '', encoding: 'utf8' });
     expect(cli(['user', 'add', 'ada', '--role', 'admin'], 'admin-password-1\n')).toMatchObject({ status: 0 });
-    expect(cli(['user', 'add', 'ada', '--role', 'admin'], 'another-password\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('exists already') });
-    expect(cli(['user', 'add', 'bob', '--role', 'boss'], 'x\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('--role: expected one of staff|installer|admin') });
+    expect(cli(['user', 'add', 'ada', '--role', 'admin'], 'another-password\n')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('exists already'),
+    });
+    expect(cli(['user', 'add', 'bob', '--role', 'boss'], 'x\n')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('--role: expected one of staff|installer|admin'),
+    });
     expect(cli(['user', 'add', 'bob', '--role', 'staff'], 'short\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('at least 10 characters') });
-    expect(cli(['user', 'add', 'bob', '--role', 'staff'], 'a123456789\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('would be guessed at once (it is one of the most common passwords)') });
-    expect(cli(['user', 'add', 'bob', '--role', 'staff'], 'qwertyuiop\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('would be guessed at once') });
+    expect(cli(['user', 'add', 'bob', '--role', 'staff'], 'a123456789\n')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('would be guessed at once (it is one of the most common passwords)'),
+    });
+    expect(cli(['user', 'add', 'bob', '--role', 'staff'], 'qwertyuiop\n')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('would be guessed at once'),
+    });
     expect(cli(['user', 'add', '王伟', '--role', 'staff'], 'gate-keeper-2026\n').status).toBe(0); // Chinese names are names
-    expect(cli(['user', 'add', 'a/b', '--role', 'staff'], 'gate-keeper-2026\n')).toMatchObject({ status: 2, stderr: expect.stringContaining('user name "a/b"') });
+    expect(cli(['user', 'add', 'a/b', '--role', 'staff'], 'gate-keeper-2026\n')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('user name "a/b"'),
+    });
     expect(cli(['user', 'add', 'sam', '--role', 'staff'], 'staff-password-1\n').status).toBe(0);
     expect(cli(['user', 'list']).stdout).toMatch(/^ada\s+admin\s+created .*\n王伟\s+staff\s+created .*\nsam\s+staff\s+created/);
     expect(statSync(join(dir, 'data', 'users.json')).mode & 0o777).toBe(0o600);
@@ -41,17 +60,52 @@ devices:
 
     const gateway = await runGatewayProcess(config, port);
     try {
-      const login = await fetch(`http://127.0.0.1:${port}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"ada","password":"admin-password-1"}' });
+      const login = await fetch(`http://127.0.0.1:${port}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"username":"ada","password":"admin-password-1"}',
+      });
       const { token } = (await login.json()) as { token: string };
       expect(token).toBeTruthy();
       // the password changed by the CLI applies to the running gateway
-      const sam = await fetch(`http://127.0.0.1:${port}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"sam","password":"staff-password-2"}' });
+      const sam = await fetch(`http://127.0.0.1:${port}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"username":"sam","password":"staff-password-2"}',
+      });
       expect(sam.status).toBe(200);
 
       let seed = 7;
-      const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+      const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
       const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
-      const values = [null, true, false, 0, 1, 2, -1, 1e308, 0.5, 123456789012345678901234567890, -0, '', 'x', '0', '1', 'admin', '粤B12345', [], {}, [{ plate: '粤B12345' }], [{ plate: 1 }], { value: 1 }, 'x'.repeat(2000), '\u0000', '\ud800', { __proto__: { polluted: true } }];
+      const values = [
+        null,
+        true,
+        false,
+        0,
+        1,
+        2,
+        -1,
+        1e308,
+        0.5,
+        123456789012345678901234567890,
+        -0,
+        '',
+        'x',
+        '0',
+        '1',
+        'admin',
+        '粤B12345',
+        [],
+        {},
+        [{ plate: '粤B12345' }],
+        [{ plate: 1 }],
+        { value: 1 },
+        'x'.repeat(2000),
+        '\u0000',
+        '\ud800',
+        { __proto__: { polluted: true } },
+      ];
       const keys = ['username', 'password', 'value', 'pulseMs', 'version', 'plates', '__proto__', 'constructor', 'prototype', 'plate', 'lanes', 'until'];
       const routes: Array<[string, string]> = [
         ['POST', '/api/session'],
@@ -94,7 +148,10 @@ devices:
           const n = next++;
           const [method, path] = routes[n % routes.length]!;
           const payload = body();
-          const type = rnd() < 0.9 ? 'application/json' : pick(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'multipart/form-data']);
+          const type =
+            rnd() < 0.9
+              ? 'application/json'
+              : pick(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'multipart/form-data']);
           const res = await fetch(`http://127.0.0.1:${port}${path}`, {
             method,
             headers: { 'content-type': type, ...(path === '/api/session' ? {} : { authorization: `Bearer ${token}` }) },

@@ -32,7 +32,8 @@ describe('atomic file writes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eg-atomic-'));
     const file = join(dir, 'passes.json');
     writeFileSync(file, '{"used": []}');
-    for (const name of ['passes.json.4242-1.tmp', 'passes.json.77-a3.tmp', 'passes.json.corrupt-1700000000000', 'cards.json.4242-1.tmp', 'notes.tmp']) writeFileSync(join(dir, name), 'x');
+    for (const name of ['passes.json.4242-1.tmp', 'passes.json.77-a3.tmp', 'passes.json.corrupt-1700000000000', 'cards.json.4242-1.tmp', 'notes.tmp'])
+      writeFileSync(join(dir, name), 'x');
     const loaded = new JsonFile<{ used: string[] }>(file).load((v) => v as { used: string[] });
     expect(loaded).toEqual({ ok: true, value: { used: [] } });
     expect(readdirSync(dir).sort()).toEqual(['cards.json.4242-1.tmp', 'notes.tmp', 'passes.json', 'passes.json.corrupt-1700000000000']);

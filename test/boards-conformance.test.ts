@@ -22,7 +22,10 @@ import { until } from './peers/until.js';
 
 const OUT = 3;
 const IN = 4;
-const PLAN: PinPlan[] = [{ pin: OUT, direction: 'out' }, { pin: IN, direction: 'in' }];
+const PLAN: PinPlan[] = [
+  { pin: OUT, direction: 'out' },
+  { pin: IN, direction: 'in' },
+];
 
 /** What the suite needs of each board kind: the board, and the hardware around it. */
 interface Rig {
@@ -104,11 +107,24 @@ const rigs: Record<string, () => Promise<Rig>> = {
   sim: async () => {
     const board = new SimBoard('b');
     await board.open(PLAN);
-    return { board, drive: (p, l) => board.setInput(p, l), hardwareOut: (p) => board.history.filter((c) => c.pin === p).at(-1)?.value ?? 0, unplug: () => board.setOnline(false), replug: () => board.setOnline(true) };
+    return {
+      board,
+      drive: (p, l) => board.setInput(p, l),
+      hardwareOut: (p) => board.history.filter((c) => c.pin === p).at(-1)?.value ?? 0,
+      unplug: () => board.setOnline(false),
+      replug: () => board.setOnline(true),
+    };
   },
   gpio: async () => {
     const lines = new Map<number, FakeLine>();
-    const board = new GpioBoard('pi', { sysfsRoot: fakeSysfs(), lines: (n) => { const l = new FakeLine(); lines.set(n - 512, l); return l; } });
+    const board = new GpioBoard('pi', {
+      sysfsRoot: fakeSysfs(),
+      lines: (n) => {
+        const l = new FakeLine();
+        lines.set(n - 512, l);
+        return l;
+      },
+    });
     await board.open(PLAN);
     return { board, drive: (p, l) => lines.get(p)!.edge(l), hardwareOut: (p) => lines.get(p)!.level };
   },

@@ -101,10 +101,13 @@ describe('estate-gateway usage', () => {
   });
 
   it.runIf(!existsSync('/sys/class/gpio'))('run on a machine without GPIO exits 1 naming the board and why', () => {
-    const file = writeSite(tempDir(), `io: [{ id: pi, type: gpio }]
+    const file = writeSite(
+      tempDir(),
+      `io: [{ id: pi, type: gpio }]
 console: { listen: "127.0.0.1:0" }
 devices: [{ id: door-a, type: door, lock: { io: pi, pin: 4 }, lockType: fail-secure }]
-`);
+`,
+    );
     const r = cli('run', '--config', file);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/BOARD_OFFLINE: io board pi could not be opened: cannot read \/sys\/class\/gpio/);
@@ -134,7 +137,12 @@ devices:
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const lockLevels = () =>
     existsSync(trace)
-      ? readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pin: number; value: number }).filter((c) => c.pin === 1).map((c) => c.value)
+      ? readFileSync(trace, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { pin: number; value: number })
+          .filter((c) => c.pin === 1)
+          .map((c) => c.value)
       : [];
   const deadline = Date.now() + 10_000;
   while (lockLevels().at(-1) !== unlockedLevel || lockLevels().length < 2) {
@@ -155,7 +163,10 @@ describe('estate-gateway run and SIGTERM', () => {
     expect(r.code).toBe(0);
     expect(r.ms).toBeLessThan(5000);
     expect(r.levels).toEqual([0, 1, 0]); // safe on start, unlocked by the button, locked on stop
-    const events = r.stdout.split('\n').filter((l) => l.includes('"event"')).map((l) => (JSON.parse(l) as { event: { type: string; data: unknown } }).event);
+    const events = r.stdout
+      .split('\n')
+      .filter((l) => l.includes('"event"'))
+      .map((l) => (JSON.parse(l) as { event: { type: string; data: unknown } }).event);
     expect(events.map((e) => e.type)).toEqual(['gateway.started', 'door.unlocked', 'gateway.stopping', 'door.locked']);
     expect(events.at(-1)!.data).toEqual({ by: 'shutdown' });
     expect(r.healthBody).toMatchObject({ status: 'ok', uplink: { connected: false, backlog: 0 }, devices: { ok: 1, fault: 0 }, fireAlarm: false });
@@ -166,7 +177,10 @@ describe('estate-gateway run and SIGTERM', () => {
     const r = await runAndTerminate('fail-secure', 1);
     const json = cli('events', '--config', r.config, '--json');
     expect(json.code).toBe(0);
-    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; type: string; forwarded: boolean; data: unknown });
+    const events = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; type: string; forwarded: boolean; data: unknown });
     expect(events.map((e) => [e.seq, e.type])).toEqual([
       [1, 'gateway.started'],
       [2, 'door.unlocked'],
@@ -178,7 +192,10 @@ describe('estate-gateway run and SIGTERM', () => {
     const after = cli('events', '--config', r.config, '--after', '2', '--limit', '1');
     expect(after.stdout).toMatch(/^\s+3\s+\S+\s+gateway\s+gateway\.stopping/);
     expect(cli('events', '--config', r.config, '--pending').stdout).toBe('');
-    expect(cli('events', '--config', r.config, '--limit', 'lots')).toMatchObject({ code: 2, stderr: expect.stringMatching(/--limit: expected an integer >= 1, got "lots"/) });
+    expect(cli('events', '--config', r.config, '--limit', 'lots')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--limit: expected an integer >= 1, got "lots"/),
+    });
   });
 
   it('SIGTERM while a maglock is released leaves it energised (locked) and exits 0', async () => {
@@ -222,7 +239,12 @@ describe('estate-gateway demo', () => {
     expect(stdout).toMatch(/meter-pump\s+meter\.reading\s+powerW=/);
     expect(stdout).not.toMatch(/fault/);
     // the platform's view: telemetry and access events, each in the documented envelope
-    expect(topics.get('estate/demo-estate/gw-demo/telemetry/meter-pump')).toMatchObject({ type: 'meter.reading', device: 'meter-pump', site: 'demo-estate', gateway: 'gw-demo' });
+    expect(topics.get('estate/demo-estate/gw-demo/telemetry/meter-pump')).toMatchObject({
+      type: 'meter.reading',
+      device: 'meter-pump',
+      site: 'demo-estate',
+      gateway: 'gw-demo',
+    });
     expect(topics.get('estate/demo-estate/gw-demo/events/vehicle.entry')).toMatchObject({ type: 'vehicle.entry', device: 'cam-north-in' });
   }, 30_000);
 });

@@ -22,7 +22,13 @@ describe('the clock watch', () => {
     let mono = 1000;
     let state: ClockSyncReading = { state: 'unsynced', source: 'timedatectl' };
     const events: Array<[string, unknown]> = [];
-    const watch = new ClockWatch({ read: async () => state, wall: () => wall, mono: () => mono, log: silentLog, emit: (type, data) => void events.push([type, data]) });
+    const watch = new ClockWatch({
+      read: async () => state,
+      wall: () => wall,
+      mono: () => mono,
+      log: silentLog,
+      emit: (type, data) => void events.push([type, data]),
+    });
     await watch.poll();
     expect(watch.synced).toBe(false);
     expect(events).toEqual([['clock.unsynced', { source: 'timedatectl' }]]);
@@ -77,7 +83,8 @@ describe('the gateway on an unsynchronised clock', () => {
     gateway.eventBus.on('event', 'test', (e) => void events.push(e));
     await gateway.start();
     cleanups.push(() => gateway.stop());
-    const push = (camera: string, plate: string) => gateway.pushSources.get(camera)!.handlePush(Buffer.from(JSON.stringify({ plate })), 'application/json', `/lpr/${camera}`, '127.0.0.1');
+    const push = (camera: string, plate: string) =>
+      gateway.pushSources.get(camera)!.handlePush(Buffer.from(JSON.stringify({ plate })), 'application/json', `/lpr/${camera}`, '127.0.0.1');
 
     push('cam-in', '粤A11111'); // enters while the clock is wrong
     expect(events.find((e) => e.type === 'clock.unsynced')).toBeDefined();
@@ -91,7 +98,14 @@ describe('the gateway on an unsynchronised clock', () => {
     push('cam-out', '粤A11111');
     push('cam-out', '粤A22222');
     const exits = events.filter((e) => e.type === 'vehicle.exit');
-    expect(exits.map((e) => [e.clockSynced, (e.data as { plate: string }).plate, (e.data as { feeCents?: number }).feeCents, (e.data as { feeWithheld?: string }).feeWithheld])).toEqual([
+    expect(
+      exits.map((e) => [
+        e.clockSynced,
+        (e.data as { plate: string }).plate,
+        (e.data as { feeCents?: number }).feeCents,
+        (e.data as { feeWithheld?: string }).feeWithheld,
+      ]),
+    ).toEqual([
       [undefined, '粤A11111', undefined, 'clock-unsynced'], // its stay began on the wrong clock: not charged
       [undefined, '粤A22222', 0, undefined], // computed by the tariff (a stay of a moment is free)
     ]);

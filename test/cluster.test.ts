@@ -81,7 +81,12 @@ function roundTrip(pubPort: number, subPort: number): Promise<boolean> {
     sub.on('connect', () =>
       sub.subscribe('probe/#', { qos: 1 }, (err) => {
         if (err) return done(false);
-        const pub = mqtt.connect(`mqtt://127.0.0.1:${pubPort}`, { protocolVersion: 4, clientId: `probe-pub-${pubPort}`, reconnectPeriod: 0, connectTimeout: 2000 });
+        const pub = mqtt.connect(`mqtt://127.0.0.1:${pubPort}`, {
+          protocolVersion: 4,
+          clientId: `probe-pub-${pubPort}`,
+          reconnectPeriod: 0,
+          connectTimeout: 2000,
+        });
         pub.on('error', () => pub.end(true));
         pub.on('connect', () => pub.publish('probe/1', 'x', { qos: 1 }, () => pub.end()));
       }),
@@ -101,7 +106,9 @@ async function drainThroughAKill(nodes: Node[], kill: () => void, mqttExtra: Rec
     const e = JSON.parse(payload.toString()) as { seq: number; id: string };
     received.push({ seq: e.seq, id: e.id });
   });
-  await new Promise<void>((resolve, reject) => platform.on('connect', () => platform.subscribe(`${PREFIX}/events/#`, { qos: 1 }, (err) => (err ? reject(err) : resolve()))));
+  await new Promise<void>((resolve, reject) =>
+    platform.on('connect', () => platform.subscribe(`${PREFIX}/events/#`, { qos: 1 }, (err) => (err ? reject(err) : resolve()))),
+  );
 
   const config = siteConfig({
     upstream: { mqtt: { urls: nodes.map((n) => `mqtt://127.0.0.1:${n.mqtt}`), ...mqttExtra } },
@@ -161,7 +168,10 @@ async function rabbitCluster(): Promise<Node[]> {
   for (let i = 0; i < 3; i++) {
     mkdirSync(join(dir, `m${i}`));
     mkdirSync(join(dir, `l${i}`));
-    writeFileSync(join(dir, `r${i}.conf`), `listeners.tcp.default = ${ports[i]}\nmqtt.listeners.tcp.default = ${ports[3 + i]}\nmqtt.allow_anonymous = true\nloopback_users = none\n`);
+    writeFileSync(
+      join(dir, `r${i}.conf`),
+      `listeners.tcp.default = ${ports[i]}\nmqtt.listeners.tcp.default = ${ports[3 + i]}\nmqtt.allow_anonymous = true\nloopback_users = none\n`,
+    );
     const child = spawn(`${RABBIT}/rabbitmq-server`, [], { env: env(i), stdio: 'ignore' });
     nodes.push({ name: env(i).RABBITMQ_NODENAME, mqtt: ports[3 + i]!, child });
     cleanups.push(() => {

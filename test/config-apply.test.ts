@@ -66,7 +66,8 @@ async function setup() {
 }
 
 const replies = (s: Subscriber) => s.messages.filter((m) => m.topic === `${PREFIX}/cmd/reply`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
-const audits = (s: Subscriber) => s.messages.filter((m) => m.topic === `${PREFIX}/events/audit.config`).map((m) => (JSON.parse(m.payload) as { data: Record<string, unknown> }).data);
+const audits = (s: Subscriber) =>
+  s.messages.filter((m) => m.topic === `${PREFIX}/events/audit.config`).map((m) => (JSON.parse(m.payload) as { data: Record<string, unknown> }).data);
 
 describe('config.apply and config.get', () => {
   it('applies a good config (devices re-created, confirmed after the deadline), refuses a bad or stale one with nothing changed', async () => {
@@ -95,7 +96,11 @@ describe('config.apply and config.get', () => {
     expect(await t.command({ action: 'config.apply', version: 1, config: good })).toMatchObject({ id: 'cfg-5', ok: false, error: 'stale-version' });
     // JSON is accepted too, and the names of the gateway cannot change.
     const renamed = JSON.stringify({ site: { id: 'cfg' }, gateway: { id: 'gw-2', dataDir: './data' }, io: [{ id: 'sim', type: 'sim' }] });
-    expect(await t.command({ action: 'config.apply', version: 2, config: renamed })).toMatchObject({ ok: false, error: 'invalid', problems: ['gateway.id: cannot be changed by config.apply (running "gw-1")'] });
+    expect(await t.command({ action: 'config.apply', version: 2, config: renamed })).toMatchObject({
+      ok: false,
+      error: 'invalid',
+      problems: ['gateway.id: cannot be changed by config.apply (running "gw-1")'],
+    });
 
     expect(audits(t.platform).map((a) => [a['action'], a['ok'], a['phase'] ?? a['error'], a['version']])).toEqual([
       ['config.get', true, undefined, 0],
@@ -143,7 +148,12 @@ describe('config.apply and config.get', () => {
     expect(readFileSync(t.file, 'utf8')).toBe(original);
     expect((await t.health()).devices).toEqual({ ok: 1, fault: 0 });
     await until('the rollback reported', () => audits(t.platform).some((a) => a['rolledBack'] === true), 15_000);
-    expect(audits(t.platform).find((a) => a['rolledBack'] === true)).toMatchObject({ id: 'cfg-1', version: 1, runningVersion: 0, reason: expect.stringMatching(/restarted before the new config was proven healthy/) });
+    expect(audits(t.platform).find((a) => a['rolledBack'] === true)).toMatchObject({
+      id: 'cfg-1',
+      version: 1,
+      runningVersion: 0,
+      reason: expect.stringMatching(/restarted before the new config was proven healthy/),
+    });
     expect(await t.command({ action: 'config.get' })).toMatchObject({ version: 0, sha256: sha(original) });
 
     // Edited by hand while stopped: reported when the gateway starts again.
@@ -152,6 +162,12 @@ describe('config.apply and config.get', () => {
     writeFileSync(t.file, edited);
     await t.restart();
     await until('the edit reported', () => audits(t.platform).some((a) => a['action'] === 'edited-on-disk'), 15_000);
-    expect(audits(t.platform).find((a) => a['action'] === 'edited-on-disk')).toEqual({ action: 'edited-on-disk', ok: true, version: 0, sha256: sha(edited), previousSha256: sha(original) });
+    expect(audits(t.platform).find((a) => a['action'] === 'edited-on-disk')).toEqual({
+      action: 'edited-on-disk',
+      ok: true,
+      version: 0,
+      sha256: sha(edited),
+      previousSha256: sha(original),
+    });
   }, 60_000);
 });

@@ -40,9 +40,25 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
     const meter: Record<string, unknown> = {};
     if (RUN_PEER_TESTS) {
       const port = await freePort();
-      peer = await startModbusPeer({ mode: 'tcp', port, units: { '1': { ir: { '0': encode(230.1, 'float32'), '6': encode(5.5, 'float32'), '12': encode(1265.6, 'float32') } } } });
+      peer = await startModbusPeer({
+        mode: 'tcp',
+        port,
+        units: { '1': { ir: { '0': encode(230.1, 'float32'), '6': encode(5.5, 'float32'), '12': encode(1265.6, 'float32') } } },
+      });
       meter['buses'] = [{ id: 'plant', type: 'tcp', host: '127.0.0.1', port }];
-      meter['meter'] = { id: 'meter-pump', type: 'meter', model: 'custom', bus: 'plant', unit: 1, intervalSec: 1, registers: [{ name: 'voltageV', address: 0, function: 4, type: 'float32' }, { name: 'currentA', address: 6, function: 4, type: 'float32' }, { name: 'powerW', address: 12, function: 4, type: 'float32' }] };
+      meter['meter'] = {
+        id: 'meter-pump',
+        type: 'meter',
+        model: 'custom',
+        bus: 'plant',
+        unit: 1,
+        intervalSec: 1,
+        registers: [
+          { name: 'voltageV', address: 0, function: 4, type: 'float32' },
+          { name: 'currentA', address: 6, function: 4, type: 'float32' },
+          { name: 'powerW', address: 12, function: 4, type: 'float32' },
+        ],
+      };
     }
     execFileSync('mkfifo', [kbdPath]);
     writeFileSync(join(dir, 'platform.pub.pem'), keys.publicKey.export({ type: 'spki', format: 'pem' }));
@@ -51,7 +67,14 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
         ...(meter['buses'] ? { buses: meter['buses'] } : {}),
         devices: [
           ...(meter['meter'] ? [meter['meter']] : []),
-          { id: 'door-lobby', name: '大堂门 Lobby door', type: 'door', lock: { io: 'sim', pin: 1 }, lockType: 'fail-safe', contact: { io: 'sim', pin: 2, debounceMs: 0 } },
+          {
+            id: 'door-lobby',
+            name: '大堂门 Lobby door',
+            type: 'door',
+            lock: { io: 'sim', pin: 1 },
+            lockType: 'fail-safe',
+            contact: { io: 'sim', pin: 2, debounceMs: 0 },
+          },
           { id: 'fence', name: '围墙 Fence', type: 'alarm-input', kind: 'perimeter', input: { io: 'sim', pin: 3 } },
           { id: 'gate-north', name: '北门道闸 North gate', type: 'barrier', open: { io: 'sim', pin: 5 }, safetyLoop: { io: 'sim', pin: 13 } },
           { id: 'cam', type: 'lpr-camera', vendor: 'generic', direction: 'in', lane: 'gate-north', allowFrom: ['127.0.0.1'] },
@@ -105,7 +128,12 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
     await opened.waitFor({ timeout: 5000 });
     expect(await opened.first().textContent()).toContain('北门道闸 North gate');
     expect(await opened.first().textContent()).toContain('值班台 · guard');
-    expect(h.board.historyOf(5).map(([, v]) => v).slice(0, 2)).toEqual([0, 1]); // the OPEN pulse
+    expect(
+      h.board
+        .historyOf(5)
+        .map(([, v]) => v)
+        .slice(0, 2),
+    ).toEqual([0, 1]); // the OPEN pulse
     await expect.poll(() => gate.locator('.state').textContent()).toContain('已抬杆');
 
     // a visitor read by the camera waits for the guard
@@ -126,12 +154,19 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
     // a visitor shows a QR pass at the lobby reader; a face the terminal does not know is refused there
     kbd = openSync(kbdPath, 'r+');
     const now = Math.floor(Date.now() / 1000);
-    writeSync(kbd, typeAsKeyboard(signPass({ id: 'v-20261201-7', doors: ['door-lobby'], from: now - 60, until: now + 7200, uses: 2, name: '李四' }, keys.privateKey)));
+    writeSync(
+      kbd,
+      typeAsKeyboard(signPass({ id: 'v-20261201-7', doors: ['door-lobby'], from: now - 60, until: now + 7200, uses: 2, name: '李四' }, keys.privateKey)),
+    );
     await page.locator('#events li', { hasText: '访客二维码' }).waitFor({ timeout: 5000 });
     expect(await page.locator('#events li', { hasText: '访客二维码' }).first().textContent()).toContain('剩余 1 次');
     await expect.poll(() => page.locator('#passes').textContent(), { timeout: 5000 }).toContain('李四');
     expect(await page.locator('#passes').textContent()).toContain('剩余 1 次');
-    const face = { eventType: 'AccessControllerEvent', dateTime: '2026-12-01T10:00:00+08:00', AccessControllerEvent: { majorEventType: 5, subEventType: 76, currentVerifyMode: 'cardOrFace' } };
+    const face = {
+      eventType: 'AccessControllerEvent',
+      dateTime: '2026-12-01T10:00:00+08:00',
+      AccessControllerEvent: { majorEventType: 5, subEventType: 76, currentVerifyMode: 'cardOrFace' },
+    };
     await fetch(`${base}/acs/face-lobby`, { method: 'POST', body: JSON.stringify(face), headers: { 'content-type': 'application/json' } });
     const refusal = page.locator('#events li', { hasText: '拒绝开门' });
     await refusal.waitFor({ timeout: 5000 });

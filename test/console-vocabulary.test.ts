@@ -14,7 +14,20 @@ describe('the console vocabulary', () => {
   it.each(['zh-CN', 'en'] as const)('%s has a word for every event, decision, reason, actor, fault and refusal', (lang) => {
     const t = T[lang];
     const missing: string[] = [];
-    for (const group of ['doorContact', 'doorAlarm', 'events', 'decisions', 'reasons', 'actors', 'faults', 'refusals', 'loginFailures', 'alarmKinds', 'accessRefusals', 'methods'] as const) {
+    for (const group of [
+      'doorContact',
+      'doorAlarm',
+      'events',
+      'decisions',
+      'reasons',
+      'actors',
+      'faults',
+      'refusals',
+      'loginFailures',
+      'alarmKinds',
+      'accessRefusals',
+      'methods',
+    ] as const) {
       for (const w of VOCABULARY[group]) if (typeof t[group]?.[w] !== 'string') missing.push(`${group}.${w}`);
     }
     expect(missing).toEqual([]);
@@ -33,6 +46,8 @@ describe('the console vocabulary', () => {
   });
 
   it("the console's script type-checks (// @ts-check, DOM types)", () => {
-    expect(() => execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}console/tsconfig.json`], { stdio: 'pipe' })).not.toThrow();
+    expect(() =>
+      execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}console/tsconfig.json`], { stdio: 'pipe' }),
+    ).not.toThrow();
   }, 60_000);
 });

@@ -59,7 +59,13 @@ describe.runIf(HAVE_MOSQUITTO || process.env.CI === 'true')('SIGKILL at random m
         // and now and then during start-up itself.
         if (kill % 5 !== 4) {
           const up = Date.now() + 10_000;
-          while (Date.now() < up && !(await fetch(`http://127.0.0.1:${httpPort}/api/health`).then((r) => r.ok, () => false))) {
+          while (
+            Date.now() < up &&
+            !(await fetch(`http://127.0.0.1:${httpPort}/api/health`).then(
+              (r) => r.ok,
+              () => false,
+            ))
+          ) {
             await new Promise((r) => setTimeout(r, 25));
           }
         }
@@ -78,7 +84,14 @@ describe.runIf(HAVE_MOSQUITTO || process.env.CI === 'true')('SIGKILL at random m
     }
 
     const db = new Database(join(dir, 'data', 'journal.db'), { readonly: true });
-    const rows = db.prepare('SELECT seq, id, time, type, body, forwarded FROM events ORDER BY seq').all() as Array<{ seq: number; id: string; time: string; type: string; body: string; forwarded: number }>;
+    const rows = db.prepare('SELECT seq, id, time, type, body, forwarded FROM events ORDER BY seq').all() as Array<{
+      seq: number;
+      id: string;
+      time: string;
+      type: string;
+      body: string;
+      forwarded: number;
+    }>;
     db.close();
     // The last run's own stopping event is journaled after its uplink has stopped: it goes out on the next start.
     const last = rows.pop()!;
@@ -95,7 +108,9 @@ describe.runIf(HAVE_MOSQUITTO || process.env.CI === 'true')('SIGKILL at random m
       if (known !== undefined) expect(e.id).toBe(known); // a resend is the same event: no seq reused
       bySeq.set(e.seq, e.id);
     }
-    const missing = rows.filter((r) => bySeq.get(r.seq) !== r.id).map((r) => `${r.seq}: journal ${r.id} ${r.time}, received ${bySeq.get(r.seq) ?? "nothing"}, forwarded ${r.forwarded}`);
+    const missing = rows
+      .filter((r) => bySeq.get(r.seq) !== r.id)
+      .map((r) => `${r.seq}: journal ${r.id} ${r.time}, received ${bySeq.get(r.seq) ?? 'nothing'}, forwarded ${r.forwarded}`);
     expect(missing).toEqual([]);
     expect(rows.every((r) => r.forwarded === 1)).toBe(true);
     const duplicates = received.length - bySeq.size;

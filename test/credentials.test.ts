@@ -37,7 +37,12 @@ function fixture(opts: { cards?: unknown[]; synced?: boolean } = {}) {
     access: { passes: { publicKey: keyFile }, cards: opts.cards ?? [] },
   });
   const time = { now: NOW, synced: opts.synced ?? true };
-  const clock: Clock = { now: () => time.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), synced: () => time.synced };
+  const clock: Clock = {
+    now: () => time.now,
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    synced: () => time.synced,
+  };
   const make = () => {
     const c = new Credentials({ access: config.access, dataDir: config.gateway.dataDir, clock, log: silentLog });
     c.cards.load(); // as AccessControl.load does at start
@@ -46,7 +51,15 @@ function fixture(opts: { cards?: unknown[]; synced?: boolean } = {}) {
   return { make, time, dir: config.gateway.dataDir };
 }
 
-const pass = (over: Partial<Pass> = {}): Pass => ({ id: 'p-1', doors: ['door-a'], from: NOW / 1000 - 3600, until: NOW / 1000 + 3600, uses: 2, name: '王五', ...over });
+const pass = (over: Partial<Pass> = {}): Pass => ({
+  id: 'p-1',
+  doors: ['door-a'],
+  from: NOW / 1000 - 3600,
+  until: NOW / 1000 + 3600,
+  uses: 2,
+  name: '王五',
+  ...over,
+});
 
 describe('QR visitor passes', () => {
   it('a good pass opens its door, counts its uses, and is refused once used up', () => {
@@ -169,7 +182,11 @@ describe("residents' cards", () => {
     const c = make();
     expect(c.cards.upsert([{ card: '4242', doors: ['door-a'] }], 5)).toEqual({ ok: true, version: 5, count: 1 });
     expect(c.cards.upsert([{ card: '4343' }], 4)).toMatchObject({ ok: false, error: 'stale-version' });
-    expect(c.cards.upsert([{ card: 'not a card' }])).toEqual({ ok: false, error: 'invalid', message: 'cards[0].card: expected a card number (decimal or hex digits, as the reader gives it)' });
+    expect(c.cards.upsert([{ card: 'not a card' }])).toEqual({
+      ok: false,
+      error: 'invalid',
+      message: 'cards[0].card: expected a card number (decimal or hex digits, as the reader gives it)',
+    });
     expect(c.decide('4242', 'door-a', ['card'])).toMatchObject({ ok: true });
     return c.flush().then(() => {
       const again = make();
@@ -270,26 +287,49 @@ describe('validate: readers, terminals and cards', () => {
   const problems = (r: ReturnType<typeof validateConfig>) => (r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`));
 
   it('a reader needs its device (port or keyboard, one of them) and opens a door that exists', () => {
-    expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-a' }]))).toEqual(['devices[2].port: required: port (a serial reader) or keyboard (a keyboard-mode reader)']);
+    expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-a' }]))).toEqual([
+      'devices[2].port: required: port (a serial reader) or keyboard (a keyboard-mode reader)',
+    ]);
     expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-a', port: '/dev/ttyUSB0', keyboard: '/dev/input/event3' }]))).toEqual([
       'devices[2].keyboard: give either port (a serial reader) or keyboard (a keyboard-mode reader), not both, got "/dev/input/event3"',
     ]);
-    expect(problems(base([{ id: 'r1', type: 'reader', door: 'gate', port: '/dev/ttyUSB0' }]))).toEqual(['devices[2].door: "gate" is a barrier; expected a door']);
-    expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-b', port: '/dev/ttyUSB0' }]))).toEqual(['devices[2].door: no door "door-b"; did you mean "door-a"?']);
-    expect(problems(base([{ id: 'r1', type: 'reader', port: '/dev/ttyUSB0' }]))).toEqual(['devices[2].door: required: door (the door this reader opens) or lane (a barrier or bollard)']);
-    expect(problems(base([{ id: 'r1', type: 'reader', lane: 'door-a', port: '/dev/ttyUSB0' }]))).toEqual(['devices[2].lane: "door-a" is a door; a lane must be a barrier or bollard']);
-    expect(problems(base([{ id: 'r1', type: 'reader', lane: 'gate', port: '/dev/ttyUSB0' }]))).toEqual([]);
-    expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-a', port: '/dev/ttyUSB0' }, { id: 'r2', type: 'reader', door: 'door-a', port: '/dev/ttyUSB0' }]))).toEqual([
-      'devices[3].port: serial port /dev/ttyUSB0 is already used by devices[2]',
+    expect(problems(base([{ id: 'r1', type: 'reader', door: 'gate', port: '/dev/ttyUSB0' }]))).toEqual([
+      'devices[2].door: "gate" is a barrier; expected a door',
     ]);
+    expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-b', port: '/dev/ttyUSB0' }]))).toEqual([
+      'devices[2].door: no door "door-b"; did you mean "door-a"?',
+    ]);
+    expect(problems(base([{ id: 'r1', type: 'reader', port: '/dev/ttyUSB0' }]))).toEqual([
+      'devices[2].door: required: door (the door this reader opens) or lane (a barrier or bollard)',
+    ]);
+    expect(problems(base([{ id: 'r1', type: 'reader', lane: 'door-a', port: '/dev/ttyUSB0' }]))).toEqual([
+      'devices[2].lane: "door-a" is a door; a lane must be a barrier or bollard',
+    ]);
+    expect(problems(base([{ id: 'r1', type: 'reader', lane: 'gate', port: '/dev/ttyUSB0' }]))).toEqual([]);
+    expect(
+      problems(
+        base([
+          { id: 'r1', type: 'reader', door: 'door-a', port: '/dev/ttyUSB0' },
+          { id: 'r2', type: 'reader', door: 'door-a', port: '/dev/ttyUSB0' },
+        ]),
+      ),
+    ).toEqual(['devices[3].port: serial port /dev/ttyUSB0 is already used by devices[2]']);
     expect(problems(base([{ id: 'r1', type: 'reader', door: 'door-a', keyboard: '/dev/input/event3', accepts: ['qr', 'face'] }]))).toEqual([
       'devices[2].accepts[1]: expected one of qr|card, got "face"',
     ]);
   });
 
   it('cards: numbers as readers give them, doors that exist, real dates and clock times', () => {
-    expect(problems(base([], { cards: [{ card: '0012345678', doors: ['door-a'], from: '2026-12-01', until: '2027-06-30', schedule: [{ days: [1, 5], from: '07:00', to: '19:30' }] }] }))).toEqual([]);
-    expect(problems(base([], { cards: [{ card: 'ABC-XYZ' }] }))).toEqual(['access.cards[0].card: expected a card number (decimal or hex digits, as the reader gives it), got "ABC-XYZ"']);
+    expect(
+      problems(
+        base([], {
+          cards: [{ card: '0012345678', doors: ['door-a'], from: '2026-12-01', until: '2027-06-30', schedule: [{ days: [1, 5], from: '07:00', to: '19:30' }] }],
+        }),
+      ),
+    ).toEqual([]);
+    expect(problems(base([], { cards: [{ card: 'ABC-XYZ' }] }))).toEqual([
+      'access.cards[0].card: expected a card number (decimal or hex digits, as the reader gives it), got "ABC-XYZ"',
+    ]);
     expect(problems(base([], { cards: [{ card: '1', doors: ['gate'] }] }))).toEqual([]); // a lane, for a reader at a barrier
     expect(problems(base([], { cards: [{ card: '1', doors: ['gaet'] }] }))).toEqual(['access.cards[0].doors[0]: no door "gaet"']);
     expect(problems(base([], { cards: [{ card: '1', schedule: [{ days: [8], from: '7:00', to: '19:00' }] }] }))).toEqual([
@@ -299,7 +339,11 @@ describe('validate: readers, terminals and cards', () => {
   });
 
   it('a terminal takes pushes only from the addresses it lists', () => {
-    expect(problems(base([{ id: 't1', type: 'access-terminal', vendor: 'hikvision', allowFrom: [] }]))).toEqual(['devices[2].allowFrom: expected at least one address the terminal pushes from, got a list']);
-    expect(problems(base([{ id: 't1', type: 'access-terminal', vendor: 'zkteco', allowFrom: ['10.0.0.5'] }]))).toEqual(['devices[2].vendor: expected one of hikvision|dahua, got "zkteco"']);
+    expect(problems(base([{ id: 't1', type: 'access-terminal', vendor: 'hikvision', allowFrom: [] }]))).toEqual([
+      'devices[2].allowFrom: expected at least one address the terminal pushes from, got a list',
+    ]);
+    expect(problems(base([{ id: 't1', type: 'access-terminal', vendor: 'zkteco', allowFrom: ['10.0.0.5'] }]))).toEqual([
+      'devices[2].vendor: expected one of hikvision|dahua, got "zkteco"',
+    ]);
   });
 });

@@ -82,75 +82,95 @@ describe('deploy/install.sh', () => {
     expect(r.status).toBe(0);
   });
 
-  it.runIf(IS_ROOT)('installs into a throwaway root, and a second run changes nothing', () => {
-    const root = throwawayRoot();
-    const npm = fakeNpm(mkdtempSync(join(tmpdir(), 'eg-npm-')));
-    const hostPasswd = readFileSync('/etc/passwd', 'utf8');
-    const run = (...args: string[]) =>
-      spawnSync('bash', [INSTALL, '--root', root, ...args], { encoding: 'utf8', env: { ...process.env, ESTATE_GATEWAY_NPM: npm.bin } });
+  it.runIf(IS_ROOT)(
+    'installs into a throwaway root, and a second run changes nothing',
+    () => {
+      const root = throwawayRoot();
+      const npm = fakeNpm(mkdtempSync(join(tmpdir(), 'eg-npm-')));
+      const hostPasswd = readFileSync('/etc/passwd', 'utf8');
+      const run = (...args: string[]) =>
+        spawnSync('bash', [INSTALL, '--root', root, ...args], { encoding: 'utf8', env: { ...process.env, ESTATE_GATEWAY_NPM: npm.bin } });
 
-    const tgz = (v: string) => tarball(root, v);
-    // Ids are checked before anything is written, with the id that was probably meant.
-    const refused = run('--package', tgz('0.1.0'), '--site-id', 'Music Square', '--gateway-id', 'gw-north');
-    expect([refused.status, refused.stderr]).toEqual([1, 'install.sh: --site-id "Music Square": expected lowercase letters, digits and dashes, e.g. --site-id music-square\n']);
-    expect(existsSync(join(root, 'etc/estate-gateway'))).toBe(false);
-    expect(npm.calls()).toEqual([]);
+      const tgz = (v: string) => tarball(root, v);
+      // Ids are checked before anything is written, with the id that was probably meant.
+      const refused = run('--package', tgz('0.1.0'), '--site-id', 'Music Square', '--gateway-id', 'gw-north');
+      expect([refused.status, refused.stderr]).toEqual([
+        1,
+        'install.sh: --site-id "Music Square": expected lowercase letters, digits and dashes, e.g. --site-id music-square\n',
+      ]);
+      expect(existsSync(join(root, 'etc/estate-gateway'))).toBe(false);
+      expect(npm.calls()).toEqual([]);
 
-    const first = run('--package', tgz('0.1.0'), '--site-id', 'music-square', '--gateway-id', 'gw-north', '--site-name', '音乐广场 "A区" / 北门: 1');
-    expect(first.stderr).toBe('');
-    expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/changed: user estate-gateway; .*estate-gateway in gpio; estate-gateway in dialout; .*estate-gateway in input; directory \/etc\/estate-gateway; .*estate-gateway none -> 0\.1\.0; unit estate-gateway\.service; starter config site\.yaml/);
-    const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
-    expect(passwd).toMatch(/^estate-gateway:x:\d+:\d+::\/var\/lib\/estate-gateway:\/usr\/sbin\/nologin$/m);
-    const group = readFileSync(join(root, 'etc/group'), 'utf8');
-    expect(group).toMatch(/^gpio:x:\d+:(.*,)?estate-gateway(,|$)/m);
-    expect(group).toMatch(/^dialout:x:\d+:(.*,)?estate-gateway(,|$)/m);
-    expect(group).toMatch(/^input:x:\d+:(.*,)?estate-gateway(,|$)/m);
-    expect(statSync(join(root, 'var/lib/estate-gateway')).mode & 0o777).toBe(0o750);
-    expect(statSync(join(root, 'etc/estate-gateway')).mode & 0o777).toBe(0o750);
-    expect(readFileSync(join(root, 'etc/systemd/system/estate-gateway.service'), 'utf8')).toBe(readFileSync(join(REPO, 'systemd/estate-gateway.service'), 'utf8'));
-    const site = readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8');
-    expect(site).toContain(`site: { id: music-square, name: '音乐广场 "A区" / 北门: 1' }`); // written as YAML, not spliced in
-    expect(site).toContain('gateway: { id: gw-north, dataDir: /var/lib/estate-gateway }');
-    expect(statSync(join(root, 'etc/estate-gateway/site.yaml')).mode & 0o777).toBe(0o640);
-    expect(spawnSync(process.execPath, [join(REPO, 'bin/estate-gateway.js'), 'validate', '--config', join(root, 'etc/estate-gateway/site.yaml')]).status).toBe(0);
-    expect(npm.calls()).toHaveLength(1);
+      const first = run('--package', tgz('0.1.0'), '--site-id', 'music-square', '--gateway-id', 'gw-north', '--site-name', '音乐广场 "A区" / 北门: 1');
+      expect(first.stderr).toBe('');
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(
+        /changed: user estate-gateway; .*estate-gateway in gpio; estate-gateway in dialout; .*estate-gateway in input; directory \/etc\/estate-gateway; .*estate-gateway none -> 0\.1\.0; unit estate-gateway\.service; starter config site\.yaml/,
+      );
+      const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
+      expect(passwd).toMatch(/^estate-gateway:x:\d+:\d+::\/var\/lib\/estate-gateway:\/usr\/sbin\/nologin$/m);
+      const group = readFileSync(join(root, 'etc/group'), 'utf8');
+      expect(group).toMatch(/^gpio:x:\d+:(.*,)?estate-gateway(,|$)/m);
+      expect(group).toMatch(/^dialout:x:\d+:(.*,)?estate-gateway(,|$)/m);
+      expect(group).toMatch(/^input:x:\d+:(.*,)?estate-gateway(,|$)/m);
+      expect(statSync(join(root, 'var/lib/estate-gateway')).mode & 0o777).toBe(0o750);
+      expect(statSync(join(root, 'etc/estate-gateway')).mode & 0o777).toBe(0o750);
+      expect(readFileSync(join(root, 'etc/systemd/system/estate-gateway.service'), 'utf8')).toBe(
+        readFileSync(join(REPO, 'systemd/estate-gateway.service'), 'utf8'),
+      );
+      const site = readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8');
+      expect(site).toContain(`site: { id: music-square, name: '音乐广场 "A区" / 北门: 1' }`); // written as YAML, not spliced in
+      expect(site).toContain('gateway: { id: gw-north, dataDir: /var/lib/estate-gateway }');
+      expect(statSync(join(root, 'etc/estate-gateway/site.yaml')).mode & 0o777).toBe(0o640);
+      expect(
+        spawnSync(process.execPath, [join(REPO, 'bin/estate-gateway.js'), 'validate', '--config', join(root, 'etc/estate-gateway/site.yaml')]).status,
+      ).toBe(0);
+      expect(npm.calls()).toHaveLength(1);
 
-    const second = run('--package', tgz('0.1.0'), '--site-id', 'other', '--gateway-id', 'other');
-    expect(second.status).toBe(0);
-    expect(second.stdout).toContain('nothing to change: estate-gateway 0.1.0 is installed and configured');
-    expect(npm.calls()).toHaveLength(1);
-    expect(readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8')).toBe(site); // an existing config is never rewritten
+      const second = run('--package', tgz('0.1.0'), '--site-id', 'other', '--gateway-id', 'other');
+      expect(second.status).toBe(0);
+      expect(second.stdout).toContain('nothing to change: estate-gateway 0.1.0 is installed and configured');
+      expect(npm.calls()).toHaveLength(1);
+      expect(readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8')).toBe(site); // an existing config is never rewritten
 
-    const upgrade = run('--package', tgz('0.2.0'));
-    expect(upgrade.stdout).toMatch(/changed: estate-gateway 0\.1\.0 -> 0\.2\.0$/m);
-    const custom = join(root, 'custom.yaml');
-    writeFileSync(custom, site.replace('gw-north', 'gw-south'));
-    const replaced = run('--package', tgz('0.2.0'), '--config', custom);
-    expect(replaced.stdout).toMatch(/changed: config site\.yaml$/m);
-    expect(readFileSync(join(root, 'etc/estate-gateway/site.yaml.bak'), 'utf8')).toBe(site);
-    expect(run('--package', tgz('0.2.0'), '--config', custom).stdout).toContain('nothing to change');
-    // An invalid --config is refused with validate's lines, nothing changed.
-    const broken = join(root, 'broken.yaml');
-    writeFileSync(broken, site.replace('lockType: fail-secure', 'lockType: failsecure'));
-    const bad = run('--package', tgz('0.2.0'), '--config', broken);
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain('devices[0].lockType: expected one of fail-secure|fail-safe, got "failsecure"');
-    expect(readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8')).toBe(readFileSync(custom, 'utf8'));
-    expect(readFileSync('/etc/passwd', 'utf8')).toBe(hostPasswd); // the machine itself was not touched
-  }, 60_000);
+      const upgrade = run('--package', tgz('0.2.0'));
+      expect(upgrade.stdout).toMatch(/changed: estate-gateway 0\.1\.0 -> 0\.2\.0$/m);
+      const custom = join(root, 'custom.yaml');
+      writeFileSync(custom, site.replace('gw-north', 'gw-south'));
+      const replaced = run('--package', tgz('0.2.0'), '--config', custom);
+      expect(replaced.stdout).toMatch(/changed: config site\.yaml$/m);
+      expect(readFileSync(join(root, 'etc/estate-gateway/site.yaml.bak'), 'utf8')).toBe(site);
+      expect(run('--package', tgz('0.2.0'), '--config', custom).stdout).toContain('nothing to change');
+      // An invalid --config is refused with validate's lines, nothing changed.
+      const broken = join(root, 'broken.yaml');
+      writeFileSync(broken, site.replace('lockType: fail-secure', 'lockType: failsecure'));
+      const bad = run('--package', tgz('0.2.0'), '--config', broken);
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toContain('devices[0].lockType: expected one of fail-secure|fail-safe, got "failsecure"');
+      expect(readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8')).toBe(readFileSync(custom, 'utf8'));
+      expect(readFileSync('/etc/passwd', 'utf8')).toBe(hostPasswd); // the machine itself was not touched
+    },
+    60_000,
+  );
 
-  it.runIf(IS_ROOT)('by default installs the checkout it is run from, packed here: no registry', () => {
-    const root = throwawayRoot();
-    const npm = fakeNpm(mkdtempSync(join(tmpdir(), 'eg-npm-')));
-    const r = spawnSync('bash', [INSTALL, '--root', root, '--site-id', 'music-square', '--gateway-id', 'gw-1'], { encoding: 'utf8', env: { ...process.env, ESTATE_GATEWAY_NPM: npm.bin } });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const calls = npm.calls();
-    expect(calls.some((c) => c.startsWith('view'))).toBe(false); // nothing asked of a registry
-    expect(calls[0]).toMatch(/^pack --ignore-scripts --pack-destination /);
-    expect(calls[1]).toMatch(/^install --global --prefix .*\/estate-gateway-0\.1\.0\.tgz$/);
-  }, 60_000);
+  it.runIf(IS_ROOT)(
+    'by default installs the checkout it is run from, packed here: no registry',
+    () => {
+      const root = throwawayRoot();
+      const npm = fakeNpm(mkdtempSync(join(tmpdir(), 'eg-npm-')));
+      const r = spawnSync('bash', [INSTALL, '--root', root, '--site-id', 'music-square', '--gateway-id', 'gw-1'], {
+        encoding: 'utf8',
+        env: { ...process.env, ESTATE_GATEWAY_NPM: npm.bin },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const calls = npm.calls();
+      expect(calls.some((c) => c.startsWith('view'))).toBe(false); // nothing asked of a registry
+      expect(calls[0]).toMatch(/^pack --ignore-scripts --pack-destination /);
+      expect(calls[1]).toMatch(/^install --global --prefix .*\/estate-gateway-0\.1\.0\.tgz$/);
+    },
+    60_000,
+  );
 
   it('refuses to run as anyone but root, and explains options', () => {
     if (IS_ROOT) {
@@ -175,17 +195,26 @@ describe('from a clean clone, with only the README as guide (real npm; CI, or EG
       expect(existsSync(join(clone, 'node_modules'))).toBe(false); // clean: nothing built, nothing installed
       const root = throwawayRoot();
       // The README's install line, in a throwaway root.
-      const r = spawnSync('bash', [join(clone, 'deploy/install.sh'), '--root', root, '--site-id', 'e2e-site', '--gateway-id', 'gw-e2e', '--site-name', '测试小区 "E2E"', '--no-start'], {
-        encoding: 'utf8',
-        timeout: 900_000,
-      });
+      const r = spawnSync(
+        'bash',
+        [join(clone, 'deploy/install.sh'), '--root', root, '--site-id', 'e2e-site', '--gateway-id', 'gw-e2e', '--site-name', '测试小区 "E2E"', '--no-start'],
+        {
+          encoding: 'utf8',
+          timeout: 900_000,
+        },
+      );
       expect(r.stderr.replace(/^npm warn .*\n/gm, '')).toBe('');
       expect(r.status).toBe(0);
       const bin = join(root, 'usr/local/bin/estate-gateway');
-      expect(spawnSync(bin, ['validate', '--config', join(root, 'etc/estate-gateway/site.yaml')], { encoding: 'utf8' }).stdout).toMatch(/^ok: site e2e-site, gateway gw-e2e/);
+      expect(spawnSync(bin, ['validate', '--config', join(root, 'etc/estate-gateway/site.yaml')], { encoding: 'utf8' }).stdout).toMatch(
+        /^ok: site e2e-site, gateway gw-e2e/,
+      );
       const port = await freePort();
       const site = join(work, 'sim.yaml');
-      writeFileSync(site, `site: { id: e2e-site }\ngateway: { id: gw-e2e, dataDir: ${join(work, 'data')} }\nconsole: { listen: "127.0.0.1:${port}" }\nio: [{ id: sim, type: sim }]\ndevices:\n  - { id: door, type: door, lock: { io: sim, pin: 1 }, lockType: fail-secure }\n`);
+      writeFileSync(
+        site,
+        `site: { id: e2e-site }\ngateway: { id: gw-e2e, dataDir: ${join(work, 'data')} }\nconsole: { listen: "127.0.0.1:${port}" }\nio: [{ id: sim, type: sim }]\ndevices:\n  - { id: door, type: door, lock: { io: sim, pin: 1 }, lockType: fail-secure }\n`,
+      );
       const doctor = spawnSync(bin, ['doctor', '--config', site], { encoding: 'utf8' });
       expect(doctor.stdout).toContain('all checks passed');
       expect(doctor.status).toBe(0);
@@ -198,7 +227,10 @@ describe('from a clean clone, with only the README as guide (real npm; CI, or EG
         // A loaded CI machine (this runs beside the whole suite) can take several seconds to start it.
         let page = '';
         for (let i = 0; i < 600 && !page && child.exitCode === null; i++) {
-          page = await fetch(`http://127.0.0.1:${port}/`).then((res) => (res.ok ? res.text() : ''), () => '');
+          page = await fetch(`http://127.0.0.1:${port}/`).then(
+            (res) => (res.ok ? res.text() : ''),
+            () => '',
+          );
           if (!page) await new Promise((res) => setTimeout(res, 100));
         }
         expect(page, `the installed gateway did not serve the console; it said: ${output}`).toContain('小区网关');
@@ -218,14 +250,16 @@ describe('deploy/ansible', () => {
     expect(r.status).toBe(0);
   });
 
-  it.runIf((has('ansible-playbook') && IS_ROOT) || CI)('runs against this machine in a throwaway root, and a second run changes nothing', () => {
-    const root = throwawayRoot();
-    const npm = fakeNpm(mkdtempSync(join(tmpdir(), 'eg-npm-')));
-    const secrets = mkdtempSync(join(tmpdir(), 'eg-secrets-'));
-    const inventory = join(secrets, 'inventory.yml');
-    writeFileSync(
-      inventory,
-      `gateways:
+  it.runIf((has('ansible-playbook') && IS_ROOT) || CI)(
+    'runs against this machine in a throwaway root, and a second run changes nothing',
+    () => {
+      const root = throwawayRoot();
+      const npm = fakeNpm(mkdtempSync(join(tmpdir(), 'eg-npm-')));
+      const secrets = mkdtempSync(join(tmpdir(), 'eg-secrets-'));
+      const inventory = join(secrets, 'inventory.yml');
+      writeFileSync(
+        inventory,
+        `gateways:
   hosts:
     gw-north:
       ansible_connection: local
@@ -240,21 +274,29 @@ describe('deploy/ansible', () => {
     eg_root: "${root}"
     eg_npm: "${npm.bin}"
 `,
-    );
-    const hostPasswd = readFileSync('/etc/passwd', 'utf8');
-    const play = () => spawnSync('ansible-playbook', ['-i', inventory, PLAYBOOK], { encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_HOST_KEY_CHECKING: 'False' } });
-    const first = play();
-    expect(first.stdout.slice(-2000) + first.stderr).toMatch(/gw-north\s+: ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0/);
-    const site = readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8');
-    expect(site).toContain('id: gw-north');
-    expect(site).toContain('url: "mqtt://127.0.0.1:1883"');
-    expect(site).not.toContain('s3cret');
-    expect(readFileSync(join(root, 'etc/estate-gateway/mqtt-password'), 'utf8')).toBe('s3cret-for-gw-north\n');
-    expect(statSync(join(root, 'etc/estate-gateway/mqtt-password')).mode & 0o777).toBe(0o640);
-    expect(spawnSync(process.execPath, [join(REPO, 'bin/estate-gateway.js'), 'validate', '--config', join(root, 'etc/estate-gateway/site.yaml')]).status).toBe(0);
-    const second = play();
-    expect(second.stdout.slice(-2000) + second.stderr).toMatch(/gw-north\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0/);
-    expect(npm.calls().filter((c) => c.startsWith('install'))).toHaveLength(1);
-    expect(readFileSync('/etc/passwd', 'utf8')).toBe(hostPasswd); // the machine itself was not touched
-  }, 180_000);
+      );
+      const hostPasswd = readFileSync('/etc/passwd', 'utf8');
+      const play = () =>
+        spawnSync('ansible-playbook', ['-i', inventory, PLAYBOOK], {
+          encoding: 'utf8',
+          env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_HOST_KEY_CHECKING: 'False' },
+        });
+      const first = play();
+      expect(first.stdout.slice(-2000) + first.stderr).toMatch(/gw-north\s+: ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0/);
+      const site = readFileSync(join(root, 'etc/estate-gateway/site.yaml'), 'utf8');
+      expect(site).toContain('id: gw-north');
+      expect(site).toContain('url: "mqtt://127.0.0.1:1883"');
+      expect(site).not.toContain('s3cret');
+      expect(readFileSync(join(root, 'etc/estate-gateway/mqtt-password'), 'utf8')).toBe('s3cret-for-gw-north\n');
+      expect(statSync(join(root, 'etc/estate-gateway/mqtt-password')).mode & 0o777).toBe(0o640);
+      expect(
+        spawnSync(process.execPath, [join(REPO, 'bin/estate-gateway.js'), 'validate', '--config', join(root, 'etc/estate-gateway/site.yaml')]).status,
+      ).toBe(0);
+      const second = play();
+      expect(second.stdout.slice(-2000) + second.stderr).toMatch(/gw-north\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0/);
+      expect(npm.calls().filter((c) => c.startsWith('install'))).toHaveLength(1);
+      expect(readFileSync('/etc/passwd', 'utf8')).toBe(hostPasswd); // the machine itself was not touched
+    },
+    180_000,
+  );
 });

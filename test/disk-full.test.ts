@@ -12,8 +12,7 @@ import { until } from './peers/broker.js';
 import { SimBoard } from '../drivers/io/sim.js';
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'eg-tmpfs-'));
-const canMount =
-  process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountPoint], { stdio: 'ignore' }).status === 0;
+const canMount = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountPoint], { stdio: 'ignore' }).status === 0;
 
 afterAll(() => {
   if (canMount) spawnSync('umount', ['-l', mountPoint]);

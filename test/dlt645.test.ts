@@ -97,7 +97,10 @@ describe('DL/T 645-2007 frames', () => {
         return answer;
       },
     };
-    expect(await readDlt645(bus, '000012345678', ['energyImportKwh', 'frequencyHz'])).toEqual({ values: { energyImportKwh: 12345.67 }, refused: [{ names: ['frequencyHz'] }] });
+    expect(await readDlt645(bus, '000012345678', ['energyImportKwh', 'frequencyHz'])).toEqual({
+      values: { energyImportKwh: 12345.67 },
+      refused: [{ names: ['frequencyHz'] }],
+    });
     await expect(readDlt645(bus, '000012345678', ['frequencyHz'])).rejects.toThrow(/no such data/);
   });
 
@@ -108,7 +111,8 @@ describe('DL/T 645-2007 frames', () => {
 
 describe('DL/T 645 meters in the config', () => {
   const bus = { id: 'rs485-1', type: 'rtu', port: '/dev/ttyUSB0', baudRate: 2400, parity: 'even' };
-  const check = (devices: unknown[], buses: unknown[] = [bus]) => validateConfig({ site: { id: 's' }, gateway: { id: 'g', dataDir: '/tmp/eg-never-used' }, buses, devices });
+  const check = (devices: unknown[], buses: unknown[] = [bus]) =>
+    validateConfig({ site: { id: 's' }, gateway: { id: 'g', dataDir: '/tmp/eg-never-used' }, buses, devices });
 
   it('takes a meter number as quoted text or as the number YAML makes of it, zeros put back', () => {
     const r = check([{ id: 'm', type: 'meter', model: 'dlt645', bus: 'rs485-1', address: 12345678 }]);
@@ -117,9 +121,17 @@ describe('DL/T 645 meters in the config', () => {
 
   it('names what is wrong: no address, a unit, a TCP bus, a clash with the wildcard', () => {
     const problems = (r: ReturnType<typeof check>) => (r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`));
-    expect(problems(check([{ id: 'm', type: 'meter', model: 'dlt645', bus: 'rs485-1' }]))).toEqual(['devices[0].address: required for model dlt645 (the 12-digit meter number)']);
-    expect(problems(check([{ id: 'm', type: 'meter', model: 'dlt645', bus: 'rs485-1', address: '000012345678', unit: 3 }])).join()).toMatch(/unit: only for Modbus meters/);
-    expect(problems(check([{ id: 'm', type: 'meter', model: 'dlt645', bus: 'tcp-1', address: '000012345678' }], [{ id: 'tcp-1', type: 'tcp', host: '10.0.0.9' }])).join()).toMatch(/need an RS485 \(rtu\) bus/);
+    expect(problems(check([{ id: 'm', type: 'meter', model: 'dlt645', bus: 'rs485-1' }]))).toEqual([
+      'devices[0].address: required for model dlt645 (the 12-digit meter number)',
+    ]);
+    expect(problems(check([{ id: 'm', type: 'meter', model: 'dlt645', bus: 'rs485-1', address: '000012345678', unit: 3 }])).join()).toMatch(
+      /unit: only for Modbus meters/,
+    );
+    expect(
+      problems(
+        check([{ id: 'm', type: 'meter', model: 'dlt645', bus: 'tcp-1', address: '000012345678' }], [{ id: 'tcp-1', type: 'tcp', host: '10.0.0.9' }]),
+      ).join(),
+    ).toMatch(/need an RS485 \(rtu\) bus/);
     expect(
       problems(
         check([
@@ -179,14 +191,38 @@ describe.runIf(RUN_PEER_TESTS && HAVE_SOCAT)('DL/T 645 meters and a Modbus meter
   it('reads both protocols exactly, leaves out what a meter does not have, and survives stray bytes', async () => {
     const line = await dltLine({ meters: { '000012345678': METER_A, '000087654321': METER_B }, garbageEvery: 3 });
     cleanups.push(() => line.stop());
-    const peer = await startModbusPeer({ mode: 'rtu', device: line.peerSide, baud: 2400, units: { '7': { ir: { '0': encode(229.5, 'float32'), '72': encode(456.7, 'float32') } } } });
+    const peer = await startModbusPeer({
+      mode: 'rtu',
+      device: line.peerSide,
+      baud: 2400,
+      units: { '7': { ir: { '0': encode(229.5, 'float32'), '72': encode(456.7, 'float32') } } },
+    });
     cleanups.push(() => peer.stop());
     const config = siteConfig({
       buses: [{ id: 'rs485-1', type: 'rtu', port: line.gatewaySide, baudRate: 2400, parity: 'even', timeoutMs: 500, retries: 2 }],
       devices: [
         { id: 'm-a', type: 'meter', model: 'dlt645', bus: 'rs485-1', address: '000012345678', intervalSec: 1 },
-        { id: 'm-b', type: 'meter', model: 'dlt645', bus: 'rs485-1', address: '000087654321', intervalSec: 1, values: ['energyImportKwh', 'voltageL1V', 'frequencyHz', 'currentL1A'] },
-        { id: 'm-modbus', type: 'meter', model: 'custom', bus: 'rs485-1', unit: 7, intervalSec: 1, registers: [{ name: 'voltageV', address: 0, function: 4, type: 'float32' }, { name: 'energyImportKwh', address: 72, function: 4, type: 'float32' }] },
+        {
+          id: 'm-b',
+          type: 'meter',
+          model: 'dlt645',
+          bus: 'rs485-1',
+          address: '000087654321',
+          intervalSec: 1,
+          values: ['energyImportKwh', 'voltageL1V', 'frequencyHz', 'currentL1A'],
+        },
+        {
+          id: 'm-modbus',
+          type: 'meter',
+          model: 'custom',
+          bus: 'rs485-1',
+          unit: 7,
+          intervalSec: 1,
+          registers: [
+            { name: 'voltageV', address: 0, function: 4, type: 'float32' },
+            { name: 'energyImportKwh', address: 72, function: 4, type: 'float32' },
+          ],
+        },
       ],
     });
     const gateway = new Gateway({ config, log: silentLog, version: 't', listen: false, journal: false });
@@ -194,7 +230,8 @@ describe.runIf(RUN_PEER_TESTS && HAVE_SOCAT)('DL/T 645 meters and a Modbus meter
     gateway.eventBus.on('event', 'test', (e) => void events.push(e));
     await gateway.start();
     cleanups.push(() => gateway.stop());
-    const readings = (id: string) => events.filter((e) => e.type === 'meter.reading' && e.device === id).map((e) => (e.data as { values: Record<string, number> }).values);
+    const readings = (id: string) =>
+      events.filter((e) => e.type === 'meter.reading' && e.device === id).map((e) => (e.data as { values: Record<string, number> }).values);
     await until('3 readings of each', () => ['m-a', 'm-b', 'm-modbus'].every((id) => readings(id).length >= 3), 20_000);
     for (const v of readings('m-a')) expect(v).toEqual({ energyImportKwh: 12345.67, voltageL1V: 230.2, currentL1A: -8.05, powerW: 125 });
     for (const v of readings('m-b')) expect(v).toEqual({ energyImportKwh: 1, voltageL1V: 219.9, frequencyHz: 50 }); // no current: the meter said "no such data"
@@ -213,7 +250,15 @@ describe.runIf(RUN_PEER_TESTS && HAVE_SOCAT)('DL/T 645 meters and a Modbus meter
       buses: [{ id: 'rs485-1', type: 'rtu', port: line.gatewaySide, baudRate: 2400, parity: 'even', timeoutMs: 300, retries: 1 }],
       devices: [
         { id: 'm-a', type: 'meter', model: 'dlt645', bus: 'rs485-1', address: '000012345678', intervalSec: 1, values: ['energyImportKwh'] },
-        { id: 'm-modbus', type: 'meter', model: 'custom', bus: 'rs485-1', unit: 7, intervalSec: 1, registers: [{ name: 'voltageV', address: 0, function: 4, type: 'float32' }] },
+        {
+          id: 'm-modbus',
+          type: 'meter',
+          model: 'custom',
+          bus: 'rs485-1',
+          unit: 7,
+          intervalSec: 1,
+          registers: [{ name: 'voltageV', address: 0, function: 4, type: 'float32' }],
+        },
       ],
     });
     const gateway = new Gateway({ config, log: silentLog, version: 't', listen: false, journal: false });
@@ -228,7 +273,9 @@ describe.runIf(RUN_PEER_TESTS && HAVE_SOCAT)('DL/T 645 meters and a Modbus meter
     await until('fault', () => of('m-a', 'device.fault').length > 0, 5000);
     expect((of('m-a', 'device.fault')[0]!.data as { message: string }).message).toMatch(/meter 000012345678: no answer/);
     await new Promise((r) => setTimeout(r, 4000));
-    const during = of('m-modbus', 'meter.reading').map((e) => Date.parse(e.time)).filter((t) => t >= removedAt);
+    const during = of('m-modbus', 'meter.reading')
+      .map((e) => Date.parse(e.time))
+      .filter((t) => t >= removedAt);
     expect(during.length).toBeGreaterThanOrEqual(3);
     for (let i = 1; i < during.length; i++) expect(during[i]! - during[i - 1]!).toBeLessThan(1700);
     expect(gateway.buses.get('rs485-1')!.stats().backedOff).toBeGreaterThan(0);
@@ -251,11 +298,18 @@ devices:
   - { id: ghost, type: meter, model: dlt645, bus: rs485-1, address: "000011112222" }
 `,
     );
-    const checks = Object.fromEntries((await runDoctor({ configFile: file, log: silentLog, timeoutMs: 2000, clockCheck: () => ({ name: 'clock', result: 'ok', detail: 'test' }) })).map((c) => [c.name, c]));
-    expect(checks['meter pump']).toMatchObject({ result: 'ok', detail: 'dlt645 meter number 000012345678: energyImportKwh=12345.67 voltageL1V=230.2 currentL1A=-8.05 powerW=125' });
+    const checks = Object.fromEntries(
+      (await runDoctor({ configFile: file, log: silentLog, timeoutMs: 2000, clockCheck: () => ({ name: 'clock', result: 'ok', detail: 'test' }) })).map((c) => [
+        c.name,
+        c,
+      ]),
+    );
+    expect(checks['meter pump']).toMatchObject({
+      result: 'ok',
+      detail: 'dlt645 meter number 000012345678: energyImportKwh=12345.67 voltageL1V=230.2 currentL1A=-8.05 powerW=125',
+    });
     expect(checks['meter ghost']).toMatchObject({ result: 'FAIL' });
     expect(checks['meter ghost']!.detail).toMatch(/meter number 000011112222: .*meter 000011112222: no answer/);
     expect(checks['meter ghost']!.hint).toMatch(/number is 000011112222 \(on its nameplate\).*2400 baud, even parity/);
   }, 30_000);
 });
-

@@ -25,9 +25,24 @@ afterEach(async () => {
 });
 
 const floats = (values: Record<number, number>) => Object.fromEntries(Object.entries(values).map(([a, v]) => [String(a), encode(v, 'float32')]));
-const SDM120 = { ir: floats({ 0x0000: 230.1, 0x0006: 5.5, 0x000c: 1265.6, 0x0012: 1270, 0x0018: 90.5, 0x001e: 0.99, 0x0046: 50.01, 0x0048: 12345.6, 0x004a: 12.5, 0x0156: 12358.1 }) };
+const SDM120 = {
+  ir: floats({
+    0x0000: 230.1,
+    0x0006: 5.5,
+    0x000c: 1265.6,
+    0x0012: 1270,
+    0x0018: 90.5,
+    0x001e: 0.99,
+    0x0046: 50.01,
+    0x0048: 12345.6,
+    0x004a: 12.5,
+    0x0156: 12358.1,
+  }),
+};
 /** The same meter without its 0x0156 block (total kWh), as some units are. */
-const SDM120_NO_TOTAL = { ir: floats({ 0x0000: 230.1, 0x0006: 5.5, 0x000c: 1265.6, 0x0012: 1270, 0x0018: 90.5, 0x001e: 0.99, 0x0046: 50.01, 0x0048: 12345.6, 0x004a: 12.5 }) };
+const SDM120_NO_TOTAL = {
+  ir: floats({ 0x0000: 230.1, 0x0006: 5.5, 0x000c: 1265.6, 0x0012: 1270, 0x0018: 90.5, 0x001e: 0.99, 0x0046: 50.01, 0x0048: 12345.6, 0x004a: 12.5 }),
+};
 const synced = (): Check => ({ name: 'clock', result: 'ok', detail: 'synchronised (test)' });
 
 function writeSite(dir: string, parts: { modbusPort: number; mqttPort: number; httpPort: number; unit?: number; maxBytes?: string }): string {
@@ -71,7 +86,10 @@ describe.runIf((RUN_PEER_TESTS && HAVE_MOSQUITTO) || process.env.CI === 'true')(
     expect(checks['bus plant']).toMatchObject({ result: 'ok', detail: `tcp 127.0.0.1:${ports.modbusPort}` });
     expect(checks['board sim']).toMatchObject({ result: 'ok', detail: 'sim, 2 pins set up (1 outputs, 1 inputs)' });
     expect(checks['meter pump']).toMatchObject({ result: 'ok', detail: 'sdm120 unit 1: voltageV=230.1 currentA=5.5 powerW=1265.6 apparentPowerVA=1270' });
-    expect(checks['broker']).toMatchObject({ result: 'ok', detail: expect.stringContaining('subscribed to estate/doc/gw-1/cmd, published to estate/doc/gw-1/doctor') });
+    expect(checks['broker']).toMatchObject({
+      result: 'ok',
+      detail: expect.stringContaining('subscribed to estate/doc/gw-1/cmd, published to estate/doc/gw-1/doctor'),
+    });
     expect(checks['disk']!.result).toBe('ok');
     expect(checks['camera cam']).toMatchObject({ result: 'skip' });
   });
@@ -98,7 +116,9 @@ describe.runIf((RUN_PEER_TESTS && HAVE_MOSQUITTO) || process.env.CI === 'true')(
     expect(code).toBe(1);
     expect(out).toMatch(/^CHECK\s+RESULT\s+DETAIL$/m);
     // a meter behind a TCP bus: the hint is about the unit id and the TCP gateway, not RS485 wiring
-    expect(out).toMatch(/^meter pump\s+FAIL\s+sdm120 unit 7: .*\n\s+hint: check the meter's address is 7 \(the unit id the TCP gateway 127\.0\.0\.1:\d+ forwards to\)/m);
+    expect(out).toMatch(
+      /^meter pump\s+FAIL\s+sdm120 unit 7: .*\n\s+hint: check the meter's address is 7 \(the unit id the TCP gateway 127\.0\.0\.1:\d+ forwards to\)/m,
+    );
     expect(out).not.toMatch(/A\/B are not swapped/);
     expect(out).toMatch(/^broker\s+FAIL\s+mqtt:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED.*\n\s+hint: the broker refuses connections/m);
     expect(out).toMatch(/^disk\s+FAIL\s+.*100000000 MB budget\n\s+hint: lower storage\.maxBytes to at most \d+ MB/m);
@@ -163,7 +183,11 @@ devices:
     const offline = byName(await runDoctor({ configFile: file, log: silentLog, timeoutMs: 2000, clockCheck: synced }));
     expect(offline['pass key']).toMatchObject({ result: 'FAIL', hint: expect.stringContaining('every QR pass is refused') });
     expect(offline['reader qr-a']).toMatchObject({ result: 'ok', detail: `${fifo} is there and readable` });
-    expect(offline['reader card-a']).toMatchObject({ result: 'FAIL', detail: expect.stringContaining('missing'), hint: expect.stringContaining('/dev/serial/by-id/') });
+    expect(offline['reader card-a']).toMatchObject({
+      result: 'FAIL',
+      detail: expect.stringContaining('missing'),
+      hint: expect.stringContaining('/dev/serial/by-id/'),
+    });
     expect(offline['terminal face-a']).toMatchObject({ result: 'skip', hint: expect.stringContaining('/acs/face-a') });
 
     const { config } = loadConfigFile(file);
@@ -180,7 +204,11 @@ devices:
 
     writeSync(kbd, typeAsKeyboard('12345678'));
     await until('read', () => gateway.devices.get('qr-a')!.snapshot()['lastReadAt'] !== null);
-    await fetch(`http://127.0.0.1:${httpPort}/acs/face-a`, { method: 'POST', body: '{"eventType":"heartBeat"}', headers: { 'content-type': 'application/json' } });
+    await fetch(`http://127.0.0.1:${httpPort}/acs/face-a`, {
+      method: 'POST',
+      body: '{"eventType":"heartBeat"}',
+      headers: { 'content-type': 'application/json' },
+    });
     const after = byName(await runDoctor({ configFile: file, log: silentLog, timeoutMs: 2000, clockCheck: synced }));
     expect(after['reader qr-a']).toMatchObject({ result: 'ok', detail: expect.stringContaining('last read') });
     expect(after['terminal face-a']).toMatchObject({ result: 'ok' });

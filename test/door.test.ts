@@ -105,7 +105,12 @@ describe('a fail-secure door (strike: energised to unlock)', () => {
     vi.advanceTimersByTime(3000);
     h.board.setInput(CONTACT, 0); // t = 4200, settles 4230
     vi.advanceTimersByTime(40_000);
-    expect(h.timeline().slice(1).map(([t, type]) => [t, type])).toEqual([
+    expect(
+      h
+        .timeline()
+        .slice(1)
+        .map(([t, type]) => [t, type]),
+    ).toEqual([
       [1030, 'door.unlocked'],
       [1230, 'door.opened'],
       [4230, 'door.closed'],
@@ -187,10 +192,7 @@ describe('a fail-safe door (maglock: energised to lock)', () => {
 describe('doors and the fire alarm', () => {
   it('unlocks every door within 100 ms of the alarm, refuses to lock while it lasts, relocks when it clears', async () => {
     h = await startGateway({
-      devices: [
-        ...doorSite('fail-secure').devices,
-        { id: 'door-b', type: 'door', lock: { io: 'sim', pin: 4 }, lockType: 'fail-safe' },
-      ],
+      devices: [...doorSite('fail-secure').devices, { id: 'door-b', type: 'door', lock: { io: 'sim', pin: 4 }, lockType: 'fail-safe' }],
       fireAlarm: { input: { io: 'sim', pin: FIRE } },
     });
     vi.advanceTimersByTime(1000);
@@ -215,7 +217,12 @@ describe('doors and the fire alarm', () => {
       [1030, 0],
       [61_330, 1],
     ]);
-    expect(h.timeline().slice(1).map(([t, type, device]) => [t, type, device])).toEqual([
+    expect(
+      h
+        .timeline()
+        .slice(1)
+        .map(([t, type, device]) => [t, type, device]),
+    ).toEqual([
       [1030, 'fire-alarm.raised', 'fire-alarm'],
       [1030, 'door.unlocked', 'door-a'],
       [1030, 'door.unlocked', 'door-b'],

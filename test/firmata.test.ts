@@ -34,10 +34,11 @@ function mockBoards(answer: () => boolean = () => true) {
   const factory = () => {
     const io = new RecordingFirmata();
     made.push(io);
-    if (answer()) setImmediate(() => {
-      io.emit('connect');
-      io.emit('ready');
-    });
+    if (answer())
+      setImmediate(() => {
+        io.emit('connect');
+        io.emit('ready');
+      });
     return io as unknown as FirmataIo;
   };
   return { made, factory };
@@ -50,13 +51,22 @@ describe('the firmata board (johnny-five over mock-firmata)', () => {
   it('sets pin modes, writes outputs and reports inputs as the board sends them', async () => {
     const { made, factory } = mockBoards();
     board = new FirmataBoard('uno', { port: '/dev/ttyACM0', baudRate: 57600, io: factory });
-    await board.open([{ pin: 7, direction: 'out' }, { pin: 8, direction: 'in' }]);
+    await board.open([
+      { pin: 7, direction: 'out' },
+      { pin: 8, direction: 'in' },
+    ]);
     expect(board.online).toBe(true);
     const io = made[0]!;
-    expect(io.modes).toEqual([[7, 1], [8, 0]]);
+    expect(io.modes).toEqual([
+      [7, 1],
+      [8, 0],
+    ]);
     await board.write(7, 1);
     await board.write(7, 0);
-    expect(io.writes).toEqual([[7, 1], [7, 0]]);
+    expect(io.writes).toEqual([
+      [7, 1],
+      [7, 0],
+    ]);
     const seen: Level[] = [];
     board.watch(8, (v) => seen.push(v));
     io.report(8, 1);

@@ -22,9 +22,20 @@ function sysfs(chips: Array<[base: number, label: string, ngpio: number]>): stri
 }
 
 // As seen on real images: Raspberry Pi OS Bullseye on a Pi 3, Bookworm (6.6) on a Pi 4 and a Pi 5.
-const PI3 = sysfs([[0, 'pinctrl-bcm2835', 54], [504, 'raspberrypi-exp-gpio', 8]]);
-const PI4 = sysfs([[512, 'pinctrl-bcm2711', 58], [570, 'raspberrypi-exp-gpio', 8]]);
-const PI5 = sysfs([[512, 'pinctrl-bcm2712', 32], [544, 'pinctrl-bcm2712', 2], [546, 'raspberrypi-exp-gpio', 8], [571, 'pinctrl-rp1', 54]]);
+const PI3 = sysfs([
+  [0, 'pinctrl-bcm2835', 54],
+  [504, 'raspberrypi-exp-gpio', 8],
+]);
+const PI4 = sysfs([
+  [512, 'pinctrl-bcm2711', 58],
+  [570, 'raspberrypi-exp-gpio', 8],
+]);
+const PI5 = sysfs([
+  [512, 'pinctrl-bcm2712', 32],
+  [544, 'pinctrl-bcm2712', 2],
+  [546, 'raspberrypi-exp-gpio', 8],
+  [571, 'pinctrl-rp1', 54],
+]);
 const JETSON = sysfs([[300, 'tegra234-gpio', 164]]);
 
 describe('finding the header GPIO controller', () => {
@@ -91,12 +102,18 @@ describe('the gpio board', () => {
         return line;
       },
     });
-    await b.open([{ pin: 17, direction: 'out' }, { pin: 27, direction: 'in' }]);
+    await b.open([
+      { pin: 17, direction: 'out' },
+      { pin: 27, direction: 'in' },
+    ]);
     return { b, lines };
   }
 
   it('exports BCM numbers at the chip base: BCM 17 is sysfs 529 on a Pi 4 and 588 on a Pi 5', async () => {
-    expect((await board(PI4)).lines.map((l) => [l.sysfs, l.direction])).toEqual([[529, 'out'], [539, 'in']]);
+    expect((await board(PI4)).lines.map((l) => [l.sysfs, l.direction])).toEqual([
+      [529, 'out'],
+      [539, 'in'],
+    ]);
     expect((await board(PI5)).lines.map((l) => l.sysfs)).toEqual([588, 598]);
     expect((await board(PI3)).lines.map((l) => l.sysfs)).toEqual([17, 27]);
   });

@@ -32,7 +32,12 @@ export function capturingLog(level: 'info' | 'debug' | 'trace' = 'info'): { log:
   const log = createLogger({ level, destination: stream as unknown as NonNullable<Parameters<typeof createLogger>[0]>['destination'] });
   return {
     log,
-    lines: () => raw.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines: () =>
+      raw
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }
 
@@ -121,7 +126,13 @@ export async function runGatewayProcess(file: string, port: number): Promise<Gat
   let exited = false;
   const gone = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
   for (let i = 0; i < 100 && !exited; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
@@ -139,7 +150,9 @@ export async function runGatewayProcess(file: string, port: number): Promise<Gat
 export async function drained(httpPort: number, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
-    const health = await fetch(`http://127.0.0.1:${httpPort}/api/health`).then((r) => r.json() as Promise<{ uplink: { connected: boolean; backlog: number } }>).catch(() => undefined);
+    const health = await fetch(`http://127.0.0.1:${httpPort}/api/health`)
+      .then((r) => r.json() as Promise<{ uplink: { connected: boolean; backlog: number } }>)
+      .catch(() => undefined);
     if (health?.uplink.connected && health.uplink.backlog === 0) break;
     if (Date.now() > end) throw new Error(`backlog not drained: ${JSON.stringify(health)}`);
     await new Promise((r) => setTimeout(r, 200));

@@ -23,7 +23,15 @@ describe('the journal store keeps its backlog depth without counting it', () => 
       const row = (): JournalRow => {
         seq++;
         const cls = random() < 0.7 ? TELEMETRY : ACCESS;
-        return { seq, id: `e${seq}`, time: new Date(1_700_000_000_000 + seq * 1000).toISOString(), type: cls === TELEMETRY ? 'meter.reading' : 'door.unlocked', device: 'd', cls, body: 'x'.repeat(800 + Math.floor(random() * 1200)) };
+        return {
+          seq,
+          id: `e${seq}`,
+          time: new Date(1_700_000_000_000 + seq * 1000).toISOString(),
+          type: cls === TELEMETRY ? 'meter.reading' : 'door.unlocked',
+          device: 'd',
+          cls,
+          body: 'x'.repeat(800 + Math.floor(random() * 1200)),
+        };
       };
       for (let step = 0; step < 300; step++) {
         const r = random();

@@ -134,23 +134,40 @@ describe('the recipe for a new device kind', () => {
       const result = validateConfig(site(devices));
       return result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`);
     };
-    expect(problems([door, { id: 'bell', type: 'chime', bell: { io: 'sim', pin: 9 }, ringMS: 500 }])).toEqual(['devices[1].ringMS: unknown key; did you mean "ringMs"?']);
-    expect(problems([door, { id: 'bell', type: 'chime', bell: { io: 'sim', pin: 1 } }])).toEqual(['devices[1].bell.pin: output sim:1 (bell) is already driven by devices[0].lock (door)']);
+    expect(problems([door, { id: 'bell', type: 'chime', bell: { io: 'sim', pin: 9 }, ringMS: 500 }])).toEqual([
+      'devices[1].ringMS: unknown key; did you mean "ringMs"?',
+    ]);
+    expect(problems([door, { id: 'bell', type: 'chime', bell: { io: 'sim', pin: 1 } }])).toEqual([
+      'devices[1].bell.pin: output sim:1 (bell) is already driven by devices[0].lock (door)',
+    ]);
     const good = validateConfig(site([door, { id: 'bell', type: 'chime', name: 'Lobby bell', bell: { io: 'sim', pin: 9 }, ringMs: 300 }]));
     if (!good.ok) throw new Error(JSON.stringify(good.problems));
 
     // it runs on a sim board, is commanded through the API and pushed to over HTTP
     const board = new SimBoard('sim', {});
-    const gateway = new Gateway({ config: good.config, log: createLogger({ level: 'silent' }), version: 'test', boards: new Map([['sim', board]]), listen: '127.0.0.1:0', journal: false });
+    const gateway = new Gateway({
+      config: good.config,
+      log: createLogger({ level: 'silent' }),
+      version: 'test',
+      boards: new Map([['sim', board]]),
+      listen: '127.0.0.1:0',
+      journal: false,
+    });
     await new UserStore(dataDir).add('ada', 'admin', 'correct horse battery');
     await gateway.start();
     try {
       const base = `http://127.0.0.1:${gateway.address!.port}`;
-      const session = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ada', password: 'correct horse battery' }) });
+      const session = await fetch(`${base}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'ada', password: 'correct horse battery' }),
+      });
       const { token } = (await session.json()) as { token: string };
       const auth = { authorization: `Bearer ${token}` };
 
-      const kinds = (await (await fetch(`${base}/api/kinds`, { headers: auth })).json()) as { kinds: Record<string, { words: Record<string, { name: string }> }> };
+      const kinds = (await (await fetch(`${base}/api/kinds`, { headers: auth })).json()) as {
+        kinds: Record<string, { words: Record<string, { name: string }> }>;
+      };
       expect(kinds.kinds['chime']?.words['zh-CN']?.name).toBe('门铃');
 
       const rung = await fetch(`${base}/api/devices/bell/open`, { method: 'POST', headers: auth });
@@ -162,7 +179,10 @@ describe('the recipe for a new device kind', () => {
       expect([pushed.status, await pushed.text()]).toEqual([200, '{"rung":true}']);
       expect((await fetch(`${base}/chime/nobody`, { method: 'POST', body: 'ring' })).status).toBe(404);
 
-      const checks = await KINDS['chime']!.doctor!(good.config.devices.filter((d) => (d.type as string) === 'chime'), {} as never);
+      const checks = await KINDS['chime']!.doctor!(
+        good.config.devices.filter((d) => (d.type as string) === 'chime'),
+        {} as never,
+      );
       expect(checks).toEqual([{ name: 'chime bell', result: 'ok', detail: 'bell on sim:9' }]);
     } finally {
       await gateway.stop();

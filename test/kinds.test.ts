@@ -81,7 +81,10 @@ describe('every device kind', () => {
       for (const key of Object.keys(snap)) fields.add(key);
       expect(typeof device.health === 'function', `${device.id} health()`).toBe(kind.health !== null);
       expect(isPushSource(device), `${device.id} a push source`).toBe(kind.push !== null);
-      if (kind.health) expect((h.gateway.health()[kind.health.group] as Record<string, unknown>)[device.id], `${device.id} in health.${kind.health.group}`).toEqual(device.health!());
+      if (kind.health)
+        expect((h.gateway.health()[kind.health.group] as Record<string, unknown>)[device.id], `${device.id} in health.${kind.health.group}`).toEqual(
+          device.health!(),
+        );
     }
     for (const part of kind.card) expect([...fields], `${type} card field ${part.field}`).toContain(part.field);
   });
@@ -89,7 +92,16 @@ describe('every device kind', () => {
   it.each(kinds.filter(([, k]) => k.doctor))('%s: its doctor checks name each of its devices, with the gateway running and without', async (type, kind) => {
     const configs = h.config.devices.filter((d) => d.type === type);
     for (const health of [h.gateway.health(), undefined]) {
-      const ctx: DoctorContext = { health, port: 8080, busConfigs: h.config.buses, buses: h.gateway.buses, passKey: false, timeoutMs: 200, clock: systemClock, log: silentLog };
+      const ctx: DoctorContext = {
+        health,
+        port: 8080,
+        busConfigs: h.config.buses,
+        buses: h.gateway.buses,
+        passKey: false,
+        timeoutMs: 200,
+        clock: systemClock,
+        log: silentLog,
+      };
       const checks = await kind.doctor!(configs, ctx);
       for (const d of configs) expect(checks.map((c) => c.name).join('\n'), `${type} doctor, ${health ? 'running' : 'not running'}`).toContain(d.id);
       for (const c of checks) expect(['ok', 'FAIL', 'warn', 'skip']).toContain(c.result);

@@ -23,8 +23,14 @@ const config = siteConfig({
   devices: [
     { id: 'gate', type: 'barrier', open: { io: 'sim', pin: 10 }, close: { io: 'sim', pin: 11 }, safetyLoop: { io: 'sim', pin: 12 }, travelMs: 4000 },
     {
-      id: 'post', type: 'bollard', lower: { io: 'sim', pin: 30 }, raise: { io: 'sim', pin: 31 }, safetyLoop: { io: 'sim', pin: 32 },
-      downLimit: { io: 'sim', pin: 33 }, upLimit: { io: 'sim', pin: 34 }, travelMs: 6000,
+      id: 'post',
+      type: 'bollard',
+      lower: { io: 'sim', pin: 30 },
+      raise: { io: 'sim', pin: 31 },
+      safetyLoop: { io: 'sim', pin: 32 },
+      downLimit: { io: 'sim', pin: 33 },
+      upLimit: { io: 'sim', pin: 34 },
+      travelMs: 6000,
     },
     { id: 'door', type: 'door', lock: { io: 'sim', pin: 1 }, lockType: 'fail-secure', exitButton: { io: 'sim', pin: 3 } },
   ],
@@ -89,7 +95,9 @@ async function scenario(seed: number, steps: number): Promise<{ violations: stri
       const use = pick(outputs);
       const value = pick([0, 1] as const);
       if (use.owner === 'post' && use.role === 'raise' && value === 1) checker.raiseCommanded(Date.now());
-      gateway.devices.get(use.owner)!.driveByHand(use.role, value === 1, random() < 0.5 ? pick([50, 500, 3000]) : undefined, { by: 'console', user: 'installer' });
+      gateway.devices
+        .get(use.owner)!
+        .driveByHand(use.role, value === 1, random() < 0.5 ? pick([50, 500, 3000]) : undefined, { by: 'console', user: 'installer' });
     } else if (r < 0.97) {
       action = 'fire';
       toggle(PINS.fire);
@@ -164,9 +172,6 @@ describe('the safety checker', () => {
       ],
       900,
     );
-    expect(checker.violations).toEqual([
-      't=600: barrier CLOSE active 500 ms after the loop cleared',
-      't=800: barrier closing onto a vehicle was not reopened',
-    ]);
+    expect(checker.violations).toEqual(['t=600: barrier CLOSE active 500 ms after the loop cleared', 't=800: barrier closing onto a vehicle was not reopened']);
   });
 });

@@ -2,18 +2,38 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Harness } from './helpers.js';
 import { startGateway } from './helpers.js';
 
-const OPEN = 10, CLOSE = 11, LOOP = 12;
-const LOWER = 30, RAISE = 31, BLOOP = 32, DOWN = 33, UP = 34;
-const FIRE = 20, FENCE = 40;
+const OPEN = 10,
+  CLOSE = 11,
+  LOOP = 12;
+const LOWER = 30,
+  RAISE = 31,
+  BLOOP = 32,
+  DOWN = 33,
+  UP = 34;
+const FIRE = 20,
+  FENCE = 40;
 
 const barrier = (extra: Record<string, unknown> = {}) => ({
-  id: 'gate', type: 'barrier', open: { io: 'sim', pin: OPEN }, close: { io: 'sim', pin: CLOSE },
-  safetyLoop: { io: 'sim', pin: LOOP }, pulseMs: 500, travelMs: 4000, ...extra,
+  id: 'gate',
+  type: 'barrier',
+  open: { io: 'sim', pin: OPEN },
+  close: { io: 'sim', pin: CLOSE },
+  safetyLoop: { io: 'sim', pin: LOOP },
+  pulseMs: 500,
+  travelMs: 4000,
+  ...extra,
 });
 const bollard = (extra: Record<string, unknown> = {}) => ({
-  id: 'post', type: 'bollard', lower: { io: 'sim', pin: LOWER }, raise: { io: 'sim', pin: RAISE },
-  safetyLoop: { io: 'sim', pin: BLOOP }, downLimit: { io: 'sim', pin: DOWN }, upLimit: { io: 'sim', pin: UP },
-  travelMs: 6000, pulseMs: 500, ...extra,
+  id: 'post',
+  type: 'bollard',
+  lower: { io: 'sim', pin: LOWER },
+  raise: { io: 'sim', pin: RAISE },
+  safetyLoop: { io: 'sim', pin: BLOOP },
+  downLimit: { io: 'sim', pin: DOWN },
+  upLimit: { io: 'sim', pin: UP },
+  travelMs: 6000,
+  pulseMs: 500,
+  ...extra,
 });
 const site = (...devices: unknown[]) => ({ devices, fireAlarm: { input: { io: 'sim', pin: FIRE } } });
 
@@ -33,7 +53,11 @@ describe('a barrier', () => {
     t(2000);
     expect(cmd('gate', 'open')).toEqual({ ok: true });
     t(1000);
-    expect(h.board.historyOf(OPEN)).toEqual([[0, 0], [2000, 1], [2500, 0]]);
+    expect(h.board.historyOf(OPEN)).toEqual([
+      [0, 0],
+      [2000, 1],
+      [2500, 0],
+    ]);
     expect(h.board.historyOf(CLOSE)).toEqual([[0, 0]]);
     expect(after()).toEqual([[2000, 'barrier.opened', 'gate', { by: 'console', user: 'guard1' }]]);
   });
@@ -50,7 +74,11 @@ describe('a barrier', () => {
     t(1); // t = 3500: 1 s since the loop cleared
     expect(cmd('gate', 'close')).toEqual({ ok: true });
     t(5000);
-    expect(h.board.historyOf(CLOSE)).toEqual([[0, 0], [3500, 1], [4000, 0]]);
+    expect(h.board.historyOf(CLOSE)).toEqual([
+      [0, 0],
+      [3500, 1],
+      [4000, 0],
+    ]);
     expect(after().map(([time, type, , data]) => [time, type, (data as { reason?: string }).reason ?? (data as { by: string }).by])).toEqual([
       [2000, 'barrier.blocked', 'vehicle on the safety loop'],
       [3499, 'barrier.blocked', 'safety loop cleared 999 ms ago (hold-off 1000 ms)'],
@@ -65,8 +93,16 @@ describe('a barrier', () => {
     t(200);
     h.board.setInput(LOOP, 1); // t = 2200
     t(10_000);
-    expect(h.board.historyOf(CLOSE)).toEqual([[0, 0], [2000, 1], [2200, 0]]);
-    expect(h.board.historyOf(OPEN)).toEqual([[0, 0], [2200, 1], [2700, 0]]);
+    expect(h.board.historyOf(CLOSE)).toEqual([
+      [0, 0],
+      [2000, 1],
+      [2200, 0],
+    ]);
+    expect(h.board.historyOf(OPEN)).toEqual([
+      [0, 0],
+      [2200, 1],
+      [2700, 0],
+    ]);
     expect(after().map(([time, type]) => [time, type])).toEqual([
       [2200, 'barrier.blocked'],
       [2200, 'barrier.opened'],
@@ -83,7 +119,11 @@ describe('a barrier', () => {
     t(1500);
     h.board.setInput(LOOP, 0); // t = 4500: it has passed
     t(10_000);
-    expect(h.board.historyOf(CLOSE)).toEqual([[0, 0], [5500, 1], [6000, 0]]);
+    expect(h.board.historyOf(CLOSE)).toEqual([
+      [0, 0],
+      [5500, 1],
+      [6000, 0],
+    ]);
     expect(after().map(([time, type, , data]) => [time, type, (data as { by: string }).by])).toEqual([
       [1000, 'barrier.opened', 'console'],
       [9500, 'barrier.closed', 'auto-close'],
@@ -106,8 +146,16 @@ describe('a barrier', () => {
     expect(h.board.read(OPEN)).toBe(1); // held, not pulsed
     h.board.setInput(FIRE, 0); // t = 61100, settles 61130
     t(10_000);
-    expect(h.board.historyOf(OPEN)).toEqual([[0, 0], [1030, 1], [61_130, 0]]);
-    expect(h.board.historyOf(CLOSE)).toEqual([[0, 0], [62_130, 1], [62_630, 0]]);
+    expect(h.board.historyOf(OPEN)).toEqual([
+      [0, 0],
+      [1030, 1],
+      [61_130, 0],
+    ]);
+    expect(h.board.historyOf(CLOSE)).toEqual([
+      [0, 0],
+      [62_130, 1],
+      [62_630, 0],
+    ]);
   });
 });
 
@@ -131,7 +179,11 @@ describe('a bollard', () => {
     t(3000);
     h.board.setInput(UP, 1); // t = 5000, settles 5030
     t(100);
-    expect(h.board.historyOf(RAISE)).toEqual([[0, 0], [2000, 1], [2500, 0]]);
+    expect(h.board.historyOf(RAISE)).toEqual([
+      [0, 0],
+      [2000, 1],
+      [2500, 0],
+    ]);
     expect(after()).toEqual([[5030, 'bollard.raised', 'post', { by: 'console', user: 'guard1' }]]);
   });
 
@@ -153,8 +205,16 @@ describe('a bollard', () => {
     t(1000);
     h.board.setInput(DOWN, 1); // t = 3300, settles 3330
     t(100);
-    expect(h.board.historyOf(RAISE)).toEqual([[0, 0], [2000, 1], [2300, 0]]);
-    expect(h.board.historyOf(LOWER)).toEqual([[0, 0], [2300, 1], [2800, 0]]);
+    expect(h.board.historyOf(RAISE)).toEqual([
+      [0, 0],
+      [2000, 1],
+      [2300, 0],
+    ]);
+    expect(h.board.historyOf(LOWER)).toEqual([
+      [0, 0],
+      [2300, 1],
+      [2800, 0],
+    ]);
     expect(after().map(([time, type, , data]) => [time, type, data])).toEqual([
       [2300, 'bollard.blocked', { reason: 'vehicle on the safety loop while raising' }],
       [3330, 'bollard.lowered', { by: 'safety-loop' }],
@@ -191,7 +251,10 @@ describe('a bollard', () => {
     t(1000);
     h.board.setInput(FIRE, 1);
     t(100);
-    expect(h.board.historyOf(LOWER)).toEqual([[0, 0], [1030, 1]]);
+    expect(h.board.historyOf(LOWER)).toEqual([
+      [0, 0],
+      [1030, 1],
+    ]);
     expect(cmd('post', 'close')).toMatchObject({ ok: false, error: 'fire-alarm' });
     h.board.setInput(DOWN, 1);
     t(1000);

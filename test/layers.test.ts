@@ -50,7 +50,10 @@ describe('layers', () => {
 
   it('the kernel imports nothing of the project but itself', () => {
     const outside = sources(join(ROOT, 'core')).flatMap((file) =>
-      [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) => m[1] ?? m[2]!).filter((spec) => spec.startsWith('..')).map((spec) => `${relative(ROOT, file)}: ${spec}`),
+      [...readFileSync(file, 'utf8').matchAll(IMPORT)]
+        .map((m) => m[1] ?? m[2]!)
+        .filter((spec) => spec.startsWith('..'))
+        .map((spec) => `${relative(ROOT, file)}: ${spec}`),
     );
     expect(outside).toEqual([]);
   });

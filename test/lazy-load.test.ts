@@ -44,15 +44,27 @@ async function loadedBy(site: (port: number) => string): Promise<string[]> {
   writeFileSync(join(dir, 'run.mjs'), `const { cli } = await import(${JSON.stringify(pathToFileURL(CLI).href)});\ncli(process.argv.slice(2));\n`);
   const loaded = join(dir, 'loaded.txt');
   writeFileSync(loaded, '');
-  const child = spawn(process.execPath, ['--import', join(dir, 'preload.mjs'), join(dir, 'run.mjs'), 'run', '--config', join(dir, 'site.yaml'), '--log-level', 'fatal'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, EG_LOADED: loaded },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', join(dir, 'preload.mjs'), join(dir, 'run.mjs'), 'run', '--config', join(dir, 'site.yaml'), '--log-level', 'fatal'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, EG_LOADED: loaded },
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   try {
-    await until(() => `the gateway to answer (it said: ${stderr})`, () => fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.ok, () => false), 30_000);
+    await until(
+      () => `the gateway to answer (it said: ${stderr})`,
+      () =>
+        fetch(`http://127.0.0.1:${port}/api/health`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      30_000,
+    );
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -62,12 +74,18 @@ async function loadedBy(site: (port: number) => string): Promise<string[]> {
 
 const PROJECT = fileURLToPath(new URL('..', import.meta.url));
 /** `node_modules/<package>` and `dist/<path>` of every loaded module, each once. */
-const names = (urls: string[]) =>
-  [...new Set(urls.map((u) => (u.startsWith('file://') ? fileURLToPath(u) : u)).filter((p) => p.startsWith(PROJECT)).map((p) => {
-    const rel = p.slice(PROJECT.length);
-    const pkg = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(rel);
-    return pkg ? `package ${pkg[1]}` : rel;
-  }))];
+const names = (urls: string[]) => [
+  ...new Set(
+    urls
+      .map((u) => (u.startsWith('file://') ? fileURLToPath(u) : u))
+      .filter((p) => p.startsWith(PROJECT))
+      .map((p) => {
+        const rel = p.slice(PROJECT.length);
+        const pkg = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(rel);
+        return pkg ? `package ${pkg[1]}` : rel;
+      }),
+  ),
+];
 
 describe('a site loads only what it uses', () => {
   it('a doors-only site loads no camera, reader, terminal or meter code, no Modbus, serial port, XML parser, Firmata, GPIO or broker', async () => {
@@ -88,7 +106,9 @@ devices:
     expect(loaded).toContain('package fastify');
     expect(loaded).toContain('package better-sqlite3');
     const unwanted = loaded.filter((m) =>
-      /devices\/(lpr-camera|reader|access-terminal|meter|barrier|bollard|alarm-input)\/(?!index\.js)|drivers\/(lpr|acs|readers|modbus)\/(?!types\.js)|drivers\/io\/(gpio|firmata|modbus-relay)|package (serialport|@serialport\/.*|modbus-serial|fast-xml-parser|johnny-five|firmata-io|onoff|epoll|aedes|mqtt)$/.test(m),
+      /devices\/(lpr-camera|reader|access-terminal|meter|barrier|bollard|alarm-input)\/(?!index\.js)|drivers\/(lpr|acs|readers|modbus)\/(?!types\.js)|drivers\/io\/(gpio|firmata|modbus-relay)|package (serialport|@serialport\/.*|modbus-serial|fast-xml-parser|johnny-five|firmata-io|onoff|epoll|aedes|mqtt)$/.test(
+        m,
+      ),
     );
     expect(unwanted).toEqual([]);
   });
@@ -110,7 +130,9 @@ devices:
     expect(loaded).toContain('dist/devices/meter/meter.js');
     expect(loaded).toContain('package modbus-serial');
     const unwanted = loaded.filter((m) =>
-      /devices\/(door|lpr-camera|reader|access-terminal|barrier|bollard|alarm-input)\/(?!index\.js)|drivers\/(lpr|acs|readers)\/(?!types\.js)|drivers\/io\/(sim|gpio|firmata|modbus-relay)|package (fast-xml-parser|johnny-five|firmata-io|onoff|epoll|aedes|mqtt)$/.test(m),
+      /devices\/(door|lpr-camera|reader|access-terminal|barrier|bollard|alarm-input)\/(?!index\.js)|drivers\/(lpr|acs|readers)\/(?!types\.js)|drivers\/io\/(sim|gpio|firmata|modbus-relay)|package (fast-xml-parser|johnny-five|firmata-io|onoff|epoll|aedes|mqtt)$/.test(
+        m,
+      ),
     );
     expect(unwanted).toEqual([]);
   });

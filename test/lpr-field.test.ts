@@ -11,7 +11,11 @@ import { field } from './lpr-fixtures.js';
 import type { Raw, RawMode } from './peers/raw-http.js';
 import { rawPost } from './peers/raw-http.js';
 
-const OPEN = 10, LOOP = 12, LOWER = 30, RAISE = 31, BLOOP = 32;
+const OPEN = 10,
+  LOOP = 12,
+  LOWER = 30,
+  RAISE = 31,
+  BLOOP = 32;
 
 let h: Harness;
 afterEach(async () => void (await h?.gateway.stop()));
@@ -67,7 +71,9 @@ describe('Hikvision captures from the field', () => {
     const answer = await send('/lpr/cam-hik', body, 'multipart/form-data; boundary=-------------------------7e13971310878', 'chunked');
     expect(answer.status).toBe(200);
     // A real read below the camera's minConfidence (80): a resident, but not opened on a guess.
-    expect(vehicles()).toMatchObject([{ plate: '苏A8HK52', confidence: 78, decision: 'denied', reason: 'low-confidence', plateColor: 'blue', cameraTime: '2034-01-04T15:57:03+08:00' }]);
+    expect(vehicles()).toMatchObject([
+      { plate: '苏A8HK52', confidence: 78, decision: 'denied', reason: 'low-confidence', plateColor: 'blue', cameraTime: '2034-01-04T15:57:03+08:00' },
+    ]);
     expect(h.board.read(OPEN)).toBe(0);
   });
 
@@ -107,7 +113,9 @@ describe('Vzenith/Alphadigi as the vendor documents it', () => {
 
   it('offline records resent after an outage are recorded late, move nothing, and are answered ContinuePushOffline so the next one comes', async () => {
     await start({ visitors: 'record', plates: [{ plate: '粤Z9065澳' }] });
-    const resident = JSON.parse(field('vzenith-alarminfoplate-vendor-doc.json').toString()) as { AlarmInfoPlate: { result: { PlateResult: Record<string, unknown> } } };
+    const resident = JSON.parse(field('vzenith-alarminfoplate-vendor-doc.json').toString()) as {
+      AlarmInfoPlate: { result: { PlateResult: Record<string, unknown> } };
+    };
     resident.AlarmInfoPlate.result.PlateResult['isoffline'] = 1;
     const answers = [
       await send('/lpr/cam-vz', field('vzenith-offline-record-vendor-doc.json'), 'application/json'),
@@ -126,7 +134,11 @@ describe('Vzenith/Alphadigi as the vendor documents it', () => {
 
   it('the multipart registration/heartbeat is a heartbeat, answered without "ok", and marks the camera seen', async () => {
     await start({ visitors: 'record' });
-    const answer = await send('/lpr/cam-vz', field('vzenith-heartbeat-multipart.bin'), 'multipart/form-data; boundary=------------------------caa771fe4a61f3d9');
+    const answer = await send(
+      '/lpr/cam-vz',
+      field('vzenith-heartbeat-multipart.bin'),
+      'multipart/form-data; boundary=------------------------caa771fe4a61f3d9',
+    );
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toEqual({ Response_AlarmInfoPlate: {} });
     expect(h.gateway.pushSources.get('cam-vz')!.counts).toMatchObject({ heartbeat: 1, malformed: 0 });
@@ -136,8 +148,12 @@ describe('Vzenith/Alphadigi as the vendor documents it', () => {
 
   it('IO-input and RS485 pushes are seen and ignored, not malformed', async () => {
     await start({ visitors: 'record' });
-    const gio = { AlarmGioIn: { deviceName: 'IVS', ipaddr: '192.168.109.40', result: { TriggerResult: { source: 3, value: 1 } }, serialno: 'd85b1269-8f942256' } };
-    const serial = { SerialData: { channel: 0, serialno: 'cead13eb-1a198cd7', ipaddr: '192.168.1.100', deviceName: 'IVS', serialChannel: 0, data: 'Y2guY29tFw==', dataLen: 7 } };
+    const gio = {
+      AlarmGioIn: { deviceName: 'IVS', ipaddr: '192.168.109.40', result: { TriggerResult: { source: 3, value: 1 } }, serialno: 'd85b1269-8f942256' },
+    };
+    const serial = {
+      SerialData: { channel: 0, serialno: 'cead13eb-1a198cd7', ipaddr: '192.168.1.100', deviceName: 'IVS', serialChannel: 0, data: 'Y2guY29tFw==', dataLen: 7 },
+    };
     for (const body of [gio, serial]) {
       const answer = await send('/lpr/cam-vz', Buffer.from(JSON.stringify(body)), 'application/json');
       expect([answer.status, answer.body.includes('"ok"')]).toEqual([200, false]);
@@ -171,5 +187,5 @@ function encodeGbk(text: string): Buffer {
       if (ch.length === 1 && !table.has(ch)) table.set(ch, bytes);
     }
   }
-  return Buffer.concat([...text].map((ch) => (ch.charCodeAt(0) < 0x80 ? Buffer.from(ch) : table.get(ch) ?? Buffer.from('?'))));
+  return Buffer.concat([...text].map((ch) => (ch.charCodeAt(0) < 0x80 ? Buffer.from(ch) : (table.get(ch) ?? Buffer.from('?')))));
 }

@@ -17,10 +17,12 @@ export function multipart(xml: Buffer, opts: { boundary?: string; jpegType?: str
   if (opts.xmlType !== null) xmlHeaders.push(`Content-Type: ${opts.xmlType ?? 'application/xml'}`);
   const body = Buffer.concat([
     part(xmlHeaders, xml),
-    part([`Content-Disposition: form-data; name="licensePlatePicture.jpg"; filename="licensePlatePicture.jpg"`, `Content-Type: ${opts.jpegType ?? 'image/jpeg'}`], jpeg),
+    part(
+      [`Content-Disposition: form-data; name="licensePlatePicture.jpg"; filename="licensePlatePicture.jpg"`, `Content-Type: ${opts.jpegType ?? 'image/jpeg'}`],
+      jpeg,
+    ),
     part([`Content-Disposition: form-data; name="vehiclePicture.jpg"; filename="vehiclePicture.jpg"`, `Content-Type: ${opts.jpegType ?? 'image/jpeg'}`], jpeg),
     Buffer.from(`--${boundary}--${nl}`),
   ]);
   return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }
-

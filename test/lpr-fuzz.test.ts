@@ -11,7 +11,36 @@ import { runGatewayProcess, seededRandom, siteFile } from './helpers.js';
 import { field, fixture, multipart } from './lpr-fixtures.js';
 const PER_VENDOR = 10_000;
 
-const NASTY = ['\u0000', '\uffff', '"', '<', '>', '&', ']]>', '<!--', '{', '}', '[', ']', ':', ',', '1e999', '-0', 'null', 'true', '\\u0000', '粤', '\ud800', '<![CDATA[', '&amp;', '&#0;', '%', '\r\n', '--MIME_boundary', 'NaN'];
+const NASTY = [
+  '\u0000',
+  '\uffff',
+  '"',
+  '<',
+  '>',
+  '&',
+  ']]>',
+  '<!--',
+  '{',
+  '}',
+  '[',
+  ']',
+  ':',
+  ',',
+  '1e999',
+  '-0',
+  'null',
+  'true',
+  '\\u0000',
+  '粤',
+  '\ud800',
+  '<![CDATA[',
+  '&amp;',
+  '&#0;',
+  '%',
+  '\r\n',
+  '--MIME_boundary',
+  'NaN',
+];
 
 const pickOf = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 
@@ -37,7 +66,11 @@ function mutate(seed: Buffer, rnd: () => number): Buffer {
         body = Buffer.concat([body.subarray(0, at), body.subarray(at, at + Math.floor(rnd() * 200)), body.subarray(at)]);
         break;
       case 5: // random bytes
-        body = Buffer.concat([body.subarray(0, at), Buffer.from(Array.from({ length: Math.floor(rnd() * 32) }, () => Math.floor(rnd() * 256))), body.subarray(at)]);
+        body = Buffer.concat([
+          body.subarray(0, at),
+          Buffer.from(Array.from({ length: Math.floor(rnd() * 32) }, () => Math.floor(rnd() * 256))),
+          body.subarray(at),
+        ]);
         break;
       case 6: // deep nesting, unbalanced
         body = Buffer.concat([body.subarray(0, at), Buffer.from('['.repeat(Math.floor(rnd() * 5000))), body.subarray(at)]);
@@ -53,7 +86,9 @@ function mutate(seed: Buffer, rnd: () => number): Buffer {
         body = Buffer.from(body.toString('utf8').replace('{', `{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},`));
         break;
       case 9: // huge and odd numbers
-        body = Buffer.from(body.toString('utf8').replace(/\d+/, pickOf(rnd, ['1e999', '-1e309', '123456789012345678901234567890', '0x1F', '1_000', '.5', '-'])));
+        body = Buffer.from(
+          body.toString('utf8').replace(/\d+/, pickOf(rnd, ['1e999', '-1e309', '123456789012345678901234567890', '0x1F', '1_000', '.5', '-'])),
+        );
         break;
       default: // swap a number for something else
         body = Buffer.from(body.toString('utf8').replace(/\d+/, NASTY[Math.floor(rnd() * NASTY.length)]!));
@@ -82,7 +117,11 @@ function seeds(): Record<string, Seed[]> {
       { path: '/lpr/cam-hik', body: fixture('hikvision-anpr-prefixed.xml'), contentType: 'text/xml' },
       { path: '/lpr/cam-hik', body: mp.body, contentType: mp.contentType },
       { path: '/lpr/cam-hik', body: field('hikvision-anpr-cn-colour-prefix.xml'), contentType: 'application/xml' },
-      { path: '/lpr/cam-hik', body: field('hikvision-anpr-isapi-multipart.bin'), contentType: 'multipart/form-data; boundary=-------------------------7e13971310878' },
+      {
+        path: '/lpr/cam-hik',
+        body: field('hikvision-anpr-isapi-multipart.bin'),
+        contentType: 'multipart/form-data; boundary=-------------------------7e13971310878',
+      },
     ],
     dahua: [
       { path: '/NotificationInfo/TollgateInfo', body: fixture('dahua-itsapi-tollgate.json'), contentType: 'application/json' },
@@ -93,7 +132,11 @@ function seeds(): Record<string, Seed[]> {
       { path: '/lpr/cam-vz', body: fixture('vzenith-alarminfoplate.json'), contentType: 'application/json' },
       { path: '/lpr/cam-vz', body: Buffer.from('{"heartbeat":{"countid":1}}'), contentType: 'application/json' },
       { path: '/lpr/cam-vz', body: field('vzenith-offline-record-vendor-doc.json'), contentType: 'application/json' },
-      { path: '/lpr/cam-vz', body: field('vzenith-heartbeat-multipart.bin'), contentType: 'multipart/form-data; boundary=------------------------caa771fe4a61f3d9' },
+      {
+        path: '/lpr/cam-vz',
+        body: field('vzenith-heartbeat-multipart.bin'),
+        contentType: 'multipart/form-data; boundary=------------------------caa771fe4a61f3d9',
+      },
     ],
     generic: [{ path: '/lpr/cam-gen', body: generic, contentType: 'application/json' }],
     'hikvision-terminal': [
@@ -169,7 +212,11 @@ access: { visitors: record, plates: [{ plate: "粤B12345" }] }
 
       const health = await fetch(`http://127.0.0.1:${port}/api/health`);
       expect(health.status).toBe(200);
-      const good = await fetch(`http://127.0.0.1:${port}/lpr/cam-gen`, { method: 'POST', body: '{"plate":"粤B12345"}', headers: { 'content-type': 'application/json' } });
+      const good = await fetch(`http://127.0.0.1:${port}/lpr/cam-gen`, {
+        method: 'POST',
+        body: '{"plate":"粤B12345"}',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(await good.json()).toEqual({ ok: true, decision: 'granted', reason: 'resident' });
       expect(gateway.stderr()).toBe('');
     } finally {

@@ -4,7 +4,12 @@ import { fixture, multipart } from './lpr-fixtures.js';
 import type { Harness } from './helpers.js';
 import { startGateway } from './helpers.js';
 
-const OPEN = 10, LOOP = 12, LOWER = 30, RAISE = 31, BLOOP = 32, TRIGGER = 15;
+const OPEN = 10,
+  LOOP = 12,
+  LOWER = 30,
+  RAISE = 31,
+  BLOOP = 32,
+  TRIGGER = 15;
 
 const devices = (extra: Record<string, unknown> = {}) => [
   { id: 'gate', type: 'barrier', open: { io: 'sim', pin: OPEN }, safetyLoop: { io: 'sim', pin: LOOP } },
@@ -55,7 +60,20 @@ describe('camera pushes', () => {
     expect(answer.status).toBe(200);
     expect(h.board.historyOf(OPEN).map(([, v]) => v)).toEqual([0, 1]); // written, pulse still on
     expect(vehicleEvents()).toEqual([
-      ['vehicle.entry', 'cam-hik', { plate: '粤B12345', confidence: 98, lane: 'gate', decision: 'granted', reason: 'resident', visitor: false, plateColor: 'blue', cameraTime: '2026-11-22T10:00:00+08:00' }],
+      [
+        'vehicle.entry',
+        'cam-hik',
+        {
+          plate: '粤B12345',
+          confidence: 98,
+          lane: 'gate',
+          decision: 'granted',
+          reason: 'resident',
+          visitor: false,
+          plateColor: 'blue',
+          cameraTime: '2026-11-22T10:00:00+08:00',
+        },
+      ],
     ]);
     expect(h.events.find((e) => e.type === 'barrier.opened')?.data).toEqual({ by: 'camera', user: 'cam-hik' });
   });
@@ -70,7 +88,22 @@ describe('camera pushes', () => {
   it('records an unknown plate and opens nothing', async () => {
     await start();
     expect((await post('/lpr/cam-hik', fixture('hikvision-anpr-unknown.xml'), 'application/xml')).status).toBe(200);
-    expect(vehicleEvents()).toEqual([['vehicle.entry', 'cam-hik', { plate: 'unknown', confidence: 0, lane: 'gate', decision: 'denied', reason: 'no-plate', visitor: false, plateColor: 'blue', cameraTime: '2026-11-22T10:00:00+08:00' }]]);
+    expect(vehicleEvents()).toEqual([
+      [
+        'vehicle.entry',
+        'cam-hik',
+        {
+          plate: 'unknown',
+          confidence: 0,
+          lane: 'gate',
+          decision: 'denied',
+          reason: 'no-plate',
+          visitor: false,
+          plateColor: 'blue',
+          cameraTime: '2026-11-22T10:00:00+08:00',
+        },
+      ],
+    ]);
     expect(h.board.historyOf(OPEN)).toHaveLength(1);
   });
 
@@ -102,7 +135,11 @@ describe('camera pushes', () => {
     await post('/lpr/cam-gen', '{"plate":"粤A77777"}', 'application/json');
     const answer = await post('/lpr/cam-vz', fixture('vzenith-alarminfoplate.json').toString().replace('粤B12345', '粤A77777'), 'application/json');
     expect(answer.json()).toMatchObject({ Response_AlarmInfoPlate: { info: 'ok' } });
-    expect(vehicleEvents()[1]).toEqual(['vehicle.exit', 'cam-vz', expect.objectContaining({ plate: '粤A77777', decision: 'granted', reason: 'exit', visitor: true, durationSec: 0, feeCents: 0 })]);
+    expect(vehicleEvents()[1]).toEqual([
+      'vehicle.exit',
+      'cam-vz',
+      expect.objectContaining({ plate: '粤A77777', decision: 'granted', reason: 'exit', visitor: true, durationSec: 0, feeCents: 0 }),
+    ]);
   });
 
   it('one passage per plate per camera within the repeat window', async () => {
@@ -150,7 +187,14 @@ describe('camera pushes', () => {
     h.gateway.access.settle(waiting!.id, { decision: 'granted', by: 'console', user: 'guard1' });
     expect(h.board.historyOf(OPEN).map(([, v]) => v)).toEqual([0, 1]);
     expect(h.events.find((e) => e.type === 'vehicle.decided')?.data).toEqual({
-      pendingId: waiting!.id, plate: '粤A77777', lane: 'gate', direction: 'in', decision: 'granted', by: 'console', user: 'guard1', eventId: entry.id,
+      pendingId: waiting!.id,
+      plate: '粤A77777',
+      lane: 'gate',
+      direction: 'in',
+      decision: 'granted',
+      by: 'console',
+      user: 'guard1',
+      eventId: entry.id,
     });
   });
 
@@ -168,11 +212,9 @@ describe('camera pushes', () => {
   });
 
   it('keeps lanes open through the fire alarm whatever a camera reads', async () => {
-    h = await startGateway(
-      { devices: devices(), access: { visitors: 'deny', plates: [] }, fireAlarm: { input: { io: 'sim', pin: 20 } } },
-      undefined,
-      { listen: '127.0.0.1:0' },
-    );
+    h = await startGateway({ devices: devices(), access: { visitors: 'deny', plates: [] }, fireAlarm: { input: { io: 'sim', pin: 20 } } }, undefined, {
+      listen: '127.0.0.1:0',
+    });
     h.board.setInput(20, 1);
     await new Promise((r) => setTimeout(r, 200)); // past the fire input's debounce
     expect(h.board.read(OPEN)).toBe(1);

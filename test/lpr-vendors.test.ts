@@ -36,7 +36,9 @@ describe('hikvision', () => {
 
   it('tells heartbeats and other event types apart', () => {
     expect(hikvision.parse(fixture('hikvision-heartbeat.xml'), 'application/xml', '/')).toEqual({ kind: 'heartbeat' });
-    const other = fixture('hikvision-heartbeat.xml').toString().replace(/heartBeat/g, 'VMD');
+    const other = fixture('hikvision-heartbeat.xml')
+      .toString()
+      .replace(/heartBeat/g, 'VMD');
     expect(hikvision.parse(Buffer.from(other), 'application/xml', '/')).toEqual({ kind: 'ignored', what: 'eventType "VMD"' });
   });
 
@@ -69,7 +71,10 @@ describe('hikvision', () => {
     ['<Other/>', 'XML is not an EventNotificationAlert'],
     ['<EventNotificationAlert><eventType>ANPR</eventType></EventNotificationAlert>', 'ANPR alert without an ANPR element'],
     ['<EventNotificationAlert><ANPR><line>1</line></ANPR></EventNotificationAlert>', 'ANPR element without a licensePlate'],
-    ['<EventNotificationAlert><ANPR><licensePlate>粤B1</licensePlate><confidenceLevel>high</confidenceLevel></ANPR></EventNotificationAlert>', 'ANPR.confidenceLevel: expected a confidence 0-100, got "high"'],
+    [
+      '<EventNotificationAlert><ANPR><licensePlate>粤B1</licensePlate><confidenceLevel>high</confidenceLevel></ANPR></EventNotificationAlert>',
+      'ANPR.confidenceLevel: expected a confidence 0-100, got "high"',
+    ],
     ['<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><EventNotificationAlert/>', 'XML with a DOCTYPE or ENTITY declaration is not accepted'],
     ['not xml at all', "body is not well-formed XML: line 1: char 'n' is not expected."],
   ])('refuses %j: %s', (body, reason) => {
@@ -91,7 +96,11 @@ describe('hikvision', () => {
 describe('dahua', () => {
   it('reads the ITSAPI tollgate sample', () => {
     expect(dahua.parse(fixture('dahua-itsapi-tollgate.json'), 'application/json', '/NotificationInfo/TollgateInfo')).toEqual({
-      kind: 'read', plate: '粤B12345', confidence: 96, cameraTime: '2026-11-22 10:00:00.120', plateColor: 'Blue',
+      kind: 'read',
+      plate: '粤B12345',
+      confidence: 96,
+      cameraTime: '2026-11-22 10:00:00.120',
+      plateColor: 'Blue',
     });
   });
 
@@ -126,16 +135,19 @@ describe('dahua', () => {
 describe('vzenith', () => {
   it('reads the AlarmInfoPlate sample', () => {
     expect(vzenith.parse(fixture('vzenith-alarminfoplate.json'), 'application/json', '/lpr/cam')).toEqual({
-      kind: 'read', plate: '粤B12345', confidence: 95, plateColor: 'blue', cameraTime: '2026-11-22T02:00:00.120Z', echo: { plateid: 12345, channel: 0 },
+      kind: 'read',
+      plate: '粤B12345',
+      confidence: 95,
+      plateColor: 'blue',
+      cameraTime: '2026-11-22T02:00:00.120Z',
+      echo: { plateid: 12345, channel: 0 },
     });
   });
 
   it('reads a GBK-encoded body from older firmware', () => {
     const text = fixture('vzenith-alarminfoplate.json').toString();
     const gbk = Buffer.from(new TextEncoder().encode(text)); // start from UTF-8, then re-encode by hand
-    const encoded = Buffer.concat(
-      [...text].map((ch) => (ch === '粤' ? Buffer.from([0xd4, 0xc1]) : Buffer.from(ch, 'utf8'))),
-    );
+    const encoded = Buffer.concat([...text].map((ch) => (ch === '粤' ? Buffer.from([0xd4, 0xc1]) : Buffer.from(ch, 'utf8'))));
     expect(gbk.length).toBeGreaterThan(encoded.length);
     expect(vzenith.parse(encoded, 'application/json', '/')).toMatchObject({ plate: '粤B12345' });
   });
@@ -166,8 +178,14 @@ describe('vzenith', () => {
 
 describe('generic', () => {
   it('reads the documented body and heartbeats', () => {
-    expect(generic.parse(Buffer.from('{"plate":"粤B12345","confidence":91,"time":"2026-11-22T10:00:00+08:00","color":"blue"}'), 'application/json', '/')).toEqual({
-      kind: 'read', plate: '粤B12345', confidence: 91, cameraTime: '2026-11-22T10:00:00+08:00', plateColor: 'blue',
+    expect(
+      generic.parse(Buffer.from('{"plate":"粤B12345","confidence":91,"time":"2026-11-22T10:00:00+08:00","color":"blue"}'), 'application/json', '/'),
+    ).toEqual({
+      kind: 'read',
+      plate: '粤B12345',
+      confidence: 91,
+      cameraTime: '2026-11-22T10:00:00+08:00',
+      plateColor: 'blue',
     });
     expect(generic.parse(Buffer.from('{"plate":null}'), undefined, '/')).toEqual({ kind: 'read', plate: null, confidence: 0 });
     expect(generic.parse(Buffer.from('{"heartbeat":true}'), undefined, '/')).toEqual({ kind: 'heartbeat' });

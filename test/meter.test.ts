@@ -17,17 +17,85 @@ function floats(values: Record<number, number>): Record<string, number[]> {
 }
 
 const UNITS = {
-  '1': { ir: floats({ 0x0000: 230.1, 0x0002: 231.2, 0x0004: 229.9, 0x0006: 5.5, 0x0008: 6.25, 0x000a: 7, 0x000c: 1265.6, 0x000e: 1445, 0x0010: 1609.3, 0x0034: 4319.9, 0x0046: 50.01, 0x0048: 12345.6, 0x004a: 12.5, 0x0156: 12358.1 }) },
-  '2': { ir: floats({ 0x0000: 229.5, 0x0006: 3.2, 0x000c: 734.4, 0x0012: 740, 0x0018: 90.5, 0x001e: 0.99, 0x0046: 49.98, 0x0048: 456.7, 0x004a: 0, 0x0156: 456.7 }) },
+  '1': {
+    ir: floats({
+      0x0000: 230.1,
+      0x0002: 231.2,
+      0x0004: 229.9,
+      0x0006: 5.5,
+      0x0008: 6.25,
+      0x000a: 7,
+      0x000c: 1265.6,
+      0x000e: 1445,
+      0x0010: 1609.3,
+      0x0034: 4319.9,
+      0x0046: 50.01,
+      0x0048: 12345.6,
+      0x004a: 12.5,
+      0x0156: 12358.1,
+    }),
+  },
+  '2': {
+    ir: floats({ 0x0000: 229.5, 0x0006: 3.2, 0x000c: 734.4, 0x0012: 740, 0x0018: 90.5, 0x001e: 0.99, 0x0046: 49.98, 0x0048: 456.7, 0x004a: 0, 0x0156: 456.7 }),
+  },
   '3': { ir: floats({ 0x2000: 220.3, 0x2002: 4.5, 0x2004: 0.9914, 0x2006: 0.1, 0x200a: 0.98, 0x200e: 50, 0x4000: 789.01, 0x400a: 1.5 }) },
   '5': { hr: { '10': [0xff83], '11': encode(70000, 'uint32', 'CDAB') } },
-  '6': { hr: { ...floats({ 0x2006: 2301, 0x2008: 2312, 0x200a: 2299, 0x200c: 5500, 0x200e: 6250, 0x2010: 7000, 0x2012: 43199, 0x2014: 12656, 0x2016: 14450, 0x2018: 16093, 0x2044: 5001 }), ...floats({ 0x101e: 9876.5, 0x1028: 4.5 }) } },
+  '6': {
+    hr: {
+      ...floats({
+        0x2006: 2301,
+        0x2008: 2312,
+        0x200a: 2299,
+        0x200c: 5500,
+        0x200e: 6250,
+        0x2010: 7000,
+        0x2012: 43199,
+        0x2014: 12656,
+        0x2016: 14450,
+        0x2018: 16093,
+        0x2044: 5001,
+      }),
+      ...floats({ 0x101e: 9876.5, 0x1028: 4.5 }),
+    },
+  },
   // An SDM630 without the 0x0156 block (total kWh), as some units are.
-  '7': { ir: floats({ 0x0000: 230.1, 0x0002: 231.2, 0x0004: 229.9, 0x0006: 5.5, 0x0008: 6.25, 0x000a: 7, 0x000c: 1265.6, 0x000e: 1445, 0x0010: 1609.3, 0x0034: 4319.9, 0x0046: 50.01, 0x0048: 12345.6, 0x004a: 12.5 }) },
+  '7': {
+    ir: floats({
+      0x0000: 230.1,
+      0x0002: 231.2,
+      0x0004: 229.9,
+      0x0006: 5.5,
+      0x0008: 6.25,
+      0x000a: 7,
+      0x000c: 1265.6,
+      0x000e: 1445,
+      0x0010: 1609.3,
+      0x0034: 4319.9,
+      0x0046: 50.01,
+      0x0048: 12345.6,
+      0x004a: 12.5,
+    }),
+  },
   // A DDSU666 whose firmware answers holding registers (FC03) only.
   '9': { hr: floats({ 0x2000: 220.3, 0x2002: 4.5, 0x2004: 0.9914, 0x2006: 0.1, 0x200a: 0.98, 0x200e: 50, 0x4000: 789.01, 0x400a: 1.5 }) },
   '10': { hr: floats({ 0x2000: 220.3, 0x2002: 4.5, 0x2004: 0.9914, 0x2006: 0.1, 0x200a: 0.98, 0x200e: 50, 0x4000: 789.01, 0x400a: 1.5 }) },
-  '4': { hr: floats({ 0x2006: 2301, 0x2008: 2312, 0x200a: 2299, 0x200c: 5500, 0x200e: 6250, 0x2010: 7000, 0x2012: 43199, 0x2014: 12656, 0x2016: 14450, 0x2018: 16093, 0x2044: 5001, 0x401e: 2345.5, 0x4028: 3.25 }) },
+  '4': {
+    hr: floats({
+      0x2006: 2301,
+      0x2008: 2312,
+      0x200a: 2299,
+      0x200c: 5500,
+      0x200e: 6250,
+      0x2010: 7000,
+      0x2012: 43199,
+      0x2014: 12656,
+      0x2016: 14450,
+      0x2018: 16093,
+      0x2044: 5001,
+      0x401e: 2345.5,
+      0x4028: 3.25,
+    }),
+  },
 };
 
 async function site(devices: unknown[], busExtra: Record<string, unknown> = {}) {
@@ -48,22 +116,66 @@ const readingsOf = (events: GatewayEvent[], id: string) => events.filter((e) => 
 
 describe.runIf(RUN_PEER_TESTS)('meters against a pymodbus peer', () => {
   it('decodes every built-in template exactly, with its scaling', async () => {
-    const { events } = await site([meter('m-sdm630', 'sdm630', 1), meter('m-sdm120', 'sdm120', 2), meter('m-ddsu', 'ddsu666', 3), meter('m-dtsu', 'dtsu666', 4)]);
+    const { events } = await site([
+      meter('m-sdm630', 'sdm630', 1),
+      meter('m-sdm120', 'sdm120', 2),
+      meter('m-ddsu', 'ddsu666', 3),
+      meter('m-dtsu', 'dtsu666', 4),
+    ]);
     await until('a reading from each', () => ['m-sdm630', 'm-sdm120', 'm-ddsu', 'm-dtsu'].every((id) => readingsOf(events, id).length > 0), 10_000);
     const values = (id: string) => (readingsOf(events, id)[0]!.data as { values: Record<string, number> }).values;
     expect(values('m-sdm630')).toEqual({
-      voltageL1V: 230.1, voltageL2V: 231.2, voltageL3V: 229.9, currentL1A: 5.5, currentL2A: 6.25, currentL3A: 7,
-      powerL1W: 1265.6, powerL2W: 1445, powerL3W: 1609.3, powerW: 4319.9, frequencyHz: 50.01,
-      energyImportKwh: 12345.6, energyExportKwh: 12.5, energyTotalKwh: 12358.1,
+      voltageL1V: 230.1,
+      voltageL2V: 231.2,
+      voltageL3V: 229.9,
+      currentL1A: 5.5,
+      currentL2A: 6.25,
+      currentL3A: 7,
+      powerL1W: 1265.6,
+      powerL2W: 1445,
+      powerL3W: 1609.3,
+      powerW: 4319.9,
+      frequencyHz: 50.01,
+      energyImportKwh: 12345.6,
+      energyExportKwh: 12.5,
+      energyTotalKwh: 12358.1,
     });
     expect(values('m-sdm120')).toEqual({
-      voltageV: 229.5, currentA: 3.2, powerW: 734.4, apparentPowerVA: 740, reactivePowerVar: 90.5, powerFactor: 0.99,
-      frequencyHz: 49.98, energyImportKwh: 456.7, energyExportKwh: 0, energyTotalKwh: 456.7,
+      voltageV: 229.5,
+      currentA: 3.2,
+      powerW: 734.4,
+      apparentPowerVA: 740,
+      reactivePowerVar: 90.5,
+      powerFactor: 0.99,
+      frequencyHz: 49.98,
+      energyImportKwh: 456.7,
+      energyExportKwh: 0,
+      energyTotalKwh: 456.7,
     });
-    expect(values('m-ddsu')).toEqual({ voltageV: 220.3, currentA: 4.5, powerW: 991.4, reactivePowerVar: 100, powerFactor: 0.98, frequencyHz: 50, energyImportKwh: 789.01, energyExportKwh: 1.5 });
+    expect(values('m-ddsu')).toEqual({
+      voltageV: 220.3,
+      currentA: 4.5,
+      powerW: 991.4,
+      reactivePowerVar: 100,
+      powerFactor: 0.98,
+      frequencyHz: 50,
+      energyImportKwh: 789.01,
+      energyExportKwh: 1.5,
+    });
     expect(values('m-dtsu')).toEqual({
-      voltageL1V: 230.1, voltageL2V: 231.2, voltageL3V: 229.9, currentL1A: 5.5, currentL2A: 6.25, currentL3A: 7,
-      powerW: 4319.9, powerL1W: 1265.6, powerL2W: 1445, powerL3W: 1609.3, frequencyHz: 50.01, energyImportKwh: 2345.5, energyExportKwh: 3.25,
+      voltageL1V: 230.1,
+      voltageL2V: 231.2,
+      voltageL3V: 229.9,
+      currentL1A: 5.5,
+      currentL2A: 6.25,
+      currentL3A: 7,
+      powerW: 4319.9,
+      powerL1W: 1265.6,
+      powerL2W: 1445,
+      powerL3W: 1609.3,
+      frequencyHz: 50.01,
+      energyImportKwh: 2345.5,
+      energyExportKwh: 3.25,
     });
     expect(events.filter((e) => e.type === 'device.fault')).toEqual([]); // no read ever crossed a hole
   });
@@ -81,7 +193,10 @@ describe.runIf(RUN_PEER_TESTS)('meters against a pymodbus peer', () => {
     void peer;
     await until('readings', () => readingsOf(events, 'm-custom').length > 0 && readingsOf(events, 'm-dtsu-old').length > 0, 10_000);
     expect((readingsOf(events, 'm-custom')[0]!.data as { values: unknown }).values).toEqual({ temperatureC: -12.5, pulsesCount: 70000 });
-    expect((readingsOf(events, 'm-dtsu-old')[0]!.data as { values: Record<string, number> }).values).toMatchObject({ energyImportKwh: 9876.5, energyExportKwh: 4.5 });
+    expect((readingsOf(events, 'm-dtsu-old')[0]!.data as { values: Record<string, number> }).values).toMatchObject({
+      energyImportKwh: 9876.5,
+      energyExportKwh: 4.5,
+    });
   }, 20_000);
 
   it('a unit removed mid-run faults on its own while another meter keeps its period, and recovers', async () => {
@@ -91,7 +206,9 @@ describe.runIf(RUN_PEER_TESTS)('meters against a pymodbus peer', () => {
     const removedAt = Date.now();
     await until('fault', () => events.some((e) => e.type === 'device.fault' && e.device === 'm-b'), 5000);
     await new Promise((r) => setTimeout(r, 4000));
-    const during = readingsOf(events, 'm-a').filter((e) => Date.parse(e.time) >= removedAt).map((e) => Date.parse(e.time));
+    const during = readingsOf(events, 'm-a')
+      .filter((e) => Date.parse(e.time) >= removedAt)
+      .map((e) => Date.parse(e.time));
     expect(during.length).toBeGreaterThanOrEqual(3);
     for (let i = 1; i < during.length; i++) expect(during[i]! - during[i - 1]!).toBeLessThan(1700);
     await peer.send({ op: 'restore', unit: 2 });
@@ -114,15 +231,39 @@ describe.runIf(RUN_PEER_TESTS)('meters against a pymodbus peer', () => {
     const data = (id: string) => readingsOf(events, id)[1]!.data as { values: Record<string, number>; missing?: string[] };
     expect(data('m-no0156')).toEqual({
       values: {
-        voltageL1V: 230.1, voltageL2V: 231.2, voltageL3V: 229.9, currentL1A: 5.5, currentL2A: 6.25, currentL3A: 7,
-        powerL1W: 1265.6, powerL2W: 1445, powerL3W: 1609.3, powerW: 4319.9, frequencyHz: 50.01, energyImportKwh: 12345.6, energyExportKwh: 12.5,
+        voltageL1V: 230.1,
+        voltageL2V: 231.2,
+        voltageL3V: 229.9,
+        currentL1A: 5.5,
+        currentL2A: 6.25,
+        currentL3A: 7,
+        powerL1W: 1265.6,
+        powerL2W: 1445,
+        powerL3W: 1609.3,
+        powerW: 4319.9,
+        frequencyHz: 50.01,
+        energyImportKwh: 12345.6,
+        energyExportKwh: 12.5,
       },
       missing: ['energyTotalKwh'],
     });
     expect(data('m-dtsu-variant').missing).toEqual(['energyExportKwh', 'energyImportKwh']);
     expect(data('m-dtsu-variant').values).toMatchObject({ voltageL1V: 230.1, powerW: 4319.9 });
-    expect(data('m-ddsu-fc3')).toEqual({ values: { voltageV: 220.3, currentA: 4.5, powerW: 991.4, reactivePowerVar: 100, powerFactor: 0.98, frequencyHz: 50, energyImportKwh: 789.01, energyExportKwh: 1.5 } });
-    expect(events.filter((e) => e.type === 'device.fault').map((e) => [e.device, (e.data as { code: string }).code])).toEqual([['m-ddsu-fc4', 'MODBUS_EXCEPTION']]);
+    expect(data('m-ddsu-fc3')).toEqual({
+      values: {
+        voltageV: 220.3,
+        currentA: 4.5,
+        powerW: 991.4,
+        reactivePowerVar: 100,
+        powerFactor: 0.98,
+        frequencyHz: 50,
+        energyImportKwh: 789.01,
+        energyExportKwh: 1.5,
+      },
+    });
+    expect(events.filter((e) => e.type === 'device.fault').map((e) => [e.device, (e.data as { code: string }).code])).toEqual([
+      ['m-ddsu-fc4', 'MODBUS_EXCEPTION'],
+    ]);
     expect(readingsOf(events, 'm-ddsu-fc4')).toEqual([]);
   }, 20_000);
 
@@ -182,7 +323,10 @@ describe('a refused register block', () => {
         },
       };
       const emitted: Array<{ type: string; data: unknown }> = [];
-      const config = siteConfig({ buses: [{ id: 'b', type: 'tcp', host: '127.0.0.1', port: 1 }], devices: [{ id: 'm', type: 'meter', model: 'sdm630', bus: 'b', unit: 1, intervalSec: 1 }] });
+      const config = siteConfig({
+        buses: [{ id: 'b', type: 'tcp', host: '127.0.0.1', port: 1 }],
+        devices: [{ id: 'm', type: 'meter', model: 'sdm630', bus: 'b', unit: 1, intervalSec: 1 }],
+      });
       const device = config.devices[0]!;
       if (device.type !== 'meter') throw new Error('not a meter');
       const m = new Meter(device, {
@@ -190,8 +334,12 @@ describe('a refused register block', () => {
         log: silentLog,
         emit: (type, data) => (emitted.push({ type, data }), 'id'),
         stateChanged: () => undefined,
-        output: () => { throw new Error('no outputs'); },
-        input: () => { throw new Error('no inputs'); },
+        output: () => {
+          throw new Error('no outputs');
+        },
+        input: () => {
+          throw new Error('no inputs');
+        },
         fireAlarmActive: () => false,
         bus: bus as never,
         phase: 0,

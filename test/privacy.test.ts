@@ -21,11 +21,16 @@ describe('plate numbers in logs', () => {
     expect(lines()[0]).toMatchObject({ plate: '粤****45', msg: 'granted 粤****45', event: { data: { plate: '沪*****45' } } });
   });
 
-  it('are masked in vehicle events as the gateway logs them, the camera\'s raw text included', async () => {
+  it("are masked in vehicle events as the gateway logs them, the camera's raw text included", async () => {
     const { log, lines } = capturingLog();
     const { startGateway } = await import('./helpers.js');
     const h = await startGateway(
-      { devices: [{ id: 'gate', type: 'barrier', open: { io: 'sim', pin: 1 } }, { id: 'cam', type: 'lpr-camera', vendor: 'generic', direction: 'in', lane: 'gate', allowFrom: ['127.0.0.1'] }] },
+      {
+        devices: [
+          { id: 'gate', type: 'barrier', open: { io: 'sim', pin: 1 } },
+          { id: 'cam', type: 'lpr-camera', vendor: 'generic', direction: 'in', lane: 'gate', allowFrom: ['127.0.0.1'] },
+        ],
+      },
       undefined,
       { log },
     );

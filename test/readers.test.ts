@@ -60,7 +60,14 @@ describe.runIf(RUN_PEER_TESTS || HAVE_SOCAT)('readers at doors (socat pty, input
         ],
       });
       config.gateway.dataDir = dataDir;
-      const gateway = new Gateway({ config, log: silentLog, version: 'test', boards: new Map([['sim', board]]), listen: false, uplink: { reconnectMinMs: 100, reconnectMaxMs: 300 } });
+      const gateway = new Gateway({
+        config,
+        log: silentLog,
+        version: 'test',
+        boards: new Map([['sim', board]]),
+        listen: false,
+        uplink: { reconnectMinMs: 100, reconnectMaxMs: 300 },
+      });
       const events: GatewayEvent[] = [];
       gateway.eventBus.on('event', 'test', (ev) => void events.push(ev));
       await gateway.start();
@@ -77,7 +84,8 @@ describe.runIf(RUN_PEER_TESTS || HAVE_SOCAT)('readers at doors (socat pty, input
     const writer = openSync(pty.b, 'w');
     cleanups.push(() => closeSync(writer));
     const now = Date.now() / 1000;
-    const pass = (over: Partial<Pass>): string => signPass({ id: 'p-ok', doors: ['door-a'], from: Math.floor(now - 60), until: Math.floor(now + 3600), uses: 1, ...over }, keys.privateKey);
+    const pass = (over: Partial<Pass>): string =>
+      signPass({ id: 'p-ok', doors: ['door-a'], from: Math.floor(now - 60), until: Math.floor(now + 3600), uses: 1, ...over }, keys.privateKey);
     const lockChanges = (pin: number) => board.historyOf(pin).length;
     const denied = () => events.filter((e) => e.type === 'access.denied').map((e) => e.data as { reason: string; pass?: string; card?: string });
 
@@ -96,7 +104,10 @@ describe.runIf(RUN_PEER_TESTS || HAVE_SOCAT)('readers at doors (socat pty, input
     const latency = (await opened) - sentAt;
     expect(lockChanges(LOCK_A)).toBe(before + 1);
     await until('unlocked event', () => events.some((e) => e.type === 'door.unlocked' && (e.data as { by: string }).by === 'qr'));
-    expect(events.find((e) => e.type === 'door.unlocked')).toMatchObject({ device: 'door-a', data: { by: 'qr', pass: 'p-ok', reader: 'reader-a', remainingUses: 0 } });
+    expect(events.find((e) => e.type === 'door.unlocked')).toMatchObject({
+      device: 'door-a',
+      data: { by: 'qr', pass: 'p-ok', reader: 'reader-a', remainingUses: 0 },
+    });
     await until('relocked', () => board.historyOf(LOCK_A).at(-1)?.[1] === 0, 5000);
     const settled = lockChanges(LOCK_A);
     const beeps = () => board.historyOf(BUZZER).filter(([, v]) => v === 1).length;
@@ -126,7 +137,9 @@ describe.runIf(RUN_PEER_TESTS || HAVE_SOCAT)('readers at doors (socat pty, input
     // The keyboard-mode reader: a listed card opens door-b; an unknown one is refused.
     writeSync(kbd, typeAsKeyboard('12345678'));
     await until('card unlock', () => events.some((e) => e.type === 'door.unlocked' && e.device === 'door-b'));
-    expect(events.find((e) => e.type === 'door.unlocked' && e.device === 'door-b')).toMatchObject({ data: { by: 'card', card: '12345678', reader: 'reader-b' } });
+    expect(events.find((e) => e.type === 'door.unlocked' && e.device === 'door-b')).toMatchObject({
+      data: { by: 'card', card: '12345678', reader: 'reader-b' },
+    });
     writeSync(kbd, typeAsKeyboard('99999'));
     await until('unknown card', () => denied().at(-1)?.reason === 'not-listed');
     expect(denied().at(-1)).toMatchObject({ card: '99999' });
@@ -139,7 +152,10 @@ describe.runIf(RUN_PEER_TESTS || HAVE_SOCAT)('readers at doors (socat pty, input
     expect(journaledBefore).toBeGreaterThan(10);
     await gateway.stop();
     closeSync(kbd);
-    cleanups.splice(cleanups.findIndex((c) => c.toString().includes('kbd')), 1);
+    cleanups.splice(
+      cleanups.findIndex((c) => c.toString().includes('kbd')),
+      1,
+    );
     ({ gateway, events } = await start());
     await until('serial reader open again', () => readerA().snapshot()['open'] === true);
     const n = denied().length;
@@ -153,12 +169,26 @@ describe.runIf(RUN_PEER_TESTS || HAVE_SOCAT)('readers at doors (socat pty, input
     const sub = await subscribe(broker.port, `${PREFIX}/events/#`);
     cleanups.push(() => sub.stop());
     cleanups.push(() => gateway.stop());
-    await until('delivered', () => sub.json((m) => m.topic.endsWith('/access.denied')).length >= 9 && sub.json((m) => m.topic.endsWith('/door.unlocked')).length >= 2, 20_000);
-    const up = sub.json<{ type: string; historical: boolean; data: { reason?: string; by?: string } }>((m) => m.topic.endsWith('/access.denied') || m.topic.endsWith('/door.unlocked'));
-    expect(up.filter((e) => e.type === 'door.unlocked').map((e) => e.data.by).sort()).toEqual(['card', 'qr']);
-    expect(up.filter((e) => e.type === 'access.denied').map((e) => e.data.reason).sort()).toEqual(
-      ['bad-signature', 'expired', 'not-accepted', 'not-listed', 'not-yet-valid', 'revoked', 'used-up', 'used-up', 'wrong-door'].sort(),
+    await until(
+      'delivered',
+      () => sub.json((m) => m.topic.endsWith('/access.denied')).length >= 9 && sub.json((m) => m.topic.endsWith('/door.unlocked')).length >= 2,
+      20_000,
     );
+    const up = sub.json<{ type: string; historical: boolean; data: { reason?: string; by?: string } }>(
+      (m) => m.topic.endsWith('/access.denied') || m.topic.endsWith('/door.unlocked'),
+    );
+    expect(
+      up
+        .filter((e) => e.type === 'door.unlocked')
+        .map((e) => e.data.by)
+        .sort(),
+    ).toEqual(['card', 'qr']);
+    expect(
+      up
+        .filter((e) => e.type === 'access.denied')
+        .map((e) => e.data.reason)
+        .sort(),
+    ).toEqual(['bad-signature', 'expired', 'not-accepted', 'not-listed', 'not-yet-valid', 'revoked', 'used-up', 'used-up', 'wrong-door'].sort());
     expect(new Set(sub.json<{ id: string }>().map((e) => e.id)).size).toBe(sub.messages.length); // each once
     console.log(`reader test: pass to door output ${latency.toFixed(1)} ms`);
   }, 60_000);
@@ -191,11 +221,17 @@ describe('a QR kiosk at a car lane', () => {
     const now = Math.floor(Date.now() / 1000);
     writeSync(kbd, typeAsKeyboard(signPass({ id: 'car-1', doors: ['gate'], from: now - 60, until: now + 600, uses: 1 }, keys.privateKey)));
     await until('barrier opened', () => events.some((e) => e.type === 'barrier.opened'));
-    expect(events.find((e) => e.type === 'barrier.opened')).toMatchObject({ device: 'gate', data: { by: 'qr', pass: 'car-1', reader: 'kiosk', remainingUses: 0 } });
+    expect(events.find((e) => e.type === 'barrier.opened')).toMatchObject({
+      device: 'gate',
+      data: { by: 'qr', pass: 'car-1', reader: 'kiosk', remainingUses: 0 },
+    });
     expect(board.historyOf(10).map(([, v]) => v)).toContain(1);
     writeSync(kbd, typeAsKeyboard(signPass({ id: 'walk-1', doors: ['door-a'], from: now - 60, until: now + 600, uses: 1 }, keys.privateKey)));
     await until('refused', () => events.some((e) => e.type === 'access.denied'));
-    expect(events.find((e) => e.type === 'access.denied')).toMatchObject({ device: 'kiosk', data: { by: 'qr', reason: 'wrong-door', lane: 'gate', pass: 'walk-1' } });
+    expect(events.find((e) => e.type === 'access.denied')).toMatchObject({
+      device: 'kiosk',
+      data: { by: 'qr', reason: 'wrong-door', lane: 'gate', pass: 'walk-1' },
+    });
     writeSync(kbd, typeAsKeyboard('777'));
     await until('card opens the lane', () => events.filter((e) => e.type === 'barrier.opened').length === 2);
     expect(events.filter((e) => e.type === 'barrier.opened')[1]).toMatchObject({ data: { by: 'card', card: '777' } });

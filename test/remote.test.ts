@@ -53,7 +53,14 @@ async function setup(opts: { key?: boolean; dataDir?: string; board?: SimBoard; 
   });
   config.gateway.dataDir = dir;
   const board = opts.board ?? new SimBoard('sim', { clock: systemClock });
-  const gateway = new Gateway({ config, log: silentLog, version: 't', listen: false, boards: new Map([['sim', board]]), uplink: { reconnectMinMs: 100, reconnectMaxMs: 300 } });
+  const gateway = new Gateway({
+    config,
+    log: silentLog,
+    version: 't',
+    listen: false,
+    boards: new Map([['sim', board]]),
+    uplink: { reconnectMinMs: 100, reconnectMaxMs: 300 },
+  });
   const events: JournaledEvent[] = [];
   await gateway.start();
   cleanups.push(() => gateway.stop());
@@ -82,7 +89,8 @@ describe('remote commands on P/cmd', () => {
     const { gateway, send, future, replies, board, events } = await setup();
     const seen: Array<{ durable: number; pinAtReply: number }> = [];
     replies.client.on('message', () => void seen.push({ durable: gateway.journal!.durable, pinAtReply: board.read(5) }));
-    for (let i = 0; i < 5; i++) expect(await send({ id: `c-durable-${i}`, action: 'open', device: 'gate-north', expiresAt: future() })).toEqual({ id: `c-durable-${i}`, ok: true });
+    for (let i = 0; i < 5; i++)
+      expect(await send({ id: `c-durable-${i}`, action: 'open', device: 'gate-north', expiresAt: future() })).toEqual({ id: `c-durable-${i}`, ok: true });
     const audits = events.filter((e) => e.type === 'audit.command');
     expect(audits).toHaveLength(5);
     const opened = events.filter((e) => e.type === 'barrier.opened');
@@ -157,21 +165,58 @@ describe('remote commands on P/cmd', () => {
   it('syncs plates with versions: an older version never overwrites a newer one', async () => {
     const t = await setup();
     const f = t.future();
-    expect(await t.send({ id: 'p1', action: 'plates.replace', version: 7, plates: [{ plate: '粤A11111' }, { plate: '粤a 22222' }], expiresAt: f })).toEqual({ id: 'p1', ok: true, version: 7, count: 2 });
+    expect(await t.send({ id: 'p1', action: 'plates.replace', version: 7, plates: [{ plate: '粤A11111' }, { plate: '粤a 22222' }], expiresAt: f })).toEqual({
+      id: 'p1',
+      ok: true,
+      version: 7,
+      count: 2,
+    });
     expect(await t.send({ id: 'p2', action: 'plates.replace', version: 6, plates: [], expiresAt: f })).toMatchObject({ ok: false, error: 'stale-version' });
-    expect(await t.send({ id: 'p3', action: 'plates.upsert', version: 8, plates: [{ plate: '粤A33333', lanes: ['gate-north'] }], expiresAt: f })).toMatchObject({ ok: true, version: 8 });
+    expect(await t.send({ id: 'p3', action: 'plates.upsert', version: 8, plates: [{ plate: '粤A33333', lanes: ['gate-north'] }], expiresAt: f })).toMatchObject(
+      { ok: true, version: 8 },
+    );
     expect(await t.send({ id: 'p4', action: 'plates.remove', plates: ['粤A11111'], expiresAt: f })).toMatchObject({ ok: true, count: 1 });
-    expect(await t.send({ id: 'p5', action: 'plates.upsert', plates: [{ plate: 'x'.repeat(40) }], expiresAt: f })).toMatchObject({ ok: false, error: 'invalid' });
-    expect(t.gateway.access.plates.list().map((e) => e.plate).sort()).toEqual(['粤A22222', '粤A33333']);
+    expect(await t.send({ id: 'p5', action: 'plates.upsert', plates: [{ plate: 'x'.repeat(40) }], expiresAt: f })).toMatchObject({
+      ok: false,
+      error: 'invalid',
+    });
+    expect(
+      t.gateway.access.plates
+        .list()
+        .map((e) => e.plate)
+        .sort(),
+    ).toEqual(['粤A22222', '粤A33333']);
   });
 
   it('syncs cards and revokes visitor passes by signed commands; a revocation is on disk before its reply', async () => {
     const t = await setup({ key: true });
     const f = t.future();
-    expect(await t.send(t.signed({ id: 'k1', action: 'cards.replace', version: 3, cards: [{ card: '0012345678', schedule: [{ days: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '24:00' }] }], expiresAt: f }))).toEqual({ id: 'k1', ok: true, version: 3, count: 1 });
-    expect(await t.send(t.signed({ id: 'k2', action: 'cards.upsert', version: 2, cards: [{ card: '99' }], expiresAt: f }))).toMatchObject({ ok: false, error: 'stale-version' });
-    expect(await t.send(t.signed({ id: 'k3', action: 'cards.upsert', cards: [{ card: 'not a card' }], expiresAt: f }))).toMatchObject({ ok: false, error: 'invalid', message: expect.stringContaining('cards[0].card') });
-    expect(await t.send(t.signed({ id: 'k4', action: 'cards.remove', cards: ['12345678'], version: 4, expiresAt: f }))).toEqual({ id: 'k4', ok: true, version: 4, count: 1 });
+    expect(
+      await t.send(
+        t.signed({
+          id: 'k1',
+          action: 'cards.replace',
+          version: 3,
+          cards: [{ card: '0012345678', schedule: [{ days: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '24:00' }] }],
+          expiresAt: f,
+        }),
+      ),
+    ).toEqual({ id: 'k1', ok: true, version: 3, count: 1 });
+    expect(await t.send(t.signed({ id: 'k2', action: 'cards.upsert', version: 2, cards: [{ card: '99' }], expiresAt: f }))).toMatchObject({
+      ok: false,
+      error: 'stale-version',
+    });
+    expect(await t.send(t.signed({ id: 'k3', action: 'cards.upsert', cards: [{ card: 'not a card' }], expiresAt: f }))).toMatchObject({
+      ok: false,
+      error: 'invalid',
+      message: expect.stringContaining('cards[0].card'),
+    });
+    expect(await t.send(t.signed({ id: 'k4', action: 'cards.remove', cards: ['12345678'], version: 4, expiresAt: f }))).toEqual({
+      id: 'k4',
+      ok: true,
+      version: 4,
+      count: 1,
+    });
     expect(t.gateway.access.credentials.cards.version).toBe(4);
     // unsigned: refused, nothing revoked
     expect(await t.send({ id: 'r0', action: 'passes.revoke', passes: ['v-1'], expiresAt: f })).toMatchObject({ ok: false, error: 'bad-signature' });
@@ -181,7 +226,13 @@ describe('remote commands on P/cmd', () => {
     const saved = JSON.parse(readFileSync(join(t.dir, 'passes.json'), 'utf8')) as { revoked: Array<[string, number]> };
     expect(saved.revoked.map(([id]) => id).sort()).toEqual(['v-1', 'v-2']);
     expect(t.events.filter((e) => e.type === 'audit.command').map((e) => [(e.data as { action: string }).action, (e.data as { ok: boolean }).ok])).toEqual([
-      ['cards.replace', true], ['cards.upsert', false], ['cards.upsert', false], ['cards.remove', true], ['passes.revoke', false], ['passes.revoke', true], ['passes.revoke', false],
+      ['cards.replace', true],
+      ['cards.upsert', false],
+      ['cards.upsert', false],
+      ['cards.remove', true],
+      ['passes.revoke', false],
+      ['passes.revoke', true],
+      ['passes.revoke', false],
     ]);
   });
 
@@ -192,7 +243,10 @@ describe('remote commands on P/cmd', () => {
     const [waiting] = t.gateway.access.waiting();
     expect(await t.send({ id: 'v1', action: 'visitor.allow', pendingId: waiting!.id, expiresAt: t.future(), by: 'p7' })).toEqual({ id: 'v1', ok: true });
     expect(t.board.historyOf(5).map(([, v]) => v)).toEqual([0, 1]);
-    expect(await t.send({ id: 'v2', action: 'visitor.deny', pendingId: waiting!.id, expiresAt: t.future() })).toMatchObject({ ok: false, error: 'unknown-pending' });
+    expect(await t.send({ id: 'v2', action: 'visitor.deny', pendingId: waiting!.id, expiresAt: t.future() })).toMatchObject({
+      ok: false,
+      error: 'unknown-pending',
+    });
   });
 
   it('remembers command ids across a restart, so a replay after a reboot does nothing', async () => {
@@ -210,9 +264,28 @@ describe('remote commands on P/cmd', () => {
   it('10,000 fuzzed command payloads: only refusal replies or accepted pings, the gateway carries on', async () => {
     const t = await setup({ key: true });
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
-    const values = [null, true, 0, -1, 1e308, 'x', '', 'open', 'close', 'gate-north', [], {}, [1, [2]], { a: { b: 1 } }, 'x'.repeat(300), '2026-11-22T02:00:30Z', '\u0000', '\ud800'];
+    const values = [
+      null,
+      true,
+      0,
+      -1,
+      1e308,
+      'x',
+      '',
+      'open',
+      'close',
+      'gate-north',
+      [],
+      {},
+      [1, [2]],
+      { a: { b: 1 } },
+      'x'.repeat(300),
+      '2026-11-22T02:00:30Z',
+      '\u0000',
+      '\ud800',
+    ];
     const keys = ['id', 'action', 'device', 'expiresAt', 'by', 'sig', 'plates', 'version', 'pendingId', '__proto__', 'constructor'];
     const base = JSON.stringify({ id: 'f', action: 'open', device: 'gate-north', expiresAt: t.future(), sig: '0'.repeat(64) });
     const payloads: string[] = [];
@@ -263,7 +336,10 @@ describe.runIf(HAVE_MOSQUITTO || process.env.CI === 'true')('remote commands ove
     await until('uplink connected', () => gateway.uplink?.connected === true);
     await new Promise((r) => setTimeout(r, 200));
     const expiresAt = new Date(Date.now() + 30_000).toISOString();
-    await platform.client.publishAsync(`${PREFIX}/cmd`, JSON.stringify({ id: 'live-ret', action: 'open', device: 'gate-north', expiresAt }), { qos: 1, retain: true });
+    await platform.client.publishAsync(`${PREFIX}/cmd`, JSON.stringify({ id: 'live-ret', action: 'open', device: 'gate-north', expiresAt }), {
+      qos: 1,
+      retain: true,
+    });
     await platform.client.publishAsync(`${PREFIX}/cmd`, JSON.stringify({ id: 'live', action: 'open', device: 'gate-north', expiresAt }), { qos: 1 });
     await until('two replies', () => platform.messages.length >= 2);
     expect(platform.json()).toEqual([
@@ -283,7 +359,15 @@ describe('refused commands on record', () => {
     const config = siteConfig({});
     const access = new AccessControl({ config, dataDir: undefined, clock, log: silentLog, onPendingDecided: () => undefined });
     const audits: unknown[] = [];
-    const remote = new RemoteCommands({ key: Buffer.from(KEY), dataDir: undefined, clock, log: silentLog, devices: new Map(), access, audit: (a) => void audits.push(a) });
+    const remote = new RemoteCommands({
+      key: Buffer.from(KEY),
+      dataDir: undefined,
+      clock,
+      log: silentLog,
+      devices: new Map(),
+      access,
+      audit: (a) => void audits.push(a),
+    });
     const forged = (i: number) => remote.handle(Buffer.from(JSON.stringify({ id: `x-${i}`, action: 'open', device: 'gate', sig: '0'.repeat(64) })), false);
     for (let i = 0; i < 30; i++) expect(forged(i)).toMatchObject({ ok: false, error: 'bad-signature' });
     expect(remote.handle(Buffer.from('{"id": 1'), false)).toMatchObject({ ok: false, error: 'invalid' });
@@ -311,7 +395,8 @@ describe('remembered command ids', () => {
     const config = siteConfig({});
     const access = new AccessControl({ config, dataDir: undefined, clock, log: silentLog, onPendingDecided: () => undefined });
     const remote = new RemoteCommands({ key: undefined, dataDir: dir, clock, log: silentLog, devices: new Map(), access, audit: () => undefined });
-    const ping = (id: string, expiresInMs = 30_000) => remote.handle(Buffer.from(JSON.stringify({ id, action: 'ping', expiresAt: new Date(now + expiresInMs).toISOString() })), false);
+    const ping = (id: string, expiresInMs = 30_000) =>
+      remote.handle(Buffer.from(JSON.stringify({ id, action: 'ping', expiresAt: new Date(now + expiresInMs).toISOString() })), false);
     expect(ping('a')).toEqual({ id: 'a', ok: true });
     expect(ping('b', 3 * 86_400_000)).toEqual({ id: 'b', ok: true }); // valid for three days: remembered that long
     now += 23 * 3600_000;

@@ -49,7 +49,10 @@ describe('the sim board', () => {
   it('keeps a timestamped history of every output write and input change', async () => {
     vi.useFakeTimers({ now: 1000 });
     const board = new SimBoard('sim', { clock: systemClock });
-    await board.open([{ pin: 1, direction: 'out' }, { pin: 2, direction: 'in' }]);
+    await board.open([
+      { pin: 1, direction: 'out' },
+      { pin: 2, direction: 'in' },
+    ]);
     await board.write(1, 1);
     vi.advanceTimersByTime(250);
     board.setInput(2, 1);
@@ -63,7 +66,10 @@ describe('the sim board', () => {
 
   it('refuses writes to inputs, inputs set on outputs and pins no device uses', async () => {
     const board = new SimBoard('sim');
-    await board.open([{ pin: 1, direction: 'out' }, { pin: 2, direction: 'in' }]);
+    await board.open([
+      { pin: 1, direction: 'out' },
+      { pin: 2, direction: 'in' },
+    ]);
     expect(() => board.write(2, 1)).toThrow(expect.objectContaining({ code: 'PIN_DIRECTION' }));
     expect(() => board.setInput(1, 1)).toThrow(expect.objectContaining({ code: 'PIN_DIRECTION' }));
     expect(() => board.read(9)).toThrow(expect.objectContaining({ code: 'PIN_UNKNOWN' }));
@@ -82,7 +88,13 @@ describe('the sim board', () => {
     vi.useFakeTimers({ now: 0 });
     const board = new SimBoard('sim', {
       clock: systemClock,
-      script: { steps: [{ at: 100, pin: 3, value: 1, note: 'press' }, { at: 300, pin: 3, value: 0 }], repeatMs: 1000 },
+      script: {
+        steps: [
+          { at: 100, pin: 3, value: 1, note: 'press' },
+          { at: 300, pin: 3, value: 0 },
+        ],
+        repeatMs: 1000,
+      },
     });
     const notes: string[] = [];
     board.onNote((n) => notes.push(n));
@@ -103,7 +115,10 @@ describe('the sim board', () => {
 describe('logical pins', () => {
   it('apply activeLow to outputs and inputs in one place', async () => {
     const board = new SimBoard('sim');
-    await board.open([{ pin: 1, direction: 'out' }, { pin: 2, direction: 'in' }]);
+    await board.open([
+      { pin: 1, direction: 'out' },
+      { pin: 2, direction: 'in' },
+    ]);
     const out = new OutputPin(board, { io: 'sim', pin: 1, activeLow: true });
     await out.set(true);
     expect(board.read(1)).toBe(0);

@@ -97,7 +97,10 @@ describe('sd_notify', () => {
     const ready = sock.messages.find((m) => m.message.includes('READY=1'))!;
     expect(ready.message).toBe(`READY=1\nMAINPID=${child.pid}\nSTATUS=running: 2 devices`);
     // by then every output had its safe level written, and the journal existed
-    const trace = readFileSync(join(dir, 'trace.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pin: number; value: number });
+    const trace = readFileSync(join(dir, 'trace.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { pin: number; value: number });
     expect(new Set(trace.map((t) => t.pin))).toEqual(new Set([1, 2, 3]));
     expect(existsSync(join(dir, 'data', 'journal.db'))).toBe(true);
     await until('three watchdog pings', () => sock.messages.filter((m) => m.message === 'WATCHDOG=1').length >= 3);
@@ -139,7 +142,15 @@ describe('the watchdog', () => {
     const sent: string[] = [];
     const notifier: Notifier = { enabled: true, watchdogMs: 2000, transport: 'test', send: async (s) => void sent.push(encodeState(s)) };
     let pollerAlive = true;
-    const dog = new Watchdog(notifier, () => [{ name: 'device meter-1', alive: () => pollerAlive }, { name: 'uplink', alive: () => true }], systemClock, silentLog);
+    const dog = new Watchdog(
+      notifier,
+      () => [
+        { name: 'device meter-1', alive: () => pollerAlive },
+        { name: 'uplink', alive: () => true },
+      ],
+      systemClock,
+      silentLog,
+    );
     dog.start();
     await vi.advanceTimersByTimeAsync(3000);
     expect(sent).toEqual(['WATCHDOG=1', 'WATCHDOG=1', 'WATCHDOG=1']);
@@ -159,7 +170,21 @@ describe('the watchdog', () => {
     const hung = { request: () => new Promise<never>(() => undefined) };
     const meter = new Meter(
       { id: 'm', type: 'meter', model: 'sdm120', bus: 'b', unit: 1, intervalSec: 10, maxEnergyJumpKwh: 100 } as never,
-      { clock: systemClock, log: silentLog, emit: () => 'id', stateChanged: () => undefined, output: () => { throw new Error(); }, input: () => { throw new Error(); }, fireAlarmActive: () => false, bus: hung as never, phase: 0 } as never,
+      {
+        clock: systemClock,
+        log: silentLog,
+        emit: () => 'id',
+        stateChanged: () => undefined,
+        output: () => {
+          throw new Error();
+        },
+        input: () => {
+          throw new Error();
+        },
+        fireAlarmActive: () => false,
+        bus: hung as never,
+        phase: 0,
+      } as never,
     );
     meter.start();
     await vi.advanceTimersByTimeAsync(100_000);
@@ -172,17 +197,44 @@ describe('the watchdog', () => {
 
 describe('the systemd unit', () => {
   const unit = readFileSync(fileURLToPath(new URL('../systemd/estate-gateway.service', import.meta.url)), 'utf8');
-  const directives = new Map(unit.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const directives = new Map(
+    unit
+      .split('\n')
+      .filter((l) => /^\w+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 
   it('is a notify service with a watchdog that always restarts, as a dedicated user in gpio, dialout and input', () => {
-    expect(Object.fromEntries(['Type', 'NotifyAccess', 'WatchdogSec', 'Restart', 'User', 'SupplementaryGroups', 'StateDirectory', 'StartLimitIntervalSec'].map((k) => [k, directives.get(k)]))).toEqual({
-      Type: 'notify', NotifyAccess: 'all', WatchdogSec: '30', Restart: 'always', User: 'estate-gateway', SupplementaryGroups: 'gpio dialout input', StateDirectory: 'estate-gateway', StartLimitIntervalSec: '0',
+    expect(
+      Object.fromEntries(
+        ['Type', 'NotifyAccess', 'WatchdogSec', 'Restart', 'User', 'SupplementaryGroups', 'StateDirectory', 'StartLimitIntervalSec'].map((k) => [
+          k,
+          directives.get(k),
+        ]),
+      ),
+    ).toEqual({
+      Type: 'notify',
+      NotifyAccess: 'all',
+      WatchdogSec: '30',
+      Restart: 'always',
+      User: 'estate-gateway',
+      SupplementaryGroups: 'gpio dialout input',
+      StateDirectory: 'estate-gateway',
+      StartLimitIntervalSec: '0',
     });
     expect(directives.get('ExecStart')).toBe('/usr/bin/env estate-gateway run --config /etc/estate-gateway/site.yaml --data-dir /var/lib/estate-gateway');
   });
 
   it('is hardened as far as GPIO and serial allow', () => {
-    for (const [k, v] of ( [['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['NoNewPrivileges', 'yes'], ['PrivateTmp', 'yes'], ['RestrictAddressFamilies', 'AF_UNIX AF_INET AF_INET6 AF_NETLINK'], ['CapabilityBoundingSet', ''], ['SystemCallFilter', '@system-service']] as Array<[string, string]>)) {
+    for (const [k, v] of [
+      ['ProtectSystem', 'strict'],
+      ['ProtectHome', 'yes'],
+      ['NoNewPrivileges', 'yes'],
+      ['PrivateTmp', 'yes'],
+      ['RestrictAddressFamilies', 'AF_UNIX AF_INET AF_INET6 AF_NETLINK'],
+      ['CapabilityBoundingSet', ''],
+      ['SystemCallFilter', '@system-service'],
+    ] as Array<[string, string]>) {
       expect(directives.get(k), k).toBe(v);
     }
     // V8 needs writable and executable memory for its JIT

@@ -124,7 +124,8 @@ devices:
 }
 
 const replies = (s: Subscriber) => s.messages.filter((m) => m.topic === `${PREFIX}/cmd/reply`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
-const audits = (s: Subscriber) => s.messages.filter((m) => m.topic === `${PREFIX}/events/audit.upgrade`).map((m) => (JSON.parse(m.payload) as { data: Record<string, unknown> }).data);
+const audits = (s: Subscriber) =>
+  s.messages.filter((m) => m.topic === `${PREFIX}/events/audit.upgrade`).map((m) => (JSON.parse(m.payload) as { data: Record<string, unknown> }).data);
 
 describe.runIf(HAVE_OPENSSL || process.env.CI === 'true')('upgrades with rollback (local HTTPS release server)', () => {
   it('installs a signed release beside the running one, restarts into it and confirms it; a release that cannot start is undone after three attempts', async () => {
@@ -132,7 +133,11 @@ describe.runIf(HAVE_OPENSSL || process.env.CI === 'true')('upgrades with rollbac
     // Refused, nothing installed: a signature by another key, a checksum that does not match.
     const good = release(t.dir, '0.2.0');
     expect(await t.command({ ...t.offer('0.2.0', good, { badSignature: true }) })).toMatchObject({ ok: false, error: 'bad-signature' });
-    expect(await t.command({ ...t.offer('0.2.0', good), sha256: '0'.repeat(64) })).toMatchObject({ ok: false, error: 'invalid', message: expect.stringContaining('sha256 is') });
+    expect(await t.command({ ...t.offer('0.2.0', good), sha256: '0'.repeat(64) })).toMatchObject({
+      ok: false,
+      error: 'invalid',
+      message: expect.stringContaining('sha256 is'),
+    });
     expect(existsSync(join(t.data, 'releases', '0.2.0'))).toBe(false);
 
     // A good one: fetched, checked, installed, switched to, restarted into, confirmed.
@@ -149,7 +154,13 @@ describe.runIf(HAVE_OPENSSL || process.env.CI === 'true')('upgrades with rollbac
     expect(t.starts.length - startsBefore).toBe(3 + 1); // three starts of 0.3.0 that failed, then the one that undid it
     expect(readlinkSync(join(t.data, 'releases', 'current'))).toBe('0.2.0');
     expect(t.statusVersion()).toMatchObject({ online: true, version: '0.2.0' });
-    expect(audits(t.platform).find((a) => a['rolledBack'] === true)).toMatchObject({ id: 'up-4', ok: false, version: '0.3.0', running: '0.2.0', reason: 'the release did not start (3 attempts)' });
+    expect(audits(t.platform).find((a) => a['rolledBack'] === true)).toMatchObject({
+      id: 'up-4',
+      ok: false,
+      version: '0.3.0',
+      running: '0.2.0',
+      reason: 'the release did not start (3 attempts)',
+    });
     expect(audits(t.platform).map((a) => [a['version'], a['phase'] ?? a['error'] ?? (a['rolledBack'] ? 'rolled back' : '')])).toEqual([
       ['0.2.0', 'bad-signature'],
       ['0.2.0', 'invalid'],
@@ -171,7 +182,18 @@ describe('the trial of a release that starts but is not healthy', () => {
     mkdirSync(join(data, 'releases', '0.2.0'), { recursive: true });
     mkdirSync(join(data, 'releases', '0.3.0'), { recursive: true });
     switchTo(data, '0.3.0');
-    writeFileSync(trialFile(data), JSON.stringify({ version: '0.3.0', previous: '0.2.0', attempts: 1, deadlineSec: 5, commandId: 'up-9', baseline: { 'door-a': null, 'meter-1': 'MODBUS_TIMEOUT' }, uplinkWasConnected: true }));
+    writeFileSync(
+      trialFile(data),
+      JSON.stringify({
+        version: '0.3.0',
+        previous: '0.2.0',
+        attempts: 1,
+        deadlineSec: 5,
+        commandId: 'up-9',
+        baseline: { 'door-a': null, 'meter-1': 'MODBUS_TIMEOUT' },
+        uplinkWasConnected: true,
+      }),
+    );
     vi.useFakeTimers();
     try {
       const exits: string[] = [];
@@ -179,7 +201,14 @@ describe('the trial of a release that starts but is not healthy', () => {
       manager.started({
         audit: () => undefined,
         reply: () => undefined,
-        health: () => ({ faults: () => new Map([['door-a', 'BOARD_OFFLINE'], ['meter-1', 'MODBUS_TIMEOUT']]), uplinkConnected: () => true }),
+        health: () => ({
+          faults: () =>
+            new Map([
+              ['door-a', 'BOARD_OFFLINE'],
+              ['meter-1', 'MODBUS_TIMEOUT'],
+            ]),
+          uplinkConnected: () => true,
+        }),
         exit: (reason) => void exits.push(reason),
       });
       vi.advanceTimersByTime(4999);
@@ -189,7 +218,12 @@ describe('the trial of a release that starts but is not healthy', () => {
       expect(readlinkSync(join(data, 'releases', 'current'))).toBe('0.2.0');
       expect(existsSync(trialFile(data))).toBe(false);
       // the meter that was already faulted before is not held against the new release
-      expect(JSON.parse(readFileSync(rolledBackFile(data), 'utf8'))).toEqual({ version: '0.3.0', previous: '0.2.0', reason: 'not healthy 5 s after the upgrade: door-a faulted (BOARD_OFFLINE)', commandId: 'up-9' });
+      expect(JSON.parse(readFileSync(rolledBackFile(data), 'utf8'))).toEqual({
+        version: '0.3.0',
+        previous: '0.2.0',
+        reason: 'not healthy 5 s after the upgrade: door-a faulted (BOARD_OFFLINE)',
+        commandId: 'up-9',
+      });
     } finally {
       vi.useRealTimers();
     }

@@ -40,7 +40,13 @@ async function tlsBroker(): Promise<{ port: number; dir: string; ca: string; pas
   const end = Date.now() + 5000;
   for (;;) {
     try {
-      const probe = await mqtt.connectAsync(`mqtts://127.0.0.1:${port}`, { ca: spawnSync('cat', [join(dir, 'ca.crt')]).stdout, username: 'gw-1', password: 'gw-1-password', reconnectPeriod: 0, connectTimeout: 500 });
+      const probe = await mqtt.connectAsync(`mqtts://127.0.0.1:${port}`, {
+        ca: spawnSync('cat', [join(dir, 'ca.crt')]).stdout,
+        username: 'gw-1',
+        password: 'gw-1-password',
+        reconnectPeriod: 0,
+        connectTimeout: 500,
+      });
       await probe.endAsync(true);
       break;
     } catch {
@@ -74,7 +80,12 @@ describe.runIf((HAVE_MOSQUITTO && HAVE_OPENSSL) || process.env.CI === 'true')('t
 
   it('trusts the site CA given as tls.ca, logs in with the password file, and forwards events', async () => {
     const broker = await tlsBroker();
-    const { gateway, config } = await gatewayWith({ url: `mqtts://127.0.0.1:${broker.port}`, username: 'gw-1', passwordFile: broker.passwordFile, tls: { ca: broker.ca } });
+    const { gateway, config } = await gatewayWith({
+      url: `mqtts://127.0.0.1:${broker.port}`,
+      username: 'gw-1',
+      passwordFile: broker.passwordFile,
+      tls: { ca: broker.ca },
+    });
     await until('TLS uplink', () => gateway.uplink?.connected === true, 10_000);
     gateway.devices.get('door-a')!.command('open', { by: 'console', user: 'u' });
     await until('forwarded', () => (gateway.uplink?.stats().acked ?? 0) >= 2, 10_000);
@@ -82,13 +93,19 @@ describe.runIf((HAVE_MOSQUITTO && HAVE_OPENSSL) || process.env.CI === 'true')('t
     const configFile = join(broker.dir, 'site.yaml');
     const url = `mqtts://127.0.0.1:${broker.port}`;
     const site = async (tls: boolean) =>
-      writeFileSync(configFile, JSON.stringify({
-        site: { id: 'test-site' },
-        gateway: { id: 'gw-test', dataDir: config.gateway.dataDir },
-        upstream: { mqtt: { url, username: 'gw-1', passwordFile: broker.passwordFile, ...(tls ? { tls: { ca: broker.ca } } : {}) } },
-        console: { listen: `127.0.0.1:${await freePort()}` },
-      }));
-    const doctor = async () => (await runDoctor({ configFile, log: silentLog, timeoutMs: 3000, clockCheck: () => ({ name: 'clock', result: 'ok', detail: '' }) })).find((c) => c.name === 'broker');
+      writeFileSync(
+        configFile,
+        JSON.stringify({
+          site: { id: 'test-site' },
+          gateway: { id: 'gw-test', dataDir: config.gateway.dataDir },
+          upstream: { mqtt: { url, username: 'gw-1', passwordFile: broker.passwordFile, ...(tls ? { tls: { ca: broker.ca } } : {}) } },
+          console: { listen: `127.0.0.1:${await freePort()}` },
+        }),
+      );
+    const doctor = async () =>
+      (await runDoctor({ configFile, log: silentLog, timeoutMs: 3000, clockCheck: () => ({ name: 'clock', result: 'ok', detail: '' }) })).find(
+        (c) => c.name === 'broker',
+      );
     await site(true);
     expect(await doctor()).toMatchObject({ result: 'ok', detail: expect.stringContaining('(TLS verified)') });
     await site(false);
@@ -98,7 +115,12 @@ describe.runIf((HAVE_MOSQUITTO && HAVE_OPENSSL) || process.env.CI === 'true')('t
   it('refuses a wrong password: nothing forwarded, still retrying', async () => {
     const broker = await tlsBroker();
     writeFileSync(broker.passwordFile, 'wrong\n');
-    const { gateway } = await gatewayWith({ url: `mqtts://127.0.0.1:${broker.port}`, username: 'gw-1', passwordFile: broker.passwordFile, tls: { ca: broker.ca } });
+    const { gateway } = await gatewayWith({
+      url: `mqtts://127.0.0.1:${broker.port}`,
+      username: 'gw-1',
+      passwordFile: broker.passwordFile,
+      tls: { ca: broker.ca },
+    });
     await new Promise((r) => setTimeout(r, 1500));
     expect(gateway.uplink?.connected).toBe(false);
     expect(gateway.uplink?.stats().reconnects).toBeGreaterThan(0);

@@ -66,7 +66,12 @@ describe('the uplink (aedes in-process)', () => {
     const late = await subscribe(broker.port, `${PREFIX}/+/#`);
     cleanups.push(() => late.stop());
     await until('retained', () => late.messages.some((m) => m.retain && m.topic === `${PREFIX}/state/door-a`));
-    expect(late.messages.filter((m) => m.retain).map((m) => m.topic).sort()).toEqual([`${PREFIX}/state/door-a`, `${PREFIX}/status`]);
+    expect(
+      late.messages
+        .filter((m) => m.retain)
+        .map((m) => m.topic)
+        .sort(),
+    ).toEqual([`${PREFIX}/state/door-a`, `${PREFIX}/status`]);
     await until('acked', () => gateway.uplink!.stats().acked >= 2);
 
     // Meter readings go to P/telemetry/{device}, same envelope.
@@ -143,7 +148,12 @@ describe('the uplink (aedes in-process)', () => {
     writeFileSync(join(dir, 'bad'), 'guess\n');
     const good = await gatewayOn(broker.port, undefined, { url: `mqtt://127.0.0.1:${broker.port}`, username: 'gw-north', passwordFile: join(dir, 'good') });
     await until('connected', () => good.gateway.uplink!.connected);
-    const bad = await gatewayOn(broker.port, undefined, { url: `mqtt://127.0.0.1:${broker.port}`, username: 'gw-north', passwordFile: join(dir, 'bad'), clientId: 'other-gw' });
+    const bad = await gatewayOn(broker.port, undefined, {
+      url: `mqtt://127.0.0.1:${broker.port}`,
+      username: 'gw-north',
+      passwordFile: join(dir, 'bad'),
+      clientId: 'other-gw',
+    });
     await new Promise((r) => setTimeout(r, 800));
     expect(bad.gateway.uplink!.connected).toBe(false);
     expect(bad.gateway.health().status).toBe('degraded');

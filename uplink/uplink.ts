@@ -281,7 +281,11 @@ export class Uplink {
     // Said from the first failed attempt (a wrong URL must not look like silence), then again
     // only every so often while it keeps failing.
     if (this.state === 'online') this.o.log.warn({ reason }, 'uplink lost; events stay in the journal');
-    else if (this.attempts === 0 || this.attempts % 10 === 0) this.o.log.warn({ reason, url: this.urls[this.urlIndex % this.urls.length], attempts: this.attempts + 1 }, 'uplink cannot connect; events stay in the journal');
+    else if (this.attempts === 0 || this.attempts % 10 === 0)
+      this.o.log.warn(
+        { reason, url: this.urls[this.urlIndex % this.urls.length], attempts: this.attempts + 1 },
+        'uplink cannot connect; events stay in the journal',
+      );
     else this.o.log.debug({ reason }, 'uplink connect failed');
     // What was in flight or queued is still unforwarded in the journal: it is backlog next time.
     this.live = [];
@@ -346,7 +350,11 @@ export class Uplink {
         }
         this.backlogCursor = rows[rows.length - 1]!.seq;
         for (const r of rows) {
-          this.backlog.push({ seq: r.seq, topic: eventTopic(this.o.prefix, r.type, r.device, this.o.mqtt.typeAsLevels), payload: payloadOf(r.body, this.historical(r.time)) });
+          this.backlog.push({
+            seq: r.seq,
+            topic: eventTopic(this.o.prefix, r.type, r.device, this.o.mqtt.typeAsLevels),
+            payload: payloadOf(r.body, this.historical(r.time)),
+          });
         }
         this.pump();
       })
@@ -375,7 +383,13 @@ export class Uplink {
 
   private publishStatus(): void {
     const backlog = this.o.journal.lastStats?.depth ?? 0;
-    const status = { online: true, version: this.o.version, startedAt: this.o.startedAt, backlog: this.backlogDone ? this.live.length + this.inFlight : backlog, schema: EVENT_SCHEMA };
+    const status = {
+      online: true,
+      version: this.o.version,
+      startedAt: this.o.startedAt,
+      backlog: this.backlogDone ? this.live.length + this.inFlight : backlog,
+      schema: EVENT_SCHEMA,
+    };
     this.client?.publish(statusTopic(this.o.prefix), JSON.stringify(status), { qos: 1, retain: true });
   }
 }

@@ -20,12 +20,20 @@ const hikvision = (plate: string, confidence: number) => `<?xml version="1.0" en
 </EventNotificationAlert>`;
 
 const vzenith = (plate: string, confidence: number) =>
-  JSON.stringify({ AlarmInfoPlate: { channel: 0, result: { PlateResult: { license: plate, confidence, colorType: 1, plateid: Math.floor(Math.random() * 1e6) } } } });
+  JSON.stringify({
+    AlarmInfoPlate: { channel: 0, result: { PlateResult: { license: plate, confidence, colorType: 1, plateid: Math.floor(Math.random() * 1e6) } } },
+  });
 
 /** One minute of traffic at the north gate, replayed every minute. */
 export const DEMO_TRAFFIC: DemoPush[] = [
   { at: 4500, camera: 'cam-north-in', note: 'a resident drives up to the north gate', contentType: 'application/xml', body: hikvision('粤B12345', 97) },
-  { at: 9000, camera: 'cam-north-in', note: 'a visitor arrives (this camera writes plates with full-width letters and a dot)', contentType: 'application/xml', body: hikvision('粤Ａ·77777', 92) },
+  {
+    at: 9000,
+    camera: 'cam-north-in',
+    note: 'a visitor arrives (this camera writes plates with full-width letters and a dot)',
+    contentType: 'application/xml',
+    body: hikvision('粤Ａ·77777', 92),
+  },
   { at: 30000, camera: 'cam-north-in', note: 'a muddy plate the camera cannot read', contentType: 'application/xml', body: hikvision('unknown', 0) },
   { at: 52000, camera: 'cam-north-out', note: 'the visitor leaves', contentType: 'application/json', body: vzenith('粤A77777', 95) },
 ];

@@ -47,7 +47,12 @@ export function prepareDemoDoors(config: SiteConfig, dataDir: string): DemoDoors
           ipAddress: '127.0.0.1',
           dateTime: new Date().toISOString(),
           eventType: 'AccessControllerEvent',
-          AccessControllerEvent: { majorEventType: 5, subEventType, currentVerifyMode: 'cardOrFace', ...(person ? { employeeNoString: person, name: '3-1201' } : {}) },
+          AccessControllerEvent: {
+            majorEventType: 5,
+            subEventType,
+            currentVerifyMode: 'cardOrFace',
+            ...(person ? { employeeNoString: person, name: '3-1201' } : {}),
+          },
         });
       const push = (body: string) => {
         const req = request({ host: '127.0.0.1', port: httpPort, path: '/acs/face-b1', method: 'POST', headers: { 'content-type': 'application/json' } });
@@ -57,7 +62,10 @@ export function prepareDemoDoors(config: SiteConfig, dataDir: string): DemoDoors
       };
       const schedule = (offset: number) => {
         round++;
-        const pass = signPass({ id: `demo-visit-${round}`, doors: ['door-lobby'], from: now() - 60, until: now() + 3600, uses: 1, name: '访客 Visitor' }, keys.privateKey);
+        const pass = signPass(
+          { id: `demo-visit-${round}`, doors: ['door-lobby'], from: now() - 60, until: now() + 3600, uses: 1, name: '访客 Visitor' },
+          keys.privateKey,
+        );
         const steps: Array<[number, string, () => void]> = [
           [12_000, 'a visitor shows the QR pass a resident sent them at the lobby reader', () => kbd !== undefined && writeSync(kbd, typeAsKeyboard(pass))],
           [20_000, 'the visitor tries the same one-use pass again', () => kbd !== undefined && writeSync(kbd, typeAsKeyboard(pass))],

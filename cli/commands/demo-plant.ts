@@ -51,7 +51,10 @@ export async function startDemoMeters(meters: readonly MeterConfig[]): Promise<{
     ServerTCP: new (vector: object, options: object) => { on(e: 'error', l: (err: unknown) => void): void; close(cb: () => void): void };
   };
   const server = new ServerTCP(
-    { getInputRegister: (address: number, unit: number) => word(4, address, unit), getHoldingRegister: (address: number, unit: number) => word(3, address, unit) },
+    {
+      getInputRegister: (address: number, unit: number) => word(4, address, unit),
+      getHoldingRegister: (address: number, unit: number) => word(3, address, unit),
+    },
     { host: '127.0.0.1', port, unitID: 255 },
   );
   server.on('error', () => undefined); // a demo meter that hiccups is what the gateway handles anyway

@@ -44,7 +44,9 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
   // No default account exists anywhere; the demo makes one with a fresh random password per run.
   const password = randomBytes(9).toString('base64url');
   await new UserStore(config.gateway.dataDir).add('demo', 'admin', password);
-  const boards = new Map(await Promise.all(config.io.map(async (b) => [b.id, await createBoard(b, { clock: systemClock, log: opts.log, buses: new Map() })] as const)));
+  const boards = new Map(
+    await Promise.all(config.io.map(async (b) => [b.id, await createBoard(b, { clock: systemClock, log: opts.log, buses: new Map() })] as const)),
+  );
   for (const board of boards.values()) {
     if (board instanceof SimBoard) board.onNote((note) => opts.out.stdout(`${' '.repeat(14)}-- ${note}`));
   }
@@ -55,7 +57,9 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
   opts.out.stdout('');
   let stopTimer: ReturnType<typeof setTimeout> | undefined;
   const until = opts.durationSec
-    ? new Promise<string>((resolve) => (stopTimer = setTimeout(() => resolve(`the demo's --duration of ${opts.durationSec} s is over`), opts.durationSec! * 1000)))
+    ? new Promise<string>(
+        (resolve) => (stopTimer = setTimeout(() => resolve(`the demo's --duration of ${opts.durationSec} s is over`), opts.durationSec! * 1000)),
+      )
     : undefined;
 
   const code = await runUntilSignalled(
@@ -81,16 +85,19 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
     opts.log,
     undefined,
     until,
-  ).catch((err: unknown) => {
-    if (isGatewayError(err, 'HTTP_LISTEN')) throw new GatewayError('USAGE', `${err.message}; another program (or another demo) has that port: pick a free one with --listen 127.0.0.1:9090`);
-    throw err;
-  }).finally(async () => {
-    clearTimeout(stopTimer);
-    await broker.close();
-    await meters.close();
-    doors.close();
-    rmSync(config.gateway.dataDir, { recursive: true, force: true });
-  });
+  )
+    .catch((err: unknown) => {
+      if (isGatewayError(err, 'HTTP_LISTEN'))
+        throw new GatewayError('USAGE', `${err.message}; another program (or another demo) has that port: pick a free one with --listen 127.0.0.1:9090`);
+      throw err;
+    })
+    .finally(async () => {
+      clearTimeout(stopTimer);
+      await broker.close();
+      await meters.close();
+      doors.close();
+      rmSync(config.gateway.dataDir, { recursive: true, force: true });
+    });
   if (opts.durationSec) opts.out.stdout(`demo stopped: its --duration of ${opts.durationSec} s is over`);
   return code;
 }

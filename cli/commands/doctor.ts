@@ -72,14 +72,22 @@ export async function runDoctor(opts: DoctorOptions): Promise<Check[]> {
   }
   const { config } = loaded;
   if (opts.dataDir) config.gateway.dataDir = opts.dataDir;
-  checks.push({ name: 'config', result: 'ok', detail: `${config.site.id}/${config.gateway.id}: ${config.devices.length} devices, ${config.io.length} boards, ${config.buses.length} buses` });
+  checks.push({
+    name: 'config',
+    result: 'ok',
+    detail: `${config.site.id}/${config.gateway.id}: ${config.devices.length} devices, ${config.io.length} boards, ${config.buses.length} buses`,
+  });
   const timeout = opts.timeoutMs ?? 5000;
 
   const running = await runningGateway(config);
   const buses = new Map<string, ModbusBus>();
   try {
     if (running) {
-      checks.push({ name: 'service', result: 'ok', detail: `a gateway answers on ${config.console.listen}: boards, buses, meters and cameras as it sees them` });
+      checks.push({
+        name: 'service',
+        result: 'ok',
+        detail: `a gateway answers on ${config.console.listen}: boards, buses, meters and cameras as it sees them`,
+      });
       checks.push(...fromHealth(config, running));
     } else {
       checks.push(...(await hardware(config, opts.log, timeout, buses)));
@@ -124,11 +132,19 @@ function fromHealth(config: SiteConfig, health: HealthReport): Check[] {
   const checks: Check[] = [];
   for (const board of config.io) {
     const online = health.boards?.[board.id]?.online;
-    checks.push(online ? { name: `board ${board.id}`, result: 'ok', detail: `${board.type}, online` } : { name: `board ${board.id}`, result: 'FAIL', detail: `${board.type}, offline`, hint: boardHint(board.type) });
+    checks.push(
+      online
+        ? { name: `board ${board.id}`, result: 'ok', detail: `${board.type}, online` }
+        : { name: `board ${board.id}`, result: 'FAIL', detail: `${board.type}, offline`, hint: boardHint(board.type) },
+    );
   }
   for (const bus of config.buses) {
     const connected = health.buses?.[bus.id]?.connected;
-    checks.push(connected ? { name: `bus ${bus.id}`, result: 'ok', detail: `${bus.type}, connected` } : { name: `bus ${bus.id}`, result: 'FAIL', detail: `${bus.type}, not connected`, hint: busHint(bus) });
+    checks.push(
+      connected
+        ? { name: `bus ${bus.id}`, result: 'ok', detail: `${bus.type}, connected` }
+        : { name: `bus ${bus.id}`, result: 'FAIL', detail: `${bus.type}, not connected`, hint: busHint(bus) },
+    );
   }
   return checks;
 }
@@ -146,11 +162,16 @@ async function hardware(config: SiteConfig, log: Logger, timeout: number, buses:
     const off = bus.onStatus((s) => void (s.reason && (reason = s.reason)));
     try {
       await withTimeout(`bus ${busConfig.id}`, timeout, bus.start());
-      if (!bus.connected) await withTimeout(`bus ${busConfig.id}`, timeout, waitConnected(bus)).catch((err: unknown) => {
-        throw reason ? new Error(`cannot connect: ${reason}`) : err;
-      });
+      if (!bus.connected)
+        await withTimeout(`bus ${busConfig.id}`, timeout, waitConnected(bus)).catch((err: unknown) => {
+          throw reason ? new Error(`cannot connect: ${reason}`) : err;
+        });
       off();
-      checks.push({ name: `bus ${busConfig.id}`, result: 'ok', detail: busConfig.type === 'tcp' ? `tcp ${busConfig.host}:${busConfig.port}` : `rtu ${busConfig.port} ${busConfig.baudRate} baud` });
+      checks.push({
+        name: `bus ${busConfig.id}`,
+        result: 'ok',
+        detail: busConfig.type === 'tcp' ? `tcp ${busConfig.host}:${busConfig.port}` : `rtu ${busConfig.port} ${busConfig.baudRate} baud`,
+      });
     } catch (err) {
       off();
       checks.push({ name: `bus ${busConfig.id}`, result: 'FAIL', detail: errorMessage(err), hint: busHint(busConfig) });
@@ -166,7 +187,11 @@ async function hardware(config: SiteConfig, log: Logger, timeout: number, buses:
       await withTimeout(`board ${boardConfig.id}`, timeout, board.open(plan));
       if (!board.online) throw new Error('not reachable');
       const outs = plan.filter((p) => p.direction === 'out').length;
-      checks.push({ name: `board ${boardConfig.id}`, result: 'ok', detail: `${boardConfig.type}, ${plan.length} pins set up (${outs} outputs, ${plan.length - outs} inputs)` });
+      checks.push({
+        name: `board ${boardConfig.id}`,
+        result: 'ok',
+        detail: `${boardConfig.type}, ${plan.length} pins set up (${outs} outputs, ${plan.length - outs} inputs)`,
+      });
     } catch (err) {
       checks.push({ name: `board ${boardConfig.id}`, result: 'FAIL', detail: errorMessage(err), hint: boardHint(boardConfig.type) });
     }
@@ -183,7 +208,14 @@ function passKeyCheck(config: SiteConfig): Check[] {
     loadPublicKey(keyFile);
     return [{ name: 'pass key', result: 'ok', detail: `${keyFile}: an Ed25519 public key; QR visitor passes are checked with it` }];
   } catch (err) {
-    return [{ name: 'pass key', result: 'FAIL', detail: `${keyFile}: ${errorMessage(err)}`, hint: "copy the platform's visitor-pass public key (PEM, Ed25519) to that file; until then every QR pass is refused" }];
+    return [
+      {
+        name: 'pass key',
+        result: 'FAIL',
+        detail: `${keyFile}: ${errorMessage(err)}`,
+        hint: "copy the platform's visitor-pass public key (PEM, Ed25519) to that file; until then every QR pass is refused",
+      },
+    ];
   }
 }
 
@@ -206,25 +238,54 @@ async function brokerCheck(config: SiteConfig, timeout: number): Promise<Check> 
   const prefix = topicPrefix(config);
   let options: ReturnType<typeof connectionOptions>;
   try {
-    options = connectionOptions({ mqtt: m, prefix, clientId: `estate-gateway-doctor-${config.gateway.id}`, journal: undefined as never, log: undefined as never, version: '', startedAt: '' });
+    options = connectionOptions({
+      mqtt: m,
+      prefix,
+      clientId: `estate-gateway-doctor-${config.gateway.id}`,
+      journal: undefined as never,
+      log: undefined as never,
+      version: '',
+      startedAt: '',
+    });
   } catch (err) {
     return { name: 'broker', result: 'FAIL', detail: errorMessage(err), hint: 'check the file paths under upstream.mqtt and that this user may read them' };
   }
   const failures: string[] = [];
   for (const url of urls) {
-    const client = mqtt.connect(url, { ...options, clean: true, will: undefined, reconnectPeriod: 0, connectTimeout: timeout, clientId: `estate-gateway-doctor-${config.gateway.id}-${process.pid}` });
+    const client = mqtt.connect(url, {
+      ...options,
+      clean: true,
+      will: undefined,
+      reconnectPeriod: 0,
+      connectTimeout: timeout,
+      clientId: `estate-gateway-doctor-${config.gateway.id}-${process.pid}`,
+    });
     try {
-      await withTimeout(url, timeout + 500, new Promise<void>((resolve, reject) => {
-        client.once('connect', () => resolve());
-        client.once('error', reject);
-        client.once('close', () => reject(new Error('connection closed')));
-      }));
+      await withTimeout(
+        url,
+        timeout + 500,
+        new Promise<void>((resolve, reject) => {
+          client.once('connect', () => resolve());
+          client.once('error', reject);
+          client.once('close', () => reject(new Error('connection closed')));
+        }),
+      );
       const sub = await withTimeout('subscribe', timeout, client.subscribeAsync(`${prefix}/cmd`, { qos: 1 }));
       const denied = sub.some((g) => g.qos === 128);
       await withTimeout('publish', timeout, client.publishAsync(`${prefix}/doctor`, JSON.stringify({ at: new Date().toISOString() }), { qos: 1 }));
       await client.endAsync(true);
-      if (denied) return { name: 'broker', result: 'FAIL', detail: `${url}: connected, but may not subscribe to ${prefix}/cmd`, hint: `allow ${m.username ?? 'this client'} to read ${prefix}/cmd and write ${prefix}/# in the broker's ACL` };
-      return { name: 'broker', result: 'ok', detail: `${url}: connected${url.startsWith('mqtts') || url.startsWith('ssl') ? ' (TLS verified)' : ''}, subscribed to ${prefix}/cmd, published to ${prefix}/doctor` };
+      if (denied)
+        return {
+          name: 'broker',
+          result: 'FAIL',
+          detail: `${url}: connected, but may not subscribe to ${prefix}/cmd`,
+          hint: `allow ${m.username ?? 'this client'} to read ${prefix}/cmd and write ${prefix}/# in the broker's ACL`,
+        };
+      return {
+        name: 'broker',
+        result: 'ok',
+        detail: `${url}: connected${url.startsWith('mqtts') || url.startsWith('ssl') ? ' (TLS verified)' : ''}, subscribed to ${prefix}/cmd, published to ${prefix}/doctor`,
+      };
     } catch (err) {
       client.end(true);
       failures.push(`${url}: ${errorMessage(err)}`);
@@ -250,7 +311,8 @@ function diskCheck(config: SiteConfig): Check {
     const budget = config.storage.maxBytes;
     const room = free + used;
     const detail = `${mb(free)} free on ${existing}, journal ${mb(used)} of its ${mb(budget)} budget`;
-    if (room < budget) return { name: 'disk', result: 'FAIL', detail, hint: `lower storage.maxBytes to at most ${mb(Math.floor(room * 0.9))} or free space on ${existing}` };
+    if (room < budget)
+      return { name: 'disk', result: 'FAIL', detail, hint: `lower storage.maxBytes to at most ${mb(Math.floor(room * 0.9))} or free space on ${existing}` };
     return { name: 'disk', result: 'ok', detail };
   } catch (err) {
     return { name: 'disk', result: 'FAIL', detail: errorMessage(err), hint: `create ${dir} and let the service user write it` };
@@ -261,8 +323,19 @@ export function clockCheck(): Check {
   const { state, source } = readClockSync();
   const now = new Date().toISOString();
   if (state === 'synced') return { name: 'clock', result: 'ok', detail: `synchronised (${source}, ${now})` };
-  if (state === 'unsynced') return { name: 'clock', result: 'FAIL', detail: `not synchronised (${now})`, hint: 'enable NTP: sudo timedatectl set-ntp true, and let UDP 123 out; a Pi has no battery clock, so event times, fees and expired-command checks depend on it' };
-  return { name: 'clock', result: 'warn', detail: `cannot tell whether the clock is synchronised here (${now})`, hint: 'check with timedatectl or chronyc tracking' };
+  if (state === 'unsynced')
+    return {
+      name: 'clock',
+      result: 'FAIL',
+      detail: `not synchronised (${now})`,
+      hint: 'enable NTP: sudo timedatectl set-ntp true, and let UDP 123 out; a Pi has no battery clock, so event times, fees and expired-command checks depend on it',
+    };
+  return {
+    name: 'clock',
+    result: 'warn',
+    detail: `cannot tell whether the clock is synchronised here (${now})`,
+    hint: 'check with timedatectl or chronyc tracking',
+  };
 }
 
 const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
@@ -289,8 +362,10 @@ function busHint(bus: SiteConfig['buses'][number]): string {
 function brokerHint(text: string): string {
   if (/ECONNREFUSED/.test(text)) return 'the broker refuses connections: check the URL, port and that the broker runs';
   if (/ENOTFOUND|EAI_AGAIN/.test(text)) return 'the broker host name does not resolve: check DNS or use an address';
-  if (/certificate|self.signed|CERT|UNABLE_TO_VERIFY/i.test(text)) return 'TLS certificate check failed: set upstream.mqtt.tls.ca to the CA file that signed the broker certificate';
-  if (/Not authorized|Bad User Name|bad credentials|code 4|code 5|135|134/i.test(text)) return 'the broker refused the credentials: check username and passwordFile';
+  if (/certificate|self.signed|CERT|UNABLE_TO_VERIFY/i.test(text))
+    return 'TLS certificate check failed: set upstream.mqtt.tls.ca to the CA file that signed the broker certificate';
+  if (/Not authorized|Bad User Name|bad credentials|code 4|code 5|135|134/i.test(text))
+    return 'the broker refused the credentials: check username and passwordFile';
   return 'check the broker URL, port, credentials and the network path';
 }
 

@@ -44,8 +44,13 @@ export function eventsCommand(opts: EventsOptions, out: Output): number {
       else out.stdout(`${String(ev.seq).padStart(8)} ${row.forwarded ? ' ' : '*'} ${formatEvent(ev, opts.color)}`);
     }
     if (!opts.json) {
-      const total = (db.prepare(`SELECT COUNT(*) AS n FROM events WHERE ${where.join(' AND ')}`).get({ after: opts.after, type: opts.type ?? '' }) as { n: number }).n;
-      const shown = total > rows.length ? `${rows.length} of ${total} event(s) (--limit ${opts.limit}; --after ${rows.at(-1)?.body ? (JSON.parse(rows.at(-1)!.body) as JournaledEvent).seq : opts.after} for the next)` : `${rows.length} event(s)`;
+      const total = (
+        db.prepare(`SELECT COUNT(*) AS n FROM events WHERE ${where.join(' AND ')}`).get({ after: opts.after, type: opts.type ?? '' }) as { n: number }
+      ).n;
+      const shown =
+        total > rows.length
+          ? `${rows.length} of ${total} event(s) (--limit ${opts.limit}; --after ${rows.at(-1)?.body ? (JSON.parse(rows.at(-1)!.body) as JournaledEvent).seq : opts.after} for the next)`
+          : `${rows.length} event(s)`;
       out.stderr(`${shown}${opts.pending ? ' waiting to be forwarded' : ''}; * = not yet forwarded`);
     }
   } finally {

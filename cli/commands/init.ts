@@ -24,7 +24,14 @@ export interface InitOptions {
 
 /** What an id would be if the installer meant it: `Music Square` → `music-square`. */
 export function idSuggestion(value: string): string {
-  return value.toLowerCase().normalize('NFKD').replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').replace(/-{2,}/g, '-') || 'my-estate';
+  return (
+    value
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .replace(/-{2,}/g, '-') || 'my-estate'
+  );
 }
 
 export function checkId(flag: string, value: string): void {

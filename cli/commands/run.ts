@@ -33,8 +33,15 @@ export function prepareDataDir(dir: string): void {
  * manager, a remote config (config.apply) restarts the gateway in this process on the new
  * config, and rolls it back to the last good one when it does not stay healthy.
  */
-export async function runUntilSignalled(options: GatewayOptions, log: Logger, manager?: ConfigManager, until?: Promise<string>, upgrades?: UpgradeManager): Promise<number> {
-  const build = (config: SiteConfig) => new Gateway({ ...options, config, ...(manager ? { configControl: manager } : {}), ...(upgrades ? { upgradeControl: upgrades } : {}) });
+export async function runUntilSignalled(
+  options: GatewayOptions,
+  log: Logger,
+  manager?: ConfigManager,
+  until?: Promise<string>,
+  upgrades?: UpgradeManager,
+): Promise<number> {
+  const build = (config: SiteConfig) =>
+    new Gateway({ ...options, config, ...(manager ? { configControl: manager } : {}), ...(upgrades ? { upgradeControl: upgrades } : {}) });
   let gateway = build(options.config);
   let stopping: Promise<number> | undefined;
   let signalled: ((code: number) => void) | undefined;
@@ -130,7 +137,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   prepareDataDir(loaded.config.gateway.dataDir);
   // Remote configuration: a trial a previous process left open is closed first (the last good
   // config goes back), and a site file edited by hand is noticed.
-  const manager = new ConfigManager({ file: loaded.file, dataDirOverride, clock: systemClock, log: opts.log.child({ component: 'config' }) }, loaded.config.gateway.dataDir);
+  const manager = new ConfigManager(
+    { file: loaded.file, dataDirOverride, clock: systemClock, log: opts.log.child({ component: 'config' }) },
+    loaded.config.gateway.dataDir,
+  );
   const config = manager.prepare(loaded.config);
   opts.log.info({ site: config.site.id, gateway: config.gateway.id, dataDir: config.gateway.dataDir }, 'starting');
   const notifier = createNotifier(opts.log.child({ component: 'systemd' }));

@@ -32,7 +32,8 @@ export async function userCommand(opts: UserOptions, out: Output, readPassword: 
   switch (opts.action) {
     case 'add': {
       const user = name();
-      if (!opts.role || !ROLES.includes(opts.role as Role)) throw new GatewayError('USAGE', `--role: expected one of ${ROLES.join('|')}, got "${opts.role ?? ''}"`);
+      if (!opts.role || !ROLES.includes(opts.role as Role))
+        throw new GatewayError('USAGE', `--role: expected one of ${ROLES.join('|')}, got "${opts.role ?? ''}"`);
       const password = await newPassword(readPassword);
       await store.add(user, opts.role as Role, password);
       out.stdout(`added ${user} (${opts.role}) to ${store.path}`);

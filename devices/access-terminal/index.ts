@@ -18,9 +18,7 @@ export const accessTerminal = z.strictObject({
   type: z.literal('access-terminal'),
   name: displayName,
   vendor: oneOf(TERMINAL_VENDORS),
-  allowFrom: z
-    .array(addressOrCidr, { error: 'expected a list of IP addresses' })
-    .min(1, { error: 'expected at least one address the terminal pushes from' }),
+  allowFrom: z.array(addressOrCidr, { error: 'expected a list of IP addresses' }).min(1, { error: 'expected at least one address the terminal pushes from' }),
 });
 export type AccessTerminalConfig = z.output<typeof accessTerminal>;
 
@@ -46,8 +44,10 @@ export const ACCESS_TERMINAL = kind({
     for (const d of terminals) {
       const hint = `set the terminal's HTTP event push (${d.vendor === 'hikvision' ? 'Event > Alarm Linkage > HTTP listening / httpHosts, JSON' : 'Event > HTTP upload'}) to http://<this gateway's address>:${ctx.port}/acs/${d.id}; it must push from ${d.allowFrom.join(', ')} (allowFrom)`;
       const t = seen?.[d.id];
-      if (!ctx.health) checks.push({ name: `terminal ${d.id}`, result: 'skip', detail: `${d.vendor}: the gateway is not running, so no push can have arrived`, hint });
-      else if (t?.lastSeenAt) checks.push({ name: `terminal ${d.id}`, result: t.state === 'online' ? 'ok' : 'warn', detail: `${d.vendor}: last push ${t.lastSeenAt}` });
+      if (!ctx.health)
+        checks.push({ name: `terminal ${d.id}`, result: 'skip', detail: `${d.vendor}: the gateway is not running, so no push can have arrived`, hint });
+      else if (t?.lastSeenAt)
+        checks.push({ name: `terminal ${d.id}`, result: t.state === 'online' ? 'ok' : 'warn', detail: `${d.vendor}: last push ${t.lastSeenAt}` });
       else checks.push({ name: `terminal ${d.id}`, result: 'FAIL', detail: `${d.vendor}: nothing received since the gateway started`, hint });
     }
     return checks;

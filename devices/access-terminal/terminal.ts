@@ -85,7 +85,10 @@ export class AccessTerminal extends DeviceBase<AccessTerminalState> implements D
 
   /** Its entry in /api/health: when it was last heard from (a push or a heartbeat). */
   health(): PushHealth {
-    return { state: pushState(this.lastSeenAt, this.ctx.clock.now()), lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString() };
+    return {
+      state: pushState(this.lastSeenAt, this.ctx.clock.now()),
+      lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString(),
+    };
   }
 
   snapshot(): DeviceSnapshot {

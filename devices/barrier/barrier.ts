@@ -15,7 +15,6 @@ import { SafetyLoop, mayMoveDown } from '../lane.js';
 import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from '../types.js';
 import { accepted, refused } from '../types.js';
 
-
 export class Barrier extends DeviceBase<BarrierState> implements Device {
   readonly type = 'barrier' as const;
   readonly id: string;

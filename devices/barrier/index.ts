@@ -41,7 +41,11 @@ export const BARRIER = kind({
   events: ['barrier.opened', 'barrier.closed', 'barrier.blocked'],
   words: {
     'zh-CN': { name: '道闸', states: { unknown: '状态未知', open: '已抬杆', closing: '落杆中', closed: '已落杆' }, actions: { open: '抬杆', close: '落杆' } },
-    en: { name: 'barrier', states: { unknown: 'position unknown', open: 'open', closing: 'closing', closed: 'closed' }, actions: { open: 'Open', close: 'Close' } },
+    en: {
+      name: 'barrier',
+      states: { unknown: 'position unknown', open: 'open', closing: 'closing', closed: 'closed' },
+      actions: { open: 'Open', close: 'Close' },
+    },
   },
   card: [],
   health: null,

@@ -38,8 +38,16 @@ export const BOLLARD = kind({
   states: BOLLARD_STATES,
   events: ['bollard.lowered', 'bollard.raised', 'bollard.blocked', 'bollard.fault'],
   words: {
-    'zh-CN': { name: '升降柱', states: { unknown: '状态未知', up: '已升起', down: '已降下', raising: '上升中', lowering: '下降中' }, actions: { open: '降柱', close: '升柱' } },
-    en: { name: 'bollard', states: { unknown: 'position unknown', up: 'up', down: 'down', raising: 'raising', lowering: 'lowering' }, actions: { open: 'Lower', close: 'Raise' } },
+    'zh-CN': {
+      name: '升降柱',
+      states: { unknown: '状态未知', up: '已升起', down: '已降下', raising: '上升中', lowering: '下降中' },
+      actions: { open: '降柱', close: '升柱' },
+    },
+    en: {
+      name: 'bollard',
+      states: { unknown: 'position unknown', up: 'up', down: 'down', raising: 'raising', lowering: 'lowering' },
+      actions: { open: 'Lower', close: 'Raise' },
+    },
   },
   card: [],
   health: null,

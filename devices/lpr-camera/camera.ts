@@ -191,7 +191,10 @@ export class LprCamera extends DeviceBase<LprCameraState> implements Device, Pus
 
   /** Its entry in /api/health: when it was last heard from (a push or a heartbeat). */
   health(): PushHealth {
-    return { state: pushState(this.lastSeenAt, this.ctx.clock.now()), lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString() };
+    return {
+      state: pushState(this.lastSeenAt, this.ctx.clock.now()),
+      lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString(),
+    };
   }
 
   snapshot(): DeviceSnapshot {

@@ -20,9 +20,7 @@ export const lprCamera = z.strictObject({
   vendor: oneOf(CAMERA_VENDORS),
   direction: oneOf(['in', 'out'] as const),
   lane: ref.meta({ description: 'the barrier or bollard this camera opens' }),
-  allowFrom: z
-    .array(addressOrCidr, { error: 'expected a list of IP addresses' })
-    .min(1, { error: 'expected at least one address the camera pushes from' }),
+  allowFrom: z.array(addressOrCidr, { error: 'expected a list of IP addresses' }).min(1, { error: 'expected at least one address the camera pushes from' }),
   trigger: pinRef.optional().meta({ description: 'output pulsed to trigger a capture when the lane loop sees a car' }),
   minConfidence: intRange(0, 100).default(80),
   repeatWindowSec: intRange(0, 600).default(10),
@@ -41,7 +39,11 @@ export const LPR_CAMERA = kind({
   events: ['vehicle.entry', 'vehicle.exit', 'vehicle.decided'],
   words: {
     'zh-CN': { name: '车牌识别相机', states: { waiting: '等待首次推送', online: '在线', silent: '长时间无推送' }, labels: { lastRead: '最近识别' } },
-    en: { name: 'plate camera', states: { waiting: 'waiting for its first push', online: 'online', silent: 'silent for a while' }, labels: { lastRead: 'last read' } },
+    en: {
+      name: 'plate camera',
+      states: { waiting: 'waiting for its first push', online: 'online', silent: 'silent for a while' },
+      labels: { lastRead: 'last read' },
+    },
   },
   card: [{ show: 'plate-read', field: 'lastRead', label: 'lastRead' }],
   health: { group: 'cameras', always: true },
@@ -56,7 +58,12 @@ export const LPR_CAMERA = kind({
         continue;
       }
       const cam = seen?.[d.id];
-      if (cam?.lastSeenAt) checks.push({ name: `camera ${d.id}`, result: cam.state === 'online' ? 'ok' : 'warn', detail: `${d.vendor}: last push or heartbeat ${cam.lastSeenAt}` });
+      if (cam?.lastSeenAt)
+        checks.push({
+          name: `camera ${d.id}`,
+          result: cam.state === 'online' ? 'ok' : 'warn',
+          detail: `${d.vendor}: last push or heartbeat ${cam.lastSeenAt}`,
+        });
       else checks.push({ name: `camera ${d.id}`, result: 'FAIL', detail: `${d.vendor}: nothing received since the gateway started`, hint });
     }
     return checks;

@@ -23,7 +23,12 @@ export async function meterChecks(meters: readonly MeterConfig[], ctx: DoctorCon
       checks.push(
         m && !m.fault && m.readAt
           ? { name: `meter ${d.id}`, result: 'ok', detail: `${d.model} ${meterWhere(d)}, last read ${m.readAt}` }
-          : { name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} ${meterWhere(d)}: ${m?.fault ?? 'no reading yet'}`, hint: meterHint(d, busConfig(d.bus)) },
+          : {
+              name: `meter ${d.id}`,
+              result: 'FAIL',
+              detail: `${d.model} ${meterWhere(d)}: ${m?.fault ?? 'no reading yet'}`,
+              hint: meterHint(d, busConfig(d.bus)),
+            },
       );
     }
     return checks;
@@ -37,11 +42,19 @@ export async function meterChecks(meters: readonly MeterConfig[], ctx: DoctorCon
     }
     try {
       const { values, refused } = await withTimeout(ctx.clock, `meter ${d.id}`, ctx.timeoutMs * 2, readOnce(bus as ModbusBus, d, meterPlan(d)));
-      const shown = Object.entries(values).slice(0, 4).map(([k, v]) => `${k}=${v}`).join(' ');
+      const shown = Object.entries(values)
+        .slice(0, 4)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
       if (refused.length === 0) {
         checks.push({ name: `meter ${d.id}`, result: 'ok', detail: `${d.model} ${meterWhere(d)}: ${shown}` });
       } else {
-        checks.push({ name: `meter ${d.id}`, result: 'warn', detail: `${d.model} ${meterWhere(d)}: ${shown}; refused ${refused.map(refusedText).join(', ')}`, hint: refusedHint(d, refused) });
+        checks.push({
+          name: `meter ${d.id}`,
+          result: 'warn',
+          detail: `${d.model} ${meterWhere(d)}: ${shown}; refused ${refused.map(refusedText).join(', ')}`,
+          hint: refusedHint(d, refused),
+        });
       }
     } catch (err) {
       checks.push({ name: `meter ${d.id}`, result: 'FAIL', detail: `${d.model} ${meterWhere(d)}: ${errorMessage(err)}`, hint: meterHint(d, busConfig(d.bus)) });
@@ -80,7 +93,8 @@ function refusedHint(d: MeterConfig, refused: RefusedRead[]): string {
 function meterHint(d: MeterConfig, bus: BusConfig | undefined): string {
   const address = d.model === 'dlt645' ? `number is ${d.address} (on its nameplate)` : `address is ${d.unit}`;
   // A meter behind a Modbus TCP gateway has no wiring of its own to check from here.
-  if (bus?.type === 'tcp') return `check the meter's ${address} (the unit id the TCP gateway ${bus.host}:${bus.port} forwards to), and that the gateway's serial side reaches it`;
+  if (bus?.type === 'tcp')
+    return `check the meter's ${address} (the unit id the TCP gateway ${bus.host}:${bus.port} forwards to), and that the gateway's serial side reaches it`;
   const line = d.model === 'dlt645' ? ' (DL/T 645 meters usually talk 2400 baud, even parity)' : '';
   return `check the meter's ${address}, the baud rate, parity and stop bits match bus ${d.bus}${line}, and A/B are not swapped (swap them and try again)`;
 }

@@ -12,7 +12,17 @@ import { kind } from '../kind.js';
 export const METER_MODELS = ['sdm120', 'sdm630', 'ddsu666', 'dtsu666', 'custom', 'dlt645'] as const;
 /** DL/T 645-2007 values by name (drivers/dlt645/frame.ts has their data identifiers). */
 export const DLT645_VALUE_NAMES = [
-  'energyImportKwh', 'energyExportKwh', 'voltageL1V', 'voltageL2V', 'voltageL3V', 'currentL1A', 'currentL2A', 'currentL3A', 'powerW', 'powerFactor', 'frequencyHz',
+  'energyImportKwh',
+  'energyExportKwh',
+  'voltageL1V',
+  'voltageL2V',
+  'voltageL3V',
+  'currentL1A',
+  'currentL2A',
+  'currentL3A',
+  'powerW',
+  'powerFactor',
+  'frequencyHz',
 ] as const;
 /** The DL/T 645 address every meter on a line answers: only for a lone meter. */
 export const DLT645_WILDCARD = 'AAAAAAAAAAAA';
@@ -24,7 +34,12 @@ export const DLT645_WILDCARD = 'AAAAAAAAAAAA';
 const dltAddress = z.union(
   [
     z.string().regex(/^(\d{12}|[Aa]{12})$/, { error: 'expected the 12-digit meter number, e.g. "000012345678", or AAAAAAAAAAAA' }),
-    z.number().int().min(0).max(999_999_999_999).transform((n) => String(n).padStart(12, '0')),
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(999_999_999_999)
+      .transform((n) => String(n).padStart(12, '0')),
   ],
   { error: 'expected the 12-digit meter number, e.g. "000012345678", or AAAAAAAAAAAA' },
 );
@@ -100,7 +115,8 @@ export const METER = kind({
         const mine = d.address.toUpperCase();
         const others = check.claims(`dlt645 ${d.bus}`);
         const clash = [...others].find(([address]) => address === mine || address === DLT645_WILDCARD || mine === DLT645_WILDCARD);
-        if (clash) check.problem(`${at}.address`, `meter ${d.address} on bus ${d.bus} clashes with ${clash[1]} (${clash[0]}); the wildcard only suits a lone meter`);
+        if (clash)
+          check.problem(`${at}.address`, `meter ${d.address} on bus ${d.bus} clashes with ${clash[1]} (${clash[0]}); the wildcard only suits a lone meter`);
         if (!others.has(mine)) others.set(mine, at);
       }
       if (d.unit !== undefined) check.problem(`${at}.unit`, 'only for Modbus meters; a dlt645 meter has an address');
@@ -140,7 +156,15 @@ export const METER = kind({
         if (!bus) throw new GatewayError('DEVICE_UNSUPPORTED', `device ${c.id}: no bus ${c.bus}`, { device: c.id });
         // Where in its interval it is polled (0 <= phase < 1): a bus's meters spread evenly over it.
         const peers = deps.siteDevices.filter((d): d is MeterConfig => d.type === 'meter' && (d as MeterConfig).bus === c.bus);
-        return new Meter(c, { ...ctx, bus, phase: Math.max(0, peers.findIndex((p) => p.id === c.id)) / Math.max(1, peers.length) });
+        return new Meter(c, {
+          ...ctx,
+          bus,
+          phase:
+            Math.max(
+              0,
+              peers.findIndex((p) => p.id === c.id),
+            ) / Math.max(1, peers.length),
+        });
       },
     };
   },

@@ -108,15 +108,19 @@ export async function readDlt645(bus: Pick<ModbusBus, 'exchange'>, address: stri
     const v = DLT645_VALUES.find((x) => x.name === name);
     if (!v) throw new GatewayError('CONFIG_INVALID', `no DL/T 645 value "${name}"`);
     try {
-      const bytes = await bus.exchange({ key: `dlt645:${address}`, who: `meter ${address}`, what: `DI ${diText(v.di)}` }, readRequest(address, v.di), (received) => {
-        // Frames that are not the answer (an adapter's echo of the request, another meter) are passed over.
-        for (let rest = received; ; ) {
-          const found = scan(rest);
-          if (found.kind !== 'frame') return undefined;
-          if (answers(found.frame, address, v.di)) return valueBytes(found.frame, v.di);
-          rest = rest.subarray(found.end);
-        }
-      });
+      const bytes = await bus.exchange(
+        { key: `dlt645:${address}`, who: `meter ${address}`, what: `DI ${diText(v.di)}` },
+        readRequest(address, v.di),
+        (received) => {
+          // Frames that are not the answer (an adapter's echo of the request, another meter) are passed over.
+          for (let rest = received; ; ) {
+            const found = scan(rest);
+            if (found.kind !== 'frame') return undefined;
+            if (answers(found.frame, address, v.di)) return valueBytes(found.frame, v.di);
+            rest = rest.subarray(found.end);
+          }
+        },
+      );
       values[name] = decodeValue(v, bytes);
     } catch (err) {
       if (!isGatewayError(err) || err.code !== 'DLT645_REFUSED') throw err;
@@ -214,13 +218,16 @@ export class Meter extends DeviceBase<MeterState> implements Device {
   /** Cycles keep to their slots (start + k x interval), so a slow cycle does not drift the rest. */
   private schedule(at: number, interval: number): void {
     if (this.stopped) return;
-    this.timer = this.mctx.clock.setTimeout(() => {
-      void this.cycle();
-      let next = at + interval;
-      const now = this.mctx.clock.now();
-      if (next <= now) next += Math.ceil((now - next + 1) / interval) * interval;
-      this.schedule(next, interval);
-    }, Math.max(0, at - this.mctx.clock.now()));
+    this.timer = this.mctx.clock.setTimeout(
+      () => {
+        void this.cycle();
+        let next = at + interval;
+        const now = this.mctx.clock.now();
+        if (next <= now) next += Math.ceil((now - next + 1) / interval) * interval;
+        this.schedule(next, interval);
+      },
+      Math.max(0, at - this.mctx.clock.now()),
+    );
   }
 
   private async cycle(): Promise<void> {
@@ -236,7 +243,10 @@ export class Meter extends DeviceBase<MeterState> implements Device {
       if (this.stopped) return;
       for (const read of plan) if (!refused.some((r) => r.read === read)) this.absent.delete(read);
       for (const r of refused) if (r.read) this.absent.set(r.read, { names: r.names, retryAt: this.cycles + RETRY_ABSENT_CYCLES });
-      const missing = [...this.absent.values()].flatMap((a) => a.names).concat(refused.filter((r) => !r.read).flatMap((r) => r.names)).sort();
+      const missing = [...this.absent.values()]
+        .flatMap((a) => a.names)
+        .concat(refused.filter((r) => !r.read).flatMap((r) => r.names))
+        .sort();
       this.lastCycleMs = performance.now() - started;
       this.recovered();
       const flags = this.checkEnergy(values);

@@ -21,9 +21,7 @@ export const reader = z
     accepts: z.array(oneOf(CREDENTIAL_KINDS)).min(1).default(['qr', 'card']).meta({ description: 'qr (visitor passes), card (card numbers)' }),
     port: nonEmpty.optional().meta({ description: 'serial reader: its device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' }),
     baudRate: intRange(1200, 921_600).default(9600),
-    keyboard: nonEmpty
-      .optional()
-      .meta({ description: 'keyboard-mode reader: its input event device, e.g. /dev/input/by-id/usb-...-event-kbd' }),
+    keyboard: nonEmpty.optional().meta({ description: 'keyboard-mode reader: its input event device, e.g. /dev/input/by-id/usb-...-event-kbd' }),
     buzzer: pinRef.optional().meta({ description: "the reader's buzzer input, pulsed: once for accepted, three times for refused" }),
     led: pinRef.optional().meta({ description: "the reader's green LED input, lit while the door is released for this reader" }),
   })
@@ -36,7 +34,12 @@ export const reader = z
     if (r.port === undefined && r.keyboard === undefined) {
       ctx.addIssue({ code: 'custom', path: ['port'], message: 'required: port (a serial reader) or keyboard (a keyboard-mode reader)', input: undefined });
     } else if (r.port !== undefined && r.keyboard !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['keyboard'], message: 'give either port (a serial reader) or keyboard (a keyboard-mode reader), not both', input: undefined });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keyboard'],
+        message: 'give either port (a serial reader) or keyboard (a keyboard-mode reader), not both',
+        input: undefined,
+      });
     }
   });
 export type ReaderConfig = z.output<typeof reader>;
@@ -80,7 +83,12 @@ export const READER = kind({
   doctor: async (readers, ctx) => {
     const checks: Check[] = [];
     if (!ctx.passKey && readers.some((d) => d.accepts.includes('qr'))) {
-      checks.push({ name: 'pass key', result: 'warn', detail: 'readers take QR passes but access.passes.publicKey is not set: every pass is refused', hint: "set access.passes.publicKey to the platform's visitor-pass public key (PEM file)" });
+      checks.push({
+        name: 'pass key',
+        result: 'warn',
+        detail: 'readers take QR passes but access.passes.publicKey is not set: every pass is refused',
+        hint: "set access.passes.publicKey to the platform's visitor-pass public key (PEM file)",
+      });
     }
     const seen = ctx.health?.['readers'] as Record<string, ReaderHealth> | undefined;
     for (const d of readers) {
@@ -96,11 +104,20 @@ export const READER = kind({
         } catch {
           present = false;
         }
-        checks.push(present ? { name: `reader ${d.id}`, result: 'ok', detail: `${where} is there and readable` } : { name: `reader ${d.id}`, result: 'FAIL', detail: `${where} is missing or not readable`, hint });
+        checks.push(
+          present
+            ? { name: `reader ${d.id}`, result: 'ok', detail: `${where} is there and readable` }
+            : { name: `reader ${d.id}`, result: 'FAIL', detail: `${where} is missing or not readable`, hint },
+        );
       } else if (!r.open) {
         checks.push({ name: `reader ${d.id}`, result: 'FAIL', detail: `${where}: ${r.reason ?? 'not open'}`, hint });
       } else if (!r.lastReadAt) {
-        checks.push({ name: `reader ${d.id}`, result: 'warn', detail: `${where} is open but has sent nothing since the gateway started`, hint: `show it a card or a pass; if nothing arrives, check its wiring and its output mode (${d.port ? 'serial, ending each read with CR/LF' : 'USB keyboard, Enter after each read'})` });
+        checks.push({
+          name: `reader ${d.id}`,
+          result: 'warn',
+          detail: `${where} is open but has sent nothing since the gateway started`,
+          hint: `show it a card or a pass; if nothing arrives, check its wiring and its output mode (${d.port ? 'serial, ending each read with CR/LF' : 'USB keyboard, Enter after each read'})`,
+        });
       } else {
         checks.push({ name: `reader ${d.id}`, result: 'ok', detail: `${where}: last read ${r.lastReadAt}` });
       }
@@ -112,7 +129,11 @@ export const READER = kind({
     const { Reader } = await import('./reader.js');
     return {
       create: (c, ctx, deps) =>
-        new Reader(c, ctx, { credentials: deps.credentials, target: () => deps.device(c.door ?? c.lane!), ...(deps.readerSource ? { source: deps.readerSource } : {}) }),
+        new Reader(c, ctx, {
+          credentials: deps.credentials,
+          target: () => deps.device(c.door ?? c.lane!),
+          ...(deps.readerSource ? { source: deps.readerSource } : {}),
+        }),
     };
   },
 });

@@ -205,10 +205,13 @@ export class Reader extends DeviceBase<ReaderState> implements Device {
     if (this.buzzer) {
       const buzzer = this.buzzer;
       for (let i = 0; i < (ok ? 1 : 3); i++) {
-        const t = this.ctx.clock.setTimeout(() => {
-          this.beeps.splice(this.beeps.indexOf(t), 1);
-          this.pulse(buzzer, BEEP_MS);
-        }, i * BEEP_MS * 2);
+        const t = this.ctx.clock.setTimeout(
+          () => {
+            this.beeps.splice(this.beeps.indexOf(t), 1);
+            this.pulse(buzzer, BEEP_MS);
+          },
+          i * BEEP_MS * 2,
+        );
         this.beeps.push(t);
       }
     }

@@ -79,9 +79,7 @@ function inflate(body: Buffer, encoding: string | undefined): Buffer {
 
 function infoPart(body: Buffer, contentType: string): Buffer {
   const parts = parseMultipart(body, contentType);
-  const part =
-    parts.find((p) => p.name === 'info') ??
-    parts.find((p) => /^(text|application)\/(plain|json)/i.test(p.contentType ?? '') && !p.filename);
+  const part = parts.find((p) => p.name === 'info') ?? parts.find((p) => /^(text|application)\/(plain|json)/i.test(p.contentType ?? '') && !p.filename);
   if (!part) throw new PushError(`multipart body has no event part (parts: ${parts.map((p) => p.name ?? p.filename ?? '?').join(', ')})`);
   return part.data;
 }
@@ -129,7 +127,11 @@ function recordOf(e: DahuaEvent): AcsRecord | undefined {
   const methodNo = Number(d['Method']);
   const method = Number.isInteger(methodNo) ? (METHODS[methodNo] ?? `dahua-${methodNo}`) : 'unknown';
   const errorCode = Number(d['ErrorCode'] ?? 0);
-  const record: AcsRecord = { outcome: status === 1 ? 'granted' : 'denied', method, terminalCode: `ErrorCode ${Number.isFinite(errorCode) ? errorCode : show(d['ErrorCode'])}` };
+  const record: AcsRecord = {
+    outcome: status === 1 ? 'granted' : 'denied',
+    method,
+    terminalCode: `ErrorCode ${Number.isFinite(errorCode) ? errorCode : show(d['ErrorCode'])}`,
+  };
   const card = idText(d['CardNo']);
   const person = idText(d['UserID']);
   if (card) record.card = card;

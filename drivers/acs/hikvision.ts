@@ -88,7 +88,8 @@ function readEvent(doc: unknown): AcsPush {
   }
   const major = Number(ace['majorEventType']);
   const minor = Number(ace['subEventType']);
-  if (!Number.isInteger(major) || !Number.isInteger(minor)) throw new PushError(`AccessControllerEvent without majorEventType/subEventType numbers (got ${show(ace['majorEventType'])}/${show(ace['subEventType'])})`);
+  if (!Number.isInteger(major) || !Number.isInteger(minor))
+    throw new PushError(`AccessControllerEvent without majorEventType/subEventType numbers (got ${show(ace['majorEventType'])}/${show(ace['subEventType'])})`);
   const terminalCode = `${major}/${minor}`;
   const granted = major === MAJOR_EVENT ? GRANTED[minor] : undefined;
   const denied = major === MAJOR_EVENT ? DENIED[minor] : undefined;

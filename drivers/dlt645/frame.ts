@@ -106,7 +106,10 @@ export function answers(frame: Frame, address: string, di: number): boolean {
 export function valueBytes(frame: Frame, di: number): Buffer {
   if (frame.control === 0xd1) {
     const code = frame.data[0] ?? 0;
-    throw new Dlt645Error(`meter ${frame.address} refused DI ${diText(di)}: error 0x${code.toString(16).padStart(2, '0')}${code & 0x02 ? ' (no such data)' : ''}`, code);
+    throw new Dlt645Error(
+      `meter ${frame.address} refused DI ${diText(di)}: error 0x${code.toString(16).padStart(2, '0')}${code & 0x02 ? ' (no such data)' : ''}`,
+      code,
+    );
   }
   return frame.data.subarray(4);
 }

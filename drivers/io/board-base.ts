@@ -59,7 +59,9 @@ export abstract class BoardBase implements DigitalIo {
     try {
       confirmed = this.applyLevel(pin, value);
     } catch (err) {
-      return Promise.reject(new GatewayError('BOARD_OFFLINE', `${this.type} board ${this.id}: write to ${this.pinName(pin)} failed: ${errorMessage(err)}`, { pin }));
+      return Promise.reject(
+        new GatewayError('BOARD_OFFLINE', `${this.type} board ${this.id}: write to ${this.pinName(pin)} failed: ${errorMessage(err)}`, { pin }),
+      );
     }
     entry.value = value;
     return Promise.resolve(confirmed);

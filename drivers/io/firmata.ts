@@ -159,5 +159,4 @@ export class FirmataBoard extends BoardBase {
       // already gone
     }
   }
-
 }

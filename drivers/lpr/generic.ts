@@ -34,7 +34,8 @@ export const generic: CameraProtocol = {
       confidence: doc['confidence'] === undefined ? (plate ? 100 : 0) : confidenceOf(doc['confidence'], 'confidence'),
     };
     if (doc['time'] !== undefined) {
-      if (typeof doc['time'] !== 'string' || Number.isNaN(Date.parse(doc['time']))) throw new PushError(`time: expected an ISO 8601 time, got ${show(doc['time'])}`);
+      if (typeof doc['time'] !== 'string' || Number.isNaN(Date.parse(doc['time'])))
+        throw new PushError(`time: expected an ISO 8601 time, got ${show(doc['time'])}`);
       push.cameraTime = doc['time'];
     }
     if (doc['color'] !== undefined) {

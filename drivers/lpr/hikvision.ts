@@ -18,7 +18,14 @@ function xml() {
   if (!fxp) {
     const { XMLParser, XMLValidator } = createRequire(import.meta.url)('fast-xml-parser') as Fxp;
     fxp = {
-      parser: new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, processEntities: false, htmlEntities: false, trimValues: true }),
+      parser: new XMLParser({
+        removeNSPrefix: true,
+        ignoreAttributes: true,
+        parseTagValue: false,
+        processEntities: false,
+        htmlEntities: false,
+        trimValues: true,
+      }),
       validator: XMLValidator,
     };
   }

@@ -67,7 +67,8 @@ export function confidenceOf(value: unknown, where: string): number {
 export function show(value: unknown): string {
   let text: string;
   if (value === undefined) text = 'nothing';
-  else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value); // 1e999 is Infinity, not "null"
+  else if (typeof value === 'number' && !Number.isFinite(value))
+    text = String(value); // 1e999 is Infinity, not "null"
   else {
     try {
       text = JSON.stringify(value) ?? String(value);

@@ -50,8 +50,7 @@ export const vzenith: CameraProtocol = {
     const push: CameraPush = {
       kind: 'read',
       plate: license ?? null,
-      confidence:
-        result['confidence'] === undefined ? (license ? 100 : 0) : confidenceOf(result['confidence'], 'AlarmInfoPlate.result.PlateResult.confidence'),
+      confidence: result['confidence'] === undefined ? (license ? 100 : 0) : confidenceOf(result['confidence'], 'AlarmInfoPlate.result.PlateResult.confidence'),
     };
     const echo: { plateid?: number; channel?: number } = {};
     if (Number.isSafeInteger(result['plateid'])) echo.plateid = result['plateid'] as number;

@@ -84,7 +84,12 @@ export class QueuedModbusBus implements ModbusBus {
     );
   }
 
-  exchange<T>(device: { key: string; who: string; what: string }, request: Buffer, take: (received: Buffer) => T | undefined, options: RequestOptions = {}): Promise<T> {
+  exchange<T>(
+    device: { key: string; who: string; what: string },
+    request: Buffer,
+    take: (received: Buffer) => T | undefined,
+    options: RequestOptions = {},
+  ): Promise<T> {
     const link = this.o.link;
     if (!link.exchange) return Promise.reject(new GatewayError('NOT_SUPPORTED', `bus ${this.id} cannot carry raw frames`, { bus: this.id }));
     return this.enqueue<T>({ ...device, attempt: (timeoutMs) => link.exchange!(request, take, timeoutMs) }, options);
@@ -200,7 +205,9 @@ export class QueuedModbusBus implements ModbusBus {
         if (err instanceof Dlt645Error) {
           this.counters.exceptions++;
           this.units.delete(job.key); // it answered: it is alive
-          job.reject(new GatewayError('DLT645_REFUSED', `bus ${this.id} ${job.who}: ${err.message}`, { bus: this.id, meter: job.key, error: err.errorCode ?? null }));
+          job.reject(
+            new GatewayError('DLT645_REFUSED', `bus ${this.id} ${job.who}: ${err.message}`, { bus: this.id, meter: job.key, error: err.errorCode ?? null }),
+          );
           return;
         }
         const kind = err instanceof LinkError ? err.kind : this.o.link.isOpen ? 'bad-frame' : 'gone';
@@ -208,7 +215,13 @@ export class QueuedModbusBus implements ModbusBus {
           const code = (err as LinkError).exception;
           this.counters.exceptions++;
           this.units.delete(job.key); // it answered: it is alive
-          job.reject(new GatewayError('MODBUS_EXCEPTION', `bus ${this.id} ${job.who}: exception ${code} for ${job.what}`, { bus: this.id, unit: job.key, exception: code }));
+          job.reject(
+            new GatewayError('MODBUS_EXCEPTION', `bus ${this.id} ${job.who}: exception ${code} for ${job.what}`, {
+              bus: this.id,
+              unit: job.key,
+              exception: code,
+            }),
+          );
           return;
         }
         if (kind === 'gone' || !this.o.link.isOpen) {

@@ -48,7 +48,12 @@ export interface ModbusBus {
    * the same RS485 pair. `device.key` is what is backed off when it stops answering; `take`
    * returns the answer once the bytes received hold it (or throws the device's refusal).
    */
-  exchange<T>(device: { key: string; who: string; what: string }, request: Buffer, take: (received: Buffer) => T | undefined, options?: RequestOptions): Promise<T>;
+  exchange<T>(
+    device: { key: string; who: string; what: string },
+    request: Buffer,
+    take: (received: Buffer) => T | undefined,
+    options?: RequestOptions,
+  ): Promise<T>;
   /** Connected or not, on each change (the first failed connect included), with the reason when lost. */
   onStatus(listener: (status: { connected: boolean; reason?: string }) => void): () => void;
   stats(): BusStats;

@@ -22,7 +22,23 @@ row(30, "asdfghjkl;'`", 'ASDFGHJKL:"~');
 row(43, '\\zxcvbnm,./', '|ZXCVBNM<>?');
 KEYS[57] = [' ', ' '];
 // The keypad: some readers type digits there.
-const KEYPAD: Record<number, string> = { 71: '7', 72: '8', 73: '9', 74: '-', 75: '4', 76: '5', 77: '6', 78: '+', 79: '1', 80: '2', 81: '3', 82: '0', 83: '.', 98: '/', 55: '*' };
+const KEYPAD: Record<number, string> = {
+  71: '7',
+  72: '8',
+  73: '9',
+  74: '-',
+  75: '4',
+  76: '5',
+  77: '6',
+  78: '+',
+  79: '1',
+  80: '2',
+  81: '3',
+  82: '0',
+  83: '.',
+  98: '/',
+  55: '*',
+};
 for (const [code, ch] of Object.entries(KEYPAD)) KEYS[Number(code)] = [ch, ch];
 
 /** The size of one input_event record for this process: 24 bytes on 64-bit, 16 on 32-bit ARM and x86. */

@@ -58,7 +58,7 @@ export function registerDeviceApi(api: Api): void {
       return api.deny(reply, 400, 'bad-request', 'pulseMs: expected an integer 50-10000');
     }
     if (api.deps.fireAlarmActive()) return api.deny(reply, 409, 'fire-alarm', 'no commissioning while the fire alarm is active');
-    const level = ((value ^ (use.ref.activeLow ? 1 : 0)) as Level);
+    const level = (value ^ (use.ref.activeLow ? 1 : 0)) as Level;
     if (use.direction === 'in') {
       if (!board.setInput) return api.deny(reply, 400, 'bad-request', `${use.owner}.${use.role} is an input; only a sim board's inputs can be set`);
       board.setInput(pin, level);

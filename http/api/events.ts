@@ -13,7 +13,8 @@ export function registerEventApi(api: Api): void {
     const type = req.query.type;
     if (after === undefined) return api.deny(reply, 400, 'bad-request', 'after: expected a sequence number >= 0');
     if (limit === undefined) return api.deny(reply, 400, 'bad-request', 'limit: expected an integer 1-1000');
-    if (type !== undefined && !/^[a-z][a-z0-9.-]{0,63}$/.test(type)) return api.deny(reply, 400, 'bad-request', 'type: expected an event type such as vehicle.entry');
+    if (type !== undefined && !/^[a-z][a-z0-9.-]{0,63}$/.test(type))
+      return api.deny(reply, 400, 'bad-request', 'type: expected an event type such as vehicle.entry');
     const events = await api.deps.readEvents({ after, limit, ...(type ? { type } : {}) });
     return { events, next: events.length ? events[events.length - 1]!.seq : after };
   });
@@ -25,7 +26,12 @@ export function registerEventApi(api: Api): void {
     streams++;
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     const send = (kind: string, data: unknown) => {
       if (res.writableLength > 1_000_000) return; // a stalled console misses updates rather than fill memory
       res.write(`event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`);

@@ -70,7 +70,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const cookie = bearer ? undefined : cookieValue(req.headers.cookie, SESSION_COOKIE);
     const session = deps.sessions.lookup(bearer ?? cookie);
     if (!session) {
-      void deny(reply, 401, 'unauthorized', deps.users.hasAdmin() ? 'log in first' : 'no accounts yet: create one with estate-gateway user add NAME --role admin --config FILE');
+      void deny(
+        reply,
+        401,
+        'unauthorized',
+        deps.users.hasAdmin() ? 'log in first' : 'no accounts yet: create one with estate-gateway user add NAME --role admin --config FILE',
+      );
       return undefined;
     }
     if (cookie && req.method !== 'GET' && req.method !== 'HEAD') {

@@ -59,4 +59,3 @@ function dechunk(text: string): string {
     text = text.slice(nl + 2 + size + 2);
   }
 }
-
