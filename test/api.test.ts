@@ -4,7 +4,11 @@ import { UserStore } from '../http/users.js';
 import type { Harness } from './helpers.js';
 import { startGateway } from './helpers.js';
 
-const OPEN = 5, CLOSE = 6, LOOP = 13, LOCK = 1, FIRE = 20;
+const OPEN = 5,
+  CLOSE = 6,
+  LOOP = 13,
+  LOCK = 1,
+  FIRE = 20;
 
 let h: Harness;
 let base: string;
@@ -15,7 +19,14 @@ beforeEach(async () => {
     {
       devices: [
         { id: 'door-a', type: 'door', lock: { io: 'sim', pin: LOCK }, lockType: 'fail-secure' },
-        { id: 'gate', type: 'barrier', open: { io: 'sim', pin: OPEN }, close: { io: 'sim', pin: CLOSE, activeLow: true }, safetyLoop: { io: 'sim', pin: LOOP }, autoClose: false },
+        {
+          id: 'gate',
+          type: 'barrier',
+          open: { io: 'sim', pin: OPEN },
+          close: { io: 'sim', pin: CLOSE, activeLow: true },
+          safetyLoop: { io: 'sim', pin: LOOP },
+          autoClose: false,
+        },
         { id: 'cam', type: 'lpr-camera', vendor: 'generic', direction: 'in', lane: 'gate', allowFrom: ['127.0.0.1'] },
       ],
       fireAlarm: { input: { io: 'sim', pin: FIRE } },
@@ -40,7 +51,11 @@ async function call(method: string, path: string, opts: { token?: string; cookie
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.body !== undefined) headers['content-type'] ??= 'application/json';
-  const res = await fetch(`${base}${path}`, { method, headers, body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+  });
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {
@@ -61,7 +76,9 @@ async function login(user: keyof typeof PASSWORDS) {
  * Login failures on fake time: a gateway on a ManualClock, each wrong password's slower answer
  * seen as the wait it asks the clock for, and the clock moved over it (no real sleeping).
  */
-async function onManualClock(site: Record<string, unknown> = { devices: [{ id: 'door-a', type: 'door', lock: { io: 'sim', pin: LOCK }, lockType: 'fail-secure' }] }) {
+async function onManualClock(
+  site: Record<string, unknown> = { devices: [{ id: 'door-a', type: 'door', lock: { io: 'sim', pin: LOCK }, lockType: 'fail-secure' }] },
+) {
   await h.gateway.stop();
   const clock = new ManualClock(Date.parse('2026-12-01T08:00:00Z'));
   h = await startGateway(site, undefined, { listen: '127.0.0.1:0', journal: true, clock });
@@ -69,13 +86,14 @@ async function onManualClock(site: Record<string, unknown> = { devices: [{ id: '
   await users();
   /** A login; when the gateway holds the answer back, the wait it asked for, and the clock moved over it. */
   const attempt = async (username: string, password: string) => {
-    const before = new Set(clock.pending());
+    // timers by when they fall due: the gateway's own (clock checks, pings) are there before and after
+    const before = new Set(clock.pending().map((ms) => clock.now() + ms));
     const answer = call('POST', '/api/session', { body: { username, password } });
     let settled = false;
     void answer.finally(() => (settled = true));
     let waitedMs: number | undefined;
     while (!settled) {
-      const wait = clock.pending().find((ms) => !before.has(ms) && ms >= 250);
+      const wait = clock.pending().find((ms) => !before.has(clock.now() + ms) && ms >= 250);
       if (wait !== undefined) {
         waitedMs = wait;
         clock.advance(wait);
@@ -123,7 +141,12 @@ describe('accounts and sessions', () => {
     // other accounts still log in
     expect((await attempt('ada', PASSWORDS.ada)).status).toBe(200);
     expect(h.events.filter((e) => e.type === 'audit.login-failed').map((e) => (e.data as { reason: string }).reason)).toEqual([
-      'bad-credentials', 'bad-credentials', 'bad-credentials', 'bad-credentials', 'account-locked', 'account-locked',
+      'bad-credentials',
+      'bad-credentials',
+      'bad-credentials',
+      'bad-credentials',
+      'account-locked',
+      'account-locked',
     ]);
   });
 
@@ -164,7 +187,11 @@ describe('roles and cross-site protection', () => {
     expect(h.board.read(OPEN)).toBe(1);
     expect((await call('GET', '/api/plates', { token: ian.token })).status).toBe(403);
     expect((await call('GET', '/api/plates', { token: ada.token })).json).toMatchObject({ version: 0, plates: [{ plate: '粤B12345', source: 'config' }] });
-    expect((await call('PUT', '/api/plates', { token: ada.token, body: { version: 3, plates: [{ plate: '粤A1234５' }] } })).json).toEqual({ ok: true, version: 3, count: 1 });
+    expect((await call('PUT', '/api/plates', { token: ada.token, body: { version: 3, plates: [{ plate: '粤A1234５' }] } })).json).toEqual({
+      ok: true,
+      version: 3,
+      count: 1,
+    });
     expect((await call('PUT', '/api/plates', { token: ada.token, body: { version: 2, plates: [] } })).status).toBe(409);
     expect((await call('PUT', '/api/plates', { token: ada.token, body: { version: 4, plates: [{ plate: 5 }] } })).status).toBe(400);
   });
@@ -173,7 +200,8 @@ describe('roles and cross-site protection', () => {
     await users();
     const { cookie } = await login('sam');
     const host = new URL(base).host;
-    const open = (headers: Record<string, string>, body: string | undefined = '{}') => call('POST', '/api/devices/door-a/open', { cookie, headers, ...(body !== undefined ? { body } : {}) });
+    const open = (headers: Record<string, string>, body: string | undefined = '{}') =>
+      call('POST', '/api/devices/door-a/open', { cookie, headers, ...(body !== undefined ? { body } : {}) });
     expect((await open({ origin: 'http://evil.example' })).json).toMatchObject({ error: 'cross-site' });
     expect((await open({ 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     expect((await open({ origin: 'null' })).status).toBe(403);
@@ -204,7 +232,16 @@ describe('devices, events, io, visitors, metrics', () => {
 
   it('the I/O page asks the lane itself: CLOSE is refused on a vehicle and within the 1 s hold-off after the loop clears, and allowed after it', async () => {
     const { clock } = await onManualClock({
-      devices: [{ id: 'gate', type: 'barrier', open: { io: 'sim', pin: OPEN }, close: { io: 'sim', pin: CLOSE, activeLow: true }, safetyLoop: { io: 'sim', pin: LOOP }, autoClose: false }],
+      devices: [
+        {
+          id: 'gate',
+          type: 'barrier',
+          open: { io: 'sim', pin: OPEN },
+          close: { io: 'sim', pin: CLOSE, activeLow: true },
+          safetyLoop: { io: 'sim', pin: LOOP },
+          autoClose: false,
+        },
+      ],
     });
     const { token } = await login('ian');
     h.board.setInput(LOOP, 1);
@@ -229,7 +266,9 @@ describe('devices, events, io, visitors, metrics', () => {
     h.board.setInput(LOOP, 1);
     expect(h.board.read(CLOSE)).toBe(1);
     expect(h.board.read(OPEN)).toBe(1);
-    expect(h.events.filter((e) => e.type === 'barrier.closed' || e.type === 'barrier.blocked' || e.type === 'barrier.opened').map((e) => [e.type, e.data])).toEqual([
+    expect(
+      h.events.filter((e) => e.type === 'barrier.closed' || e.type === 'barrier.blocked' || e.type === 'barrier.opened').map((e) => [e.type, e.data]),
+    ).toEqual([
       ['barrier.blocked', { reason: 'vehicle on the safety loop', by: 'console', user: 'ian' }],
       ['barrier.blocked', { reason: 'safety loop cleared 0 ms ago (hold-off 1000 ms)', by: 'console', user: 'ian' }],
       ['barrier.blocked', { reason: 'safety loop cleared 999 ms ago (hold-off 1000 ms)', by: 'console', user: 'ian' }],
@@ -244,7 +283,9 @@ describe('devices, events, io, visitors, metrics', () => {
     const devices = (await call('GET', '/api/devices', { token })).json.devices as Array<{ id: string; state: string }>;
     expect(devices.map((d) => d.id)).toEqual(['door-a', 'gate', 'cam']);
     expect((await call('GET', '/api/devices/gate', { token })).json).toMatchObject({ id: 'gate', type: 'barrier', fault: null });
-    const io = (await call('GET', '/api/io', { token })).json as { boards: Array<{ id: string; pins: Array<{ pin: number; value: number; direction: string; device: string }> }> };
+    const io = (await call('GET', '/api/io', { token })).json as {
+      boards: Array<{ id: string; pins: Array<{ pin: number; value: number; direction: string; device: string }> }>;
+    };
     expect(io.boards[0]!.pins.find((p) => p.pin === CLOSE)).toMatchObject({ direction: 'out', value: 0, device: 'gate' }); // electrical 1, logical 0
     // sim inputs can be set, in logical terms
     expect((await call('POST', `/api/io/sim/${LOOP}`, { token, body: { value: 1 } })).status).toBe(200);
@@ -307,7 +348,11 @@ describe('devices, events, io, visitors, metrics', () => {
     const html = await r.text();
     expect(html).toContain('小区网关');
     expect(html).not.toMatch(/<script>|<style>|\son[a-z]+=/); // nothing inline the CSP would block
-    for (const [path, type, text] of [['/console/app.js', /javascript/, "from './i18n.js'"], ['/console/i18n.js', /javascript/, 'Estate gateway'], ['/console/app.css', /text\/css/, '.card']] as const) {
+    for (const [path, type, text] of [
+      ['/console/app.js', /javascript/, "from './i18n.js'"],
+      ['/console/i18n.js', /javascript/, 'Estate gateway'],
+      ['/console/app.css', /text\/css/, '.card'],
+    ] as const) {
       const f = await fetch(`${base}${path}`);
       expect([f.status, f.headers.get('content-type')]).toEqual([200, expect.stringMatching(type)]);
       expect(await f.text()).toContain(text);
