@@ -14,9 +14,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AccessControl } from '../access/access.js';
-import type { ListChange } from '../access/synced-list.js';
 import type { Device } from '../devices/types.js';
 import type { Clock } from '../core/clock.js';
+import { ACTIONS, COMMANDS, runCommand } from './commands.js';
+import type { CommandAction, CommandError, CommandReply } from './commands.js';
 import type { ConfigControl } from './config-control.js';
 import type { UpgradeControl } from './upgrade-control.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
@@ -32,43 +33,8 @@ export const REMEMBER_IDS_MS = 24 * 3600_000;
 export const REFUSALS_PER_MINUTE = 20;
 const MAX_REMEMBERED = 100_000;
 
-export type CommandError =
-  | 'retained'
-  | 'invalid'
-  | 'too-large'
-  | 'bad-signature'
-  | 'expired'
-  | 'replayed'
-  | 'unknown-action'
-  | 'unknown-device'
-  | 'unknown-pending'
-  | 'stale-version'
-  | 'unsafe'
-  | 'fire-alarm'
-  | 'not-supported'
-  | 'offline';
-
-export type CommandReply =
-  | { id: string | null; ok: true; [extra: string]: unknown }
-  | { id: string | null; ok: false; error: CommandError; message: string; problems?: string[] };
-
-export const ACTIONS = [
-  'open',
-  'close',
-  'plates.upsert',
-  'plates.remove',
-  'plates.replace',
-  'cards.upsert',
-  'cards.remove',
-  'cards.replace',
-  'passes.revoke',
-  'visitor.allow',
-  'visitor.deny',
-  'config.apply',
-  'config.get',
-  'upgrade',
-  'ping',
-] as const;
+export type { CommandError, CommandReply } from './commands.js';
+export { ACTIONS } from './commands.js';
 
 export interface RemoteDeps {
   /** the HMAC key (the commandKey file's content, trimmed); undefined: commands are not signed */
@@ -215,83 +181,11 @@ export class RemoteCommands {
   }
 
   private run(id: string, action: unknown, cmd: Record<string, unknown>, by: string | undefined): CommandReply {
-    switch (action) {
-      case 'ping':
-        return { id, ok: true };
-      case 'open':
-      case 'close': {
-        const deviceId = cmd['device'];
-        const device = typeof deviceId === 'string' ? this.deps.devices.get(deviceId) : undefined;
-        if (!device) return fail(id, 'unknown-device', `no device ${JSON.stringify(deviceId ?? null)}`);
-        const result = device.command(action, { by: 'remote', ...(by ? { user: by } : {}) });
-        return result.ok ? { id, ok: true } : fail(id, result.error, result.message);
-      }
-      case 'plates.upsert':
-        return plateReply(id, this.deps.access.plates.upsert(cmd['plates'], optionalVersion(cmd['version'])));
-      case 'plates.remove':
-        return plateReply(id, this.deps.access.plates.remove(cmd['plates'], optionalVersion(cmd['version'])));
-      case 'plates.replace':
-        return plateReply(id, this.deps.access.plates.replace(cmd['plates'], cmd['version']));
-      case 'cards.upsert':
-        return plateReply(id, this.deps.access.credentials.cards.upsert(cmd['cards'], optionalVersion(cmd['version'])));
-      case 'cards.remove':
-        return plateReply(id, this.deps.access.credentials.cards.remove(cmd['cards'], optionalVersion(cmd['version'])));
-      case 'cards.replace':
-        return plateReply(id, this.deps.access.credentials.cards.replace(cmd['cards'], cmd['version']));
-      case 'passes.revoke': {
-        const passes = cmd['passes'];
-        if (
-          !Array.isArray(passes) ||
-          passes.length === 0 ||
-          passes.length > 1000 ||
-          !passes.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 64)
-        ) {
-          return fail(id, 'invalid', 'passes: expected a list of 1-1000 pass ids');
-        }
-        const untilText = cmd['until'];
-        const until = untilText === undefined ? undefined : typeof untilText === 'string' ? Date.parse(untilText) : Number.NaN;
-        if (until !== undefined && !Number.isFinite(until)) return fail(id, 'invalid', 'until: expected an ISO 8601 time (when the passes end anyway)');
-        // Written to disk before the reply: a revoked pass stays revoked through a power cut.
-        const added = this.deps.access.credentials.passes.revoke(passes as string[], until);
-        return { id, ok: true, count: added };
-      }
-      case 'config.get': {
-        if (!this.deps.config) return fail(id, 'not-supported', 'remote configuration is not available on this gateway');
-        return { id, ok: true, ...this.deps.config.get(id) };
-      }
-      case 'config.apply': {
-        if (!this.deps.config) return fail(id, 'not-supported', 'remote configuration is not available on this gateway');
-        const answer = this.deps.config.apply({ id, config: cmd['config'], version: cmd['version'], deadlineSec: cmd['deadlineSec'] });
-        // Answered by the gateway once it runs on the new config (Uplink.publishReply).
-        if (answer.ok) return { id, ok: true, deferred: true };
-        return { id, ok: false, error: answer.error, message: answer.message, ...(answer.problems ? { problems: answer.problems } : {}) };
-      }
-      case 'upgrade': {
-        if (!this.deps.upgrade) return fail(id, 'not-supported', 'remote upgrades are not available on this gateway');
-        const answer = this.deps.upgrade.start({
-          id,
-          url: cmd['url'],
-          file: cmd['file'],
-          sha256: cmd['sha256'],
-          signature: cmd['signature'],
-          version: cmd['version'],
-          deadlineSec: cmd['deadlineSec'],
-        });
-        // Answered once the release is fetched, checked and installed (Uplink.publishReply).
-        return answer.ok ? { id, ok: true, deferred: true } : fail(id, answer.error, answer.message);
-      }
-      case 'visitor.allow':
-      case 'visitor.deny': {
-        const pendingId = cmd['pendingId'];
-        const decided =
-          typeof pendingId === 'string'
-            ? this.deps.access.settle(pendingId, { decision: action === 'visitor.allow' ? 'granted' : 'denied', by: 'remote', ...(by ? { user: by } : {}) })
-            : undefined;
-        return decided ? { id, ok: true } : fail(id, 'unknown-pending', `no vehicle waiting as ${JSON.stringify(pendingId ?? null)}`);
-      }
-      default:
-        return fail(id, 'unknown-action', `action: expected one of ${ACTIONS.join('|')}, got ${JSON.stringify(action ?? null)?.slice(0, 60)}`);
+    if (typeof action !== 'string' || !Object.hasOwn(COMMANDS, action)) {
+      return fail(id, 'unknown-action', `action: expected one of ${ACTIONS.join('|')}, got ${JSON.stringify(action ?? null)?.slice(0, 60)}`);
     }
+    const { devices, access, config, upgrade } = this.deps;
+    return runCommand(action as CommandAction, cmd, { id, by, devices, access, config, upgrade });
   }
 
   private refuse(id: string, error: CommandError, message: string): CommandReply {
@@ -319,15 +213,6 @@ export class RemoteCommands {
 
 function fail(id: string | null, error: CommandError, message: string): CommandReply {
   return { id, ok: false, error, message };
-}
-
-function optionalVersion(v: unknown): number | undefined {
-  return v === undefined ? undefined : typeof v === 'number' ? v : Number.NaN;
-}
-
-/** The reply to a change of a synced list (plates, cards). */
-function plateReply(id: string, change: ListChange): CommandReply {
-  return change.ok ? { id, ok: true, version: change.version, count: change.count } : fail(id, change.error, change.message);
 }
 
 /**
