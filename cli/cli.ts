@@ -231,13 +231,38 @@ function report(err: unknown): number {
   return 1;
 }
 
+/** The first error writing to stdout or stderr (a reader that went away: EPIPE). */
+const outputErrors = new Map<NodeJS.WriteStream, NodeJS.ErrnoException>();
+
+/**
+ * Resolves once what was written to `stream` has left the process (into a pipe, however slow its
+ * reader), with the error that stopped it, if one did. Exiting before this cut `events --json`
+ * short at the pipe's 64 KB.
+ */
+function drained(stream: NodeJS.WriteStream): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) => {
+    const failed = outputErrors.get(stream);
+    if (failed || stream.destroyed || !stream.writable) return resolve(failed);
+    stream.write('', (err) => resolve(err ?? outputErrors.get(stream) ?? undefined));
+  });
+}
+
+/** Exits with `code` once every line is out; non-zero if the output could not be written (a closed pipe aside). */
+async function exitWhenWritten(code: number): Promise<never> {
+  const failed = (await drained(process.stdout)) ?? (await drained(process.stderr));
+  if (failed && failed.code !== 'EPIPE') code ||= 1;
+  process.exit(code);
+}
+
 export function cli(argv: string[]): void {
   process.on('uncaughtException', (err) => {
     process.stderr.write(`estate-gateway: uncaught: ${err.stack ?? String(err)}\n`);
     process.exit(1);
   });
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => void (outputErrors.has(stream) || outputErrors.set(stream, err)));
   main(argv).then(
-    (code) => process.exit(code),
-    (err: unknown) => process.exit(report(err)),
+    (code) => exitWhenWritten(code),
+    (err: unknown) => exitWhenWritten(report(err)),
   );
 }

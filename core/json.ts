@@ -16,8 +16,17 @@ export function parseJson(text: string, maxDepth = MAX_JSON_DEPTH): JsonParse {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
-    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    return { ok: false, reason: jsonErrorReason(err) };
   }
+}
+
+/**
+ * Why JSON.parse refused, without the excerpt of the input V8 puts in its message (`"device_nam"...
+ * is not valid JSON`): the input may be a form with a password in it, and reasons are logged.
+ */
+export function jsonErrorReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/,\s*"(?:[^"\\]|\\.)*"(?:\.\.\.)?\s*is not valid JSON/, ' (not valid JSON)').replace(/"(?:[^"\\]|\\.)*"/g, '"…"');
 }
 
 /** The deepest `[`/`{` nesting outside strings, counted up to `stopAbove` + 1. */

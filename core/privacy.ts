@@ -37,3 +37,16 @@ export function maskPlatesDeep(value: unknown, depth = 0): unknown {
   }
   return out;
 }
+
+/**
+ * Names of fields that may hold a secret: a password (`password`, `passwd`, `pass_wd`, `pwd`), a
+ * token, a key, a secret, a signature. Matched in JSON (`"password": "…"`), forms (`pass_wd=…`)
+ * and `name: value` text.
+ */
+const SECRET_FIELD =
+  /((?:[a-z_]*pass(?:word|wd|_wd)?|pwd|[a-z_]*token|[a-z_]*secret|[a-z_]*key|sig(?:nature)?|auth[a-z_]*)["']?\s*[:=]\s*)((?:(?:Bearer|Basic|Digest)\s+)?(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|[^&\s,;}\]]*))/gi;
+
+/** Text from outside (a body that would not parse, an error about it) with every value of a field that may be secret replaced by ***. */
+export function redactSecrets(text: string): string {
+  return text.replace(SECRET_FIELD, (_all, name: string) => `${name}***`);
+}

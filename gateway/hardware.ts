@@ -12,6 +12,7 @@ import type { ModbusBus } from '../drivers/modbus/types.js';
 import type { PinRef } from '../schema/sections.js';
 import { InputPin, OutputPin } from '../drivers/io/pin.js';
 import type { Clock } from '../core/clock.js';
+import { every } from '../core/clock.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 
@@ -51,18 +52,56 @@ export async function openBoards(
   buses: ReadonlyMap<string, ModbusBus>,
   into: Map<string, DigitalIo>,
   deps: Deps,
-): Promise<void> {
+): Promise<Map<string, string>> {
   const plans = pinPlans(config);
   for (const boardConfig of config.io) into.set(boardConfig.id, given?.get(boardConfig.id) ?? (await createBoard(boardConfig, { ...deps, buses })));
+  // A board that cannot be opened (no GPIO header, a missing adapter) is that board's fault: it
+  // starts offline, its devices fault with the reason, and it is opened again (retryBoards).
+  const failed = new Map<string, string>();
   await Promise.all(
     [...into].map(async ([id, board]) => {
       try {
         await board.open(plans.get(id) ?? []);
       } catch (err) {
-        throw new GatewayError('BOARD_OFFLINE', `io board ${id} could not be opened: ${errorMessage(err)}`, { board: id }, { cause: err });
+        failed.set(id, `could not be opened: ${errorMessage(err)}`);
       }
     }),
   );
+  return failed;
+}
+
+/** How often a board that could not be opened is tried again. */
+export const BOARD_RETRY_MS = 5000;
+
+/**
+ * Opens each board in `failed` again every BOARD_RETRY_MS until it opens (its devices then
+ * recover through the board's status); returns what stops the retries.
+ */
+export function retryBoards(config: SiteConfig, failed: ReadonlyMap<string, string>, boards: ReadonlyMap<string, DigitalIo>, deps: Deps): () => void {
+  const plans = pinPlans(config);
+  const waiting = new Set(failed.keys());
+  let busy = false;
+  const stop = every(deps.clock, BOARD_RETRY_MS, () => {
+    if (busy || waiting.size === 0) return;
+    busy = true;
+    void Promise.all(
+      [...waiting].map(async (id) => {
+        const board = boards.get(id);
+        if (!board || board.online) return void waiting.delete(id);
+        try {
+          await board.open(plans.get(id) ?? []);
+          waiting.delete(id);
+          deps.log.info({ board: id }, 'io board opened');
+        } catch (err) {
+          deps.log.debug({ board: id, err: errorMessage(err) }, 'io board still cannot be opened');
+        }
+      }),
+    ).finally(() => {
+      busy = false;
+      if (waiting.size === 0) stop();
+    });
+  });
+  return stop;
 }
 
 /** The pins devices take on the boards that were opened: a reference to a board that is not there is an error. */

@@ -21,7 +21,7 @@ import type { Journal } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
 import { EventBus } from '../core/event-bus.js';
 import type { GatewayBus } from '../devices/messages.js';
-import { openBoards, openBuses, pinsOn } from './hardware.js';
+import { openBoards, openBuses, pinsOn, retryBoards } from './hardware.js';
 import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
@@ -156,9 +156,10 @@ export class Gateway {
       ?.start()
       .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'cannot tell whether the clock is synchronised'));
     let runtimes: Awaited<typeof kindsLoading>;
+    let boardsFailed: Map<string, string>;
     try {
       await openBuses(config, this.options.buses, this.buses, hardware);
-      await openBoards(config, this.options.boards, this.buses, this.boards, hardware);
+      boardsFailed = await openBoards(config, this.options.boards, this.buses, this.boards, hardware);
       runtimes = await kindsLoading;
     } catch (err) {
       void journalOpening?.then((j) => j.close()).catch(() => undefined);
@@ -219,8 +220,9 @@ export class Gateway {
     for (const [id, board] of this.boards) {
       this.cleanups.push(board.onStatus((s) => this.onBoardStatus(id, s.online, s.reason)));
       // A board that could not connect at start (and is being retried) faults its devices now.
-      if (!board.online) this.onBoardStatus(id, false, 'not connected');
+      if (!board.online) this.onBoardStatus(id, false, boardsFailed.get(id) ?? board.offlineReason ?? 'not connected');
     }
+    if (boardsFailed.size) this.cleanups.push(retryBoards(config, boardsFailed, this.boards, hardware));
     this.fireAlarm.start();
     for (const device of this.devices.values()) device.start();
 

@@ -130,7 +130,14 @@ export class RemoteCommands {
 
   private check(payload: Buffer, retained: boolean): CommandReply {
     this.refusedAction = undefined;
-    if (payload.length > COMMAND_MAX_BYTES) return fail(null, 'too-large', `commands are limited to ${COMMAND_MAX_BYTES} bytes`);
+    if (payload.length > COMMAND_MAX_BYTES) {
+      // Answered (and audited), so the platform knows: under its id when one can be found.
+      const text = payload.toString('utf8');
+      this.refusedAction = /"action"\s*:\s*"([^"\\]{1,64})"/.exec(text)?.[1];
+      const id = /"id"\s*:\s*"([^"\\]{1,128})"/.exec(text)?.[1] ?? null;
+      this.deps.log.warn({ id, action: this.refusedAction, bytes: payload.length }, 'command over the size limit refused');
+      return fail(id, 'invalid', `too large: the command is ${payload.length} bytes; commands are limited to ${COMMAND_MAX_BYTES}`);
+    }
     const parsed = parseJson(payload.toString('utf8'));
     if (!parsed.ok) return fail(null, 'invalid', `not JSON: ${parsed.reason}`);
     const doc = parsed.value;

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PushSource } from '../devices/push.js';
 import { PushError } from '../drivers/lpr/types.js';
 import { errorMessage } from '../core/errors.js';
+import { redactSecrets } from '../core/privacy.js';
 import type { Logger } from '../core/log.js';
 
 /** Two JPEG pictures from a 4 MP camera fit with room to spare; a Pi keeps a few in memory easily. */
@@ -57,7 +58,7 @@ export async function registerPushRoutes(app: FastifyInstance, deps: PushRouteDe
       }
       if (status < 500) {
         req.camera?.count('malformed');
-        return reply.code(status).send({ error: 'bad-request', message: err.message });
+        return reply.code(status).send({ error: 'bad-request', message: redactSecrets(err.message) });
       }
       deps.log.error({ err: errorMessage(err), camera: req.camera?.id }, 'camera push failed');
       return reply.code(500).send({ error: 'internal', message: 'internal error' });
@@ -99,8 +100,10 @@ export async function registerPushRoutes(app: FastifyInstance, deps: PushRouteDe
       } catch (err) {
         if (!(err instanceof PushError)) throw err;
         camera.count('malformed');
-        deps.log.warn({ camera: camera.id, reason: err.message, bytes: body.length }, 'camera push could not be read');
-        return reply.code(400).send({ error: 'malformed', message: err.message });
+        // the reason may quote the body, and a body may carry the device's password: never in clear
+        const reason = redactSecrets(err.message);
+        deps.log.warn({ camera: camera.id, reason, bytes: body.length }, 'camera push could not be read');
+        return reply.code(400).send({ error: 'malformed', message: reason });
       }
     };
 

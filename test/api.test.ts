@@ -205,10 +205,13 @@ describe('roles and cross-site protection', () => {
     expect((await open({ origin: 'http://evil.example' })).json).toMatchObject({ error: 'cross-site' });
     expect((await open({ 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     expect((await open({ origin: 'null' })).status).toBe(403);
+    expect((await open({})).json).toMatchObject({ error: 'cross-site', message: expect.stringMatching(/neither Origin nor Sec-Fetch-Site/) }); // not a browser
     expect((await open({ 'content-type': 'application/x-www-form-urlencoded' }, 'a=1')).status).toBe(415); // no form parser at all
     expect((await open({ 'content-type': 'text/plain' }, '{}')).status).toBe(403);
     expect(h.board.historyOf(LOCK)).toHaveLength(1);
     expect((await open({ origin: `http://${host}`, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+    expect((await open({ origin: `http://${host}` })).status).toBe(200); // a browser over plain http on the LAN sends Origin only
+    expect((await open({ 'sec-fetch-site': 'same-origin' })).status).toBe(200);
   });
 });
 

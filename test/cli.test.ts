@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runGatewayProcess, siteFile } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'estate-gateway.js');
@@ -100,18 +101,33 @@ describe('estate-gateway usage', () => {
     expect(r.stderr).toMatch(/devices\[0\]\.lock: required/);
   });
 
-  it.runIf(!existsSync('/sys/class/gpio'))('run on a machine without GPIO exits 1 naming the board and why', () => {
-    const file = writeSite(
-      tempDir(),
-      `io: [{ id: pi, type: gpio }]
-console: { listen: "127.0.0.1:0" }
-devices: [{ id: door-a, type: door, lock: { io: pi, pin: 4 }, lockType: fail-secure }]
+  it.runIf(!existsSync('/sys/class/gpio'))(
+    'run on a machine without GPIO keeps running: the board is offline and its door faulted, the other door is fine',
+    async () => {
+      const { file } = await siteFile(
+        (port) => `site: { id: s }
+gateway: { id: g, dataDir: ./data }
+io: [{ id: pi, type: gpio }, { id: sim, type: sim }]
+console: { listen: "127.0.0.1:${port}" }
+devices:
+  - { id: door-a, type: door, lock: { io: pi, pin: 4 }, lockType: fail-secure }
+  - { id: door-b, type: door, lock: { io: sim, pin: 4 }, lockType: fail-secure }
 `,
-    );
-    const r = cli('run', '--config', file);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/BOARD_OFFLINE: io board pi could not be opened: cannot read \/sys\/class\/gpio/);
-  });
+      );
+      const port = Number(/127\.0\.0\.1:(\d+)/.exec(readFileSync(file, 'utf8'))![1]);
+      const gw = await runGatewayProcess(file, port);
+      try {
+        expect(gw.exited(), gw.stderr()).toBe(false);
+        const health = (await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()) as {
+          devices: { ok: number; fault: number };
+          boards: Record<string, { online: boolean }>;
+        };
+        expect(health).toMatchObject({ status: 'degraded', devices: { ok: 1, fault: 1 }, boards: { pi: { online: false }, sim: { online: true } } });
+      } finally {
+        await gw.stop();
+      }
+    },
+  );
 });
 
 /** Starts `run`, waits for a trace line matching `until`, sends SIGTERM, returns what happened. */

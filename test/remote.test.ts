@@ -351,6 +351,28 @@ describe.runIf(HAVE_MOSQUITTO || process.env.CI === 'true')('remote commands ove
 });
 
 describe('refused commands on record', () => {
+  it('a command over the size limit is answered invalid (too large) under its id and audited, and nothing acts', async () => {
+    const { send, future, events, board } = await setup();
+    const big = { id: 'c-big', action: 'config.apply', version: 9, expiresAt: future(), config: `# ${'x'.repeat(5 * 1024 * 1024)}\n` };
+    const reply = await send(big);
+    expect(reply).toMatchObject({
+      id: 'c-big',
+      ok: false,
+      error: 'invalid',
+      message: expect.stringMatching(/^too large: the command is \d+ bytes; commands are limited to 4194304/),
+    });
+    await until('the refusal audited', () => events.some((e) => e.type === 'audit.command' && (e.data as { id: string }).id === 'c-big'));
+    expect(events.find((e) => e.type === 'audit.command' && (e.data as { id: string }).id === 'c-big')!.data).toEqual({
+      id: 'c-big',
+      action: 'config.apply',
+      ok: false,
+      error: 'invalid',
+    });
+    // the gateway goes on: the next command is done
+    expect(await send({ id: 'c-after', action: 'open', device: 'gate-north', expiresAt: future() })).toEqual({ id: 'c-after', ok: true });
+    expect(board.read(5)).toBe(1);
+  });
+
   it('each refusal is an audit.command with ok false and the reason, at most 20 a minute, the rest counted into the next', async () => {
     const { RemoteCommands } = await import('../gateway/remote.js');
     const { AccessControl } = await import('../access/access.js');

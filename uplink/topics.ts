@@ -30,3 +30,8 @@ export const replyTopic = (prefix: string) => `${prefix}/cmd/reply`;
 
 /** A plates.replace of ~50,000 residents fits; a command larger than this is refused unread. */
 export const COMMAND_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * What the broker may send us at most (MQTT 5 maximumPacketSize): commands up to this size
+ * arrive and one over COMMAND_MAX_BYTES is answered as too large; a larger one the broker drops.
+ */
+export const RECEIVE_MAX_BYTES = 16 * 1024 * 1024;

@@ -20,7 +20,7 @@ import type { JournaledEvent } from '../core/events.js';
 import { EVENT_SCHEMA } from '../core/events.js';
 import type { Logger } from '../core/log.js';
 import type { Journal } from '../journal/journal.js';
-import { COMMAND_MAX_BYTES } from './topics.js';
+import { RECEIVE_MAX_BYTES } from './topics.js';
 import { commandTopic, eventTopic, payloadOf, replyTopic, stateTopic, statusTopic } from './topics.js';
 
 type UplinkState = 'idle' | 'connecting' | 'online' | 'backoff' | 'stopping';
@@ -72,8 +72,9 @@ export function connectionOptions(o: UplinkOptions): IClientOptions {
     clientId: o.clientId,
     clean: false, // a persistent session: the broker keeps our command subscription across outages
     protocolVersion: m.protocolVersion,
-    // MQTT 5: the broker keeps the session a week and sends nothing larger than a command may be
-    ...(m.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600, maximumPacketSize: COMMAND_MAX_BYTES + 1024 } } : {}),
+    // MQTT 5: the broker keeps the session a week and sends nothing far larger than a command may
+    // be (one a little over the limit still arrives, to be answered as too large)
+    ...(m.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600, maximumPacketSize: RECEIVE_MAX_BYTES } } : {}),
     keepalive: m.keepaliveSec,
     reconnectPeriod: 0, // our own backoff, with jitter and failover
     connectTimeout: 10_000,

@@ -100,7 +100,11 @@ export abstract class BoardBase implements DigitalIo {
     for (const listener of this.watchers.get(pin) ?? []) listener(value);
   }
 
+  /** why it is offline, as it last said (also when it went offline before anyone listened) */
+  offlineReason: string | undefined;
+
   protected setOnline(online: boolean, reason?: string): void {
+    this.offlineReason = online ? undefined : (reason ?? 'offline');
     if (online === this.isOnline) return;
     this.isOnline = online;
     for (const listener of this.statusListeners) listener(online ? { online } : { online, reason: reason ?? 'offline' });

@@ -32,10 +32,15 @@ export type FirmataIoFactory = (port: string, baudRate: number) => FirmataIo | P
 const MODE_INPUT = 0x00;
 const MODE_OUTPUT = 0x01;
 
-/** The real IO: StandardFirmata over serialport 13. */
+/**
+ * The real IO: StandardFirmata over serialport 13. The port is opened first, so a port that is
+ * not there (an unplugged cable, a wrong path) is this board's error, thrown here, and not an
+ * 'error' event that nobody hears yet (it once took the whole gateway down at start).
+ */
 export async function serialFirmata(port: string, baudRate: number): Promise<FirmataIo> {
   const [{ SerialPort }, firmataIo] = await Promise.all([import('serialport'), import('firmata-io')]);
-  const transport = new SerialPort({ path: port, baudRate });
+  const transport = new SerialPort({ path: port, baudRate, autoOpen: false });
+  await new Promise<void>((resolve, reject) => transport.open((err) => (err ? reject(err) : resolve())));
   return new firmataIo.default.Firmata(transport) as unknown as FirmataIo;
 }
 
@@ -89,9 +94,15 @@ export class FirmataBoard extends BoardBase {
 
   private async connect(): Promise<void> {
     let io: FirmataIo | undefined;
+    // An error of the IO before the board is ready is this attempt's failure, never an 'error'
+    // event without a listener (which would end the process).
+    let early: unknown;
+    const noteEarly = (err: unknown) => void (early ??= err);
     try {
       io = await (this.options.io ?? serialFirmata)(this.options.port, this.options.baudRate);
-      await this.whenReady(io);
+      io.on('error', noteEarly);
+      await this.whenReady(io, () => early);
+      io.off('error', noteEarly);
     } catch (err) {
       io?.removeAllListeners();
       this.forgetBoard?.();
@@ -117,8 +128,10 @@ export class FirmataBoard extends BoardBase {
    * johnny-five's Board waits for the IO's "ready" and reports transport errors. Its own timeout
    * starts only once the port says "connect", so a board that never speaks gets ours.
    */
-  private async whenReady(io: FirmataIo): Promise<void> {
+  private async whenReady(io: FirmataIo, early: () => unknown): Promise<void> {
     const five = (await import('johnny-five')).default;
+    const before = early();
+    if (before !== undefined) throw before instanceof Error ? before : new Error(String(before));
     const timeoutMs = this.options.readyTimeoutMs ?? 10_000;
     let timer: TimerHandle | undefined;
     try {
@@ -132,6 +145,7 @@ export class FirmataBoard extends BoardBase {
         };
         board.once('ready', () => resolve());
         board.once('error', (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))));
+        io.once('error', (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))));
       });
     } finally {
       this.clock.clearTimeout(timer);

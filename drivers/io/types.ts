@@ -46,6 +46,8 @@ export interface DigitalIo {
   close(): Promise<void>;
   /** For boards with a loop of their own (polled relay boards): whether it still makes progress. */
   alive?(now: number): boolean;
+  /** Why it is offline, when it is (also for a board that went offline before anyone listened). */
+  readonly offlineReason?: string | undefined;
   /** Simulated boards only: sets an input as if the wire had changed (the installer's I/O page). */
   setInput?(pin: number, value: Level): void;
 }

@@ -6,8 +6,8 @@
  *
  * Authentication: `Authorization: Bearer TOKEN` or the session cookie. Requests authenticated by
  * the cookie that change something must come from the console's own origin: a JSON body (a
- * cross-site form cannot send one), and `Origin` / `Sec-Fetch-Site`, when the browser sends them,
- * naming this site. The cookie itself is SameSite=Strict.
+ * cross-site form cannot send one), and `Origin` or `Sec-Fetch-Site` naming this site (a browser
+ * sends at least one with every change; a request with neither is refused). The cookie itself is SameSite=Strict.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessControl } from '../../access/access.js';
@@ -111,6 +111,9 @@ export function cookieValue(header: string | undefined, name: string): string | 
 /** Why a cookie-authenticated change looks cross-site, or undefined when it is the console's own. */
 function crossSite(req: FastifyRequest): string | undefined {
   const site = req.headers['sec-fetch-site'];
+  // Every browser sends one of the two with a change; a request with neither is not the console.
+  if (site === undefined && req.headers.origin === undefined)
+    return 'refused a change with neither Origin nor Sec-Fetch-Site (a script should use a Bearer token)';
   if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return `refused a ${site} request`;
   const origin = req.headers.origin;
   if (typeof origin === 'string' && origin !== 'null') {
