@@ -136,6 +136,20 @@ describe('config.apply and config.get', () => {
     expect(await t.command({ action: 'config.get' })).toMatchObject({ ok: true, version: 0, sha256: sha(original) });
   }, 60_000);
 
+  it('a config whose Firmata board is not plugged in is answered, runs with that board faulted, and is judged at its deadline', async () => {
+    const t = await setup();
+    const original = readFileSync(t.file, 'utf8');
+    // door-a moves to an Arduino whose USB cable is out (this once ended the process after "applying")
+    const unplugged = site(t.mqttPort, t.port, '  - { id: door-a, type: door, lock: { io: uno, pin: 4 }, lockType: fail-secure }\n' + DOOR_B, '  - { id: uno, type: firmata, port: /dev/eg-test-ttyNOPE0 }\n');
+    expect(await t.command({ action: 'config.apply', version: 1, config: unplugged, deadlineSec: 2 })).toEqual({ id: 'cfg-1', ok: true, version: 1 });
+    expect((await t.health()).devices).toEqual({ ok: 1, fault: 1 }); // door-b on the sim board runs; door-a waits for its board
+    await until('judged', () => audits(t.platform).some((a) => a['rolledBack'] === true), 20_000);
+    expect(audits(t.platform).find((a) => a['rolledBack'] === true)!['reason']).toMatch(/door-a faulted \(BOARD_OFFLINE\)/);
+    expect(t.gateway().exited()).toBe(false);
+    expect(t.gateway().stderr()).not.toMatch(/uncaught/i);
+    expect(readFileSync(t.file, 'utf8')).toBe(original);
+  }, 60_000);
+
   it('a power cut during the trial brings the gateway back on the last good config; an edit by hand is noticed', async () => {
     const t = await setup();
     const original = readFileSync(t.file, 'utf8');
