@@ -19,19 +19,7 @@
 import { createHash, verify } from 'node:crypto';
 import { loadEd25519PublicKey } from '../core/keys.js';
 import { execFile } from 'node:child_process';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -139,6 +127,7 @@ export async function fetchRelease(offer: ReleaseOffer, o: { dataDir: string; pu
     try {
       await download(offer.url, tarball, o.ca);
     } catch (err) {
+      rmSync(tarball, { force: true }); // what arrived before it failed
       return { ok: false, error: 'download-failed', message: `${offer.url}: ${errorMessage(err)}` };
     }
   } else if (typeof offer.file === 'string') {
@@ -169,27 +158,41 @@ export async function fetchRelease(offer: ReleaseOffer, o: { dataDir: string; pu
 
 /** Extracts a checked release beside the others (releases/<version>) and checks its version. */
 export async function installRelease(dataDir: string, tarball: string, version: string): Promise<void> {
+  try {
+    await extractRelease(dataDir, tarball, version);
+  } finally {
+    // installed or refused, the download has served: repeated refusals must not fill the disk
+    rmSync(tarball, { force: true });
+  }
+}
+
+/** Removes what an upgrade that was cut short (a crash, a power cut) left in releases/incoming. */
+export function cleanIncoming(dataDir: string): void {
+  rmSync(join(releasesDir(dataDir), 'incoming'), { recursive: true, force: true });
+}
+
+async function extractRelease(dataDir: string, tarball: string, version: string): Promise<void> {
   const dir = releasesDir(dataDir);
   const staging = join(dir, `${version}.tmp-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  await new Promise<void>((resolve, reject) =>
-    execFile('tar', ['-xzf', tarball, '-C', staging, '--strip-components=1', '--no-same-owner'], (err, _o, stderr) =>
-      err ? reject(new Error(stderr.trim() || err.message)) : resolve(),
-    ),
-  );
-  const pkg = readJson<{ name?: string; version?: string }>(join(staging, 'package.json'));
-  if (pkg?.name !== 'estate-gateway' || pkg.version !== version) {
+  try {
+    await new Promise<void>((resolve, reject) =>
+      execFile('tar', ['-xzf', tarball, '-C', staging, '--strip-components=1', '--no-same-owner'], (err, _o, stderr) =>
+        err ? reject(new Error(stderr.trim() || err.message)) : resolve(),
+      ),
+    );
+    const pkg = readJson<{ name?: string; version?: string }>(join(staging, 'package.json'));
+    if (pkg?.name !== 'estate-gateway' || pkg.version !== version) {
+      throw new Error(`the tarball holds ${pkg?.name ?? 'no package'} ${pkg?.version ?? ''}, not estate-gateway ${version}`);
+    }
+    if (!existsSync(join(staging, 'bin', 'estate-gateway.js'))) throw new Error('the release has no bin/estate-gateway.js');
+  } catch (err) {
     rmSync(staging, { recursive: true, force: true });
-    throw new Error(`the tarball holds ${pkg?.name ?? 'no package'} ${pkg?.version ?? ''}, not estate-gateway ${version}`);
-  }
-  if (!existsSync(join(staging, 'bin', 'estate-gateway.js'))) {
-    rmSync(staging, { recursive: true, force: true });
-    throw new Error('the release has no bin/estate-gateway.js');
+    throw err;
   }
   rmSync(join(dir, version), { recursive: true, force: true });
   renameSync(staging, join(dir, version));
-  unlinkSync(tarball);
 }
 
 function download(url: string, file: string, ca?: Buffer): Promise<void> {

@@ -9,7 +9,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { HealthView } from './config-control.js';
 import type { RollBack, Trial } from './releases.js';
-import { currentRelease, fetchRelease, installRelease, readJson, rolledBackFile, trialFile, undoTrial } from './releases.js';
+import { cleanIncoming, currentRelease, fetchRelease, installRelease, readJson, rolledBackFile, trialFile, undoTrial } from './releases.js';
 import { systemClock } from '../core/clock.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 
@@ -55,6 +55,7 @@ export class UpgradeManager implements UpgradeControl {
   /** The gateway runs: report a roll back that happened before it, and judge a trial of this release. */
   started(runner: UpgradeRunner): void {
     this.runner = runner;
+    cleanIncoming(this.o.dataDir); // nothing is being fetched yet: what is there was cut short
     const rolled = readJson<RollBack>(rolledBackFile(this.o.dataDir));
     if (rolled) {
       rmSync(rolledBackFile(this.o.dataDir), { force: true });

@@ -140,7 +140,12 @@ describe('config.apply and config.get', () => {
     const t = await setup();
     const original = readFileSync(t.file, 'utf8');
     // door-a moves to an Arduino whose USB cable is out (this once ended the process after "applying")
-    const unplugged = site(t.mqttPort, t.port, '  - { id: door-a, type: door, lock: { io: uno, pin: 4 }, lockType: fail-secure }\n' + DOOR_B, '  - { id: uno, type: firmata, port: /dev/eg-test-ttyNOPE0 }\n');
+    const unplugged = site(
+      t.mqttPort,
+      t.port,
+      '  - { id: door-a, type: door, lock: { io: uno, pin: 4 }, lockType: fail-secure }\n' + DOOR_B,
+      '  - { id: uno, type: firmata, port: /dev/eg-test-ttyNOPE0 }\n',
+    );
     expect(await t.command({ action: 'config.apply', version: 1, config: unplugged, deadlineSec: 2 })).toEqual({ id: 'cfg-1', ok: true, version: 1 });
     expect((await t.health()).devices).toEqual({ ok: 1, fault: 1 }); // door-b on the sim board runs; door-a waits for its board
     await until('judged', () => audits(t.platform).some((a) => a['rolledBack'] === true), 20_000);

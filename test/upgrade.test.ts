@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -138,10 +138,23 @@ describe.runIf(HAVE_OPENSSL || process.env.CI === 'true')('upgrades with rollbac
       error: 'invalid',
       message: expect.stringContaining('sha256 is'),
     });
+    // a download that fails part way, and a signed tarball that holds another version
+    expect(await t.command({ ...t.offer('0.2.0', good), url: t.offer('0.2.0', good).url.replace('0.2.0.tgz', 'gone.tgz') })).toMatchObject({
+      ok: false,
+      error: 'download-failed',
+    });
+    expect(await t.command({ ...t.offer('0.2.1', good) })).toMatchObject({
+      ok: false,
+      error: 'invalid',
+      message: expect.stringContaining('not estate-gateway 0.2.1'),
+    });
     expect(existsSync(join(t.data, 'releases', '0.2.0'))).toBe(false);
+    // and nothing a refusal downloaded is left to fill the disk
+    const incoming = join(t.data, 'releases', 'incoming');
+    expect(existsSync(incoming) ? readdirSync(incoming) : []).toEqual([]);
 
     // A good one: fetched, checked, installed, switched to, restarted into, confirmed.
-    expect(await t.command({ ...t.offer('0.2.0', good), deadlineSec: 2 })).toEqual({ id: 'up-3', ok: true, version: '0.2.0' });
+    expect(await t.command({ ...t.offer('0.2.0', good), deadlineSec: 2 })).toEqual({ id: 'up-5', ok: true, version: '0.2.0' });
     await until('0.2.0 runs', () => t.statusVersion()?.version === '0.2.0' && t.statusVersion()?.online === true, 20_000);
     expect(readlinkSync(join(t.data, 'releases', 'current'))).toBe('0.2.0');
     await until('confirmed', () => audits(t.platform).some((a) => a['phase'] === 'confirmed'), 15_000);
@@ -149,13 +162,13 @@ describe.runIf(HAVE_OPENSSL || process.env.CI === 'true')('upgrades with rollbac
 
     // A release that cannot even start: the installed launcher undoes it after three attempts.
     const startsBefore = t.starts.length;
-    expect(await t.command({ ...t.offer('0.3.0', release(t.dir, '0.3.0', true)), deadlineSec: 2 })).toEqual({ id: 'up-4', ok: true, version: '0.3.0' });
+    expect(await t.command({ ...t.offer('0.3.0', release(t.dir, '0.3.0', true)), deadlineSec: 2 })).toEqual({ id: 'up-6', ok: true, version: '0.3.0' });
     await until('rolled back', () => audits(t.platform).some((a) => a['rolledBack'] === true), 30_000);
     expect(t.starts.length - startsBefore).toBe(3 + 1); // three starts of 0.3.0 that failed, then the one that undid it
     expect(readlinkSync(join(t.data, 'releases', 'current'))).toBe('0.2.0');
     expect(t.statusVersion()).toMatchObject({ online: true, version: '0.2.0' });
     expect(audits(t.platform).find((a) => a['rolledBack'] === true)).toMatchObject({
-      id: 'up-4',
+      id: 'up-6',
       ok: false,
       version: '0.3.0',
       running: '0.2.0',
@@ -164,6 +177,8 @@ describe.runIf(HAVE_OPENSSL || process.env.CI === 'true')('upgrades with rollbac
     expect(audits(t.platform).map((a) => [a['version'], a['phase'] ?? a['error'] ?? (a['rolledBack'] ? 'rolled back' : '')])).toEqual([
       ['0.2.0', 'bad-signature'],
       ['0.2.0', 'invalid'],
+      ['0.2.0', 'download-failed'],
+      ['0.2.1', 'invalid'],
       ['0.2.0', 'installed'],
       ['0.2.0', 'confirmed'],
       ['0.3.0', 'installed'],
