@@ -11,6 +11,7 @@ import mqtt from 'mqtt';
 import { barePublisherRate, uplinkDrain } from './drain.js';
 import { housekeepingRound, journalAppendRate, rawInsertRate } from './journal.js';
 import { lprLatency } from './lpr.js';
+import { memoryAfterLoad } from './memory.js';
 import { passLatency } from './credentials.js';
 import { footprint, nodeFloorMs } from './startup.js';
 import type { Footprint } from './startup.js';
@@ -105,6 +106,14 @@ async function main(): Promise<void> {
   const floors: number[] = [];
   for (let r = 0; r < runs; r++) floors.push(nodeFloorMs());
   line('startup.bare_node_start_exit', median(floors), 'ms');
+
+  // Memory that settles (#27): idle RSS before any load and after each of five load rounds.
+  const mem = await memoryAfterLoad(await freePort(), 5, Number(process.env.BENCH_QUIET_SEC ?? 30));
+  line('memory.idle_rss_before_load', mem.idleBeforeMb, 'MB');
+  mem.idleAfterMb.forEach((mb, i) => line(`memory.idle_rss_after_round_${i + 1}`, mb, 'MB'));
+  line('memory.idle_after_to_before', Math.max(...mem.idleAfterMb) / mem.idleBeforeMb, 'x (the largest round; target <= 1.5)');
+  line('memory.last_to_first_round', mem.idleAfterMb.at(-1)! / mem.idleAfterMb[0]!, 'x (no growth round over round: ~1)');
+  line('memory.rss_high_water', mem.highWaterMb, 'MB');
 
   // 3. Camera push to lane output (and to its committed reply) with a 1,000,000-event backlog and no broker, vs a bare echo server and a bare fsync.
   const lpr = await lprLatency(

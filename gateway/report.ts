@@ -84,6 +84,11 @@ export function metricsPage(g: ReportView): string {
   const stats = g.journal?.lastStats;
   const health = healthReport(g);
   m.metric('estate_gateway_up', 'gauge', '1 while the gateway runs', [[{ version: g.version }, 1]]);
+  const mem = process.memoryUsage();
+  m.metric('process_resident_memory_bytes', 'gauge', 'resident memory of the gateway process', [[{}, mem.rss]]);
+  m.metric('nodejs_heap_used_bytes', 'gauge', 'JavaScript heap in use (main thread)', [[{}, mem.heapUsed]]);
+  m.metric('nodejs_heap_total_bytes', 'gauge', 'JavaScript heap reserved (main thread)', [[{}, mem.heapTotal]]);
+  m.metric('nodejs_external_memory_bytes', 'gauge', 'memory held for JavaScript objects outside the heap (buffers)', [[{}, mem.external]]);
   m.metric('estate_gateway_journal_depth', 'gauge', 'events journaled and not yet forwarded', [[{}, stats?.depth ?? 0]]);
   m.metric('estate_gateway_journal_oldest_unsent_age_seconds', 'gauge', 'age of the oldest event not yet forwarded', [
     [{}, health.journal?.oldestPendingAgeSec ?? 0],
