@@ -8,6 +8,7 @@ import type { Problem } from '../schema/problems.js';
 import { describeValue } from '../schema/problems.js';
 import { didYouMean } from '../schema/suggest.js';
 import { boardPinRange, pinUses } from './pins.js';
+import type { PinUse } from './pins.js';
 import type { SiteConfig } from './schema.js';
 import { TOPIC_PLACEHOLDERS } from './topics.js';
 
@@ -44,6 +45,8 @@ export interface Unchecked {
   io: ReadonlySet<string>;
   buses: ReadonlySet<string>;
   devices: ReadonlySet<string>;
+  /** the pins those device entries name, where their pin references themselves are sound: an output driven twice is reported with the entry's own problems */
+  pins?: readonly PinUse[];
 }
 
 export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new Set(), buses: new Set(), devices: new Set() }): Problem[] {
@@ -59,7 +62,9 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
   // Pins: the board exists, the pin is on it, an output has one driver, a pin is not both.
   const outputs = new Map<string, string>();
   const inputs = new Map<string, string>();
-  for (const use of pinUses(config)) {
+  const at = (u: PinUse) => Number(/^devices\[(\d+)\]/.exec(u.path)?.[1] ?? Number.MAX_SAFE_INTEGER);
+  const uses = [...pinUses(config), ...(unchecked.pins ?? [])].sort((a, b) => at(a) - at(b));
+  for (const use of uses) {
     const board = boards.get(use.ref.io);
     if (!board) {
       if (!unchecked.io.has(use.ref.io))

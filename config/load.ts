@@ -10,6 +10,10 @@ import type { Problem } from '../schema/problems.js';
 import { problemsFromIssues } from '../schema/problems.js';
 import type { SiteConfig } from './schema.js';
 import { siteConfig } from './schema.js';
+import type { PinUse } from './pins.js';
+import { kindOf } from '../devices/kinds.js';
+import { pinRef } from '../schema/sections.js';
+import type { PinRole } from '../schema/sections.js';
 
 /** A site file is a few kilobytes; anything this large is the wrong file. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -89,7 +93,7 @@ function partialConfig(raw: unknown): { config: SiteConfig; unchecked: Unchecked
     const fallback = shape[key].safeParse(undefined);
     return fallback.success ? (fallback.data as z.output<(typeof shape)[K]>) : undefined;
   };
-  const unchecked = { io: new Set<string>(), buses: new Set<string>(), devices: new Set<string>() };
+  const unchecked = { io: new Set<string>(), buses: new Set<string>(), devices: new Set<string>(), pins: [] as PinUse[] };
   const list = <T>(key: 'io' | 'buses' | 'devices', item: z.ZodType<T>): T[] => {
     const entries = doc[key];
     const out: T[] = [];
@@ -101,6 +105,31 @@ function partialConfig(raw: unknown): { config: SiteConfig; unchecked: Unchecked
     });
     return out;
   };
+  // the pins of device entries that did not parse, where their kind and pin references are sound
+  (doc['devices'] as unknown[] | undefined)?.forEach((entry, i) => {
+    if (!entry || typeof entry !== 'object') return;
+    const e = entry as { id?: unknown; type?: unknown };
+    const kind = typeof e.type === 'string' ? kindOf(e.type) : undefined;
+    if (!kind || kind.schema.safeParse(entry).success) return;
+    let roles: PinRole[];
+    try {
+      roles = kind.pins(entry as never);
+    } catch {
+      return;
+    }
+    for (const role of roles) {
+      const ref = pinRef.safeParse(role.ref);
+      if (role.ref !== undefined && ref.success) {
+        unchecked.pins.push({
+          owner: typeof e.id === 'string' ? e.id : `devices[${i}]`,
+          role: role.role,
+          direction: role.direction,
+          ref: ref.data,
+          path: `devices[${i}].${role.role}`,
+        });
+      }
+    }
+  });
   const site = section('site') ?? { id: 'site' };
   const gateway = section('gateway') ?? { id: 'gateway', dataDir: '.' };
   const storage = section('storage');
@@ -187,7 +216,8 @@ export function loadConfigFile(file: string): LoadedConfig {
 
 /**
  * Validates a site file's text (YAML, or JSON, which YAML reads too) as if it were at `path`:
- * relative paths in it (dataDir, sim trace files, secret files) are taken relative to that file.
+ * relative paths in it (dataDir, sim trace files, key, certificate and secret files) are taken
+ * relative to that file.
  */
 export function configFromText(text: string, path: string): Validation {
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES)
@@ -204,7 +234,9 @@ export function configFromText(text: string, path: string): Validation {
     config.upgrade.publicKey = resolve(base, config.upgrade.publicKey);
     if (config.upgrade.ca) config.upgrade.ca = resolve(base, config.upgrade.ca);
   }
-  // Secret files named relative to the config file are found beside it.
+  // Key and secret files named relative to the config file are found beside it, whatever the
+  // working directory (under systemd it is /).
+  if (config.access.passes) config.access.passes.publicKey = resolve(base, config.access.passes.publicKey);
   const mqtt = config.upstream?.mqtt;
   if (mqtt) {
     if (mqtt.passwordFile) mqtt.passwordFile = resolve(base, mqtt.passwordFile);

@@ -116,13 +116,25 @@ export function problemsFromIssues(
       const range = pinRangeFor(raw, valueAt(raw, path.slice(0, -1)));
       if (range) message = `expected an integer ${range.min}-${range.max}`;
     }
+    // a word of a list in the wrong case or misspelt: "SDM630" is sdm630, "failsafe" fail-safe; but
+    // never another model number ("sdm230" is a meter of its own, not a typo of sdm630)
+    const digits = (s: string) => s.replace(/\D/g, '');
+    const suggestion =
+      issue.code === 'invalid_value' && typeof value === 'string'
+        ? didYouMean(
+            value,
+            issue.values.filter((v): v is string => typeof v === 'string' && digits(v) === digits(value)),
+          )
+        : '';
     // "9600" where a number belongs: YAML read a quoted number as text
     const quoted =
       typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) && /expected (an integer|a number|one of [\d|.]+)/.test(message);
     out.push({
       path: formatPath(path),
       message:
-        value === undefined ? message : `${message}, got ${describeValue(value)}${quoted ? ' (a number in quotes is text: write it without the quotes)' : ''}`,
+        value === undefined
+          ? message
+          : `${message}, got ${describeValue(value)}${suggestion}${quoted ? ' (a number in quotes is text: write it without the quotes)' : ''}`,
     });
   }
   return out;
