@@ -42,7 +42,7 @@ export const VOCABULARY = {
   methods: TERMINAL_METHODS,
   faults: FAULT_CODES,
   /** refusals of commands and API calls */
-  refusals: ['unsafe', 'fire-alarm', 'offline', 'not-supported', 'unknown-device', 'invalid', 'expired', 'replayed', 'bad-signature', 'stale-version'],
+  refusals: ['unsafe', 'fire-alarm', 'offline', 'not-supported', 'unknown-device', 'invalid', 'expired', 'replayed', 'bad-signature', 'stale-version', 'busy'],
   /** audit.login-failed reasons (http/auth.ts) */
   loginFailures: ['bad-credentials', 'account-locked', 'address-locked'],
   alarmKinds: ALARM_KINDS,

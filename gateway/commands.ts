@@ -27,7 +27,8 @@ export type CommandError =
   | 'fire-alarm'
   | 'not-supported'
   | 'offline'
-  | 'download-failed';
+  | 'download-failed'
+  | 'busy';
 
 export type CommandReply =
   | { id: string | null; ok: true; [extra: string]: unknown }
@@ -174,14 +175,21 @@ export const COMMANDS = {
       version: z.unknown().meta({ description: 'higher than the running one' }),
       deadlineSec: z.unknown().optional().meta({ description: 'seconds until the trial is judged, default 60' }),
     }),
-    does: 'runs a new site file on trial and rolls it back if it leaves the gateway worse; answered once it runs',
-    errors: ['stale-version', 'not-supported'],
+    does: 'runs a new site file on trial and rolls it back if it leaves the gateway worse; answered once it runs; a good one sent while another is on trial is refused `busy` with `onTrial` (that version)',
+    errors: ['stale-version', 'busy', 'not-supported'],
     run: (cmd, ctx) => {
       if (!ctx.config) return fail(ctx.id, 'not-supported', 'remote configuration is not available on this gateway');
       const answer = ctx.config.apply({ id: ctx.id, config: cmd.config, version: cmd.version, deadlineSec: cmd.deadlineSec });
       // Answered by the gateway once it runs on the new config (Uplink.publishReply).
       if (answer.ok) return { id: ctx.id, ok: true, deferred: true };
-      return { id: ctx.id, ok: false, error: answer.error, message: answer.message, ...(answer.problems ? { problems: answer.problems } : {}) };
+      return {
+        id: ctx.id,
+        ok: false,
+        error: answer.error,
+        message: answer.message,
+        ...(answer.problems ? { problems: answer.problems } : {}),
+        ...(answer.onTrial !== undefined ? { onTrial: answer.onTrial } : {}),
+      };
     },
   }),
   'config.get': action({

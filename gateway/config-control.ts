@@ -64,7 +64,9 @@ export interface HealthView {
   uplinkConnected(): boolean | undefined;
 }
 
-export type ApplyAnswer = { ok: true; deferred: true } | { ok: false; error: 'invalid' | 'stale-version'; message: string; problems?: string[] };
+export type ApplyAnswer =
+  | { ok: true; deferred: true }
+  | { ok: false; error: 'invalid' | 'stale-version' | 'busy'; message: string; problems?: string[] /** busy: the version being tried */; onTrial?: number };
 
 /** What remote commands see of remote configuration. */
 export interface ConfigControl {
@@ -190,7 +192,7 @@ export class ConfigManager implements ConfigControl {
   }
 
   apply(cmd: { id: string; config: unknown; version: unknown; deadlineSec?: unknown }): ApplyAnswer {
-    const refuse = (error: 'invalid' | 'stale-version', message: string, problems?: string[]): ApplyAnswer => {
+    const refuse = (error: 'invalid' | 'stale-version' | 'busy', message: string, problems?: string[]): ApplyAnswer => {
       this.runner?.audit({
         id: cmd.id,
         action: 'config.apply',
@@ -208,8 +210,9 @@ export class ConfigManager implements ConfigControl {
     const deadlineSec = cmd.deadlineSec === undefined ? DEFAULT_DEADLINE_SEC : Number(cmd.deadlineSec);
     if (!Number.isInteger(deadlineSec) || deadlineSec < 1 || deadlineSec > 3600) return refuse('invalid', 'deadlineSec: expected an integer 1-3600');
     if (version <= this.state.version) return refuse('stale-version', `version ${version} is not newer than the running version ${this.state.version}`);
-    if (this.busy || this.state.trial)
-      return refuse('invalid', `version ${this.state.trial?.version ?? '?'} is still being tried; send the next one after it is confirmed or rolled back`);
+    const onTrial = this.state.trial?.version;
+    if (onTrial !== undefined && version <= onTrial) return refuse('stale-version', `version ${version} is not newer than version ${onTrial}, on trial now`);
+    // A file that is wrong is said to be wrong, trial or not; only a good newer one waits its turn.
     const result = configFromText(cmd.config, this.o.file);
     if (!result.ok)
       return refuse(
@@ -217,6 +220,10 @@ export class ConfigManager implements ConfigControl {
         `the config has ${result.problems.length} problem(s)`,
         result.problems.map((p) => `${p.path}: ${p.message}`),
       );
+    if (this.busy || onTrial !== undefined) {
+      const answer = refuse('busy', `version ${onTrial ?? '?'} is being tried; send this one again once it is confirmed or rolled back`);
+      return { ...answer, ...(onTrial !== undefined ? { onTrial } : {}) } as ApplyAnswer;
+    }
     const next = this.withOverride(result.config);
     const running = this.load(this.readText());
     const fixed: string[] = [];

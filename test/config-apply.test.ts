@@ -114,6 +114,32 @@ describe('config.apply and config.get', () => {
     ]);
   }, 60_000);
 
+  it('while one config is on trial: an older version is stale, a bad file is invalid with its problems, a good newer one is busy', async () => {
+    const t = await setup();
+    expect(await t.command({ action: 'config.apply', version: 5, config: site(t.mqttPort, t.port, DOOR_A + DOOR_B), deadlineSec: 600 })).toEqual({
+      id: 'cfg-1',
+      ok: true,
+      version: 5,
+    });
+    expect(await t.command({ action: 'config.apply', version: 5, config: site(t.mqttPort, t.port, DOOR_A) })).toMatchObject({
+      ok: false,
+      error: 'stale-version',
+      message: expect.stringMatching(/version 5, on trial now/),
+    });
+    const bad = site(t.mqttPort, t.port, '  - { id: door-a, type: door, lock: { io: sim, pin: 1 }, lockType: fail-secure, unlokMs: 3000 }\n');
+    expect(await t.command({ action: 'config.apply', version: 6, config: bad })).toMatchObject({
+      ok: false,
+      error: 'invalid',
+      problems: ['devices[0].unlokMs: unknown key; did you mean "unlockMs"?'],
+    });
+    expect(await t.command({ action: 'config.apply', version: 6, config: site(t.mqttPort, t.port, DOOR_A) })).toMatchObject({
+      ok: false,
+      error: 'busy',
+      onTrial: 5,
+    });
+    expect((await t.health()).devices).toEqual({ ok: 2, fault: 0 }); // still on the trial's config
+  }, 60_000);
+
   it('a config that applies but leaves a device faulted is rolled back by itself, with the reason upstream', async () => {
     const t = await setup();
     const original = readFileSync(t.file, 'utf8');
