@@ -4,17 +4,17 @@
  * every code the gateway sends through console/i18n.js, so a guard reads words, not keys.
  * Served as a module under a CSP without 'unsafe-inline'.
  */
-import { T, meterValue, word } from './i18n.js';
+import { T, meterValue, stopReason, word } from './i18n.js';
 
 /** @typedef {import('./i18n.js').Lang} Lang */
 /**
  * @typedef {{ id: string, type: string, name?: string, state: string, fault: string | null, door?: string, alarm?: string | null,
  *   lane?: string, values?: Record<string, number>, readAt?: string | null, lastRead?: { plate: string | null, decision: string } | null, vehicle?: boolean | null }} Device
  * @typedef {{ id: string, seq?: number, time: string, type: string, device: string, data: Record<string, any> }} GatewayEvent
- * @typedef {{ name: string, states: Record<string, string>, actions?: { open: string, close: string }, labels?: Record<string, string> }} KindWords
+ * @typedef {{ name: string, states: Record<string, string>, actions?: { open: string, close: string }, labels?: Record<string, string>, roles?: Record<string, string> }} KindWords
  * @typedef {{ show: 'word' | 'badge' | 'device' | 'plate-read' | 'values', field: string, group?: string, label?: string, hideWhen?: string[] }} CardPart
  * @typedef {{ words: Record<Lang, KindWords>, card: CardPart[] }} KindInfo
- * @typedef {{ id: string, plate: string | null, lane: string, feeCents?: number }} Waiting
+ * @typedef {{ id: string, plate: string | null, lane: string, direction?: 'in' | 'out', feeCents?: number }} Waiting
  */
 
 /** @type {Lang} */
@@ -37,6 +37,28 @@ const el = (tag, props = {}, ...kids) => {
 };
 /** @type {Map<string, Device>} */
 const devices = new Map();
+/**
+ * Why an action was refused, shown beside its buttons (a device's card, an I/O board) until it
+ * is old: a guard sees it where he pressed, not in a browser dialog.
+ * @type {Map<string, { text: string, until: number }>}
+ */
+const refusals = new Map();
+const REFUSAL_SHOWN_MS = 8000;
+/** @param {string} key @param {{ status: number, body: any }} r */
+function noteRefusal(key, r) {
+  refusals.set(key, { text: T[lang].refusals[r.body.error] || `${ui('failed')}: ${r.body.message || r.status}`, until: Date.now() + REFUSAL_SHOWN_MS });
+  setTimeout(() => {
+    if ((refusals.get(key)?.until ?? 0) <= Date.now()) {
+      refusals.delete(key);
+      renderAll();
+    }
+  }, REFUSAL_SHOWN_MS + 50);
+}
+/** @param {string} key */
+const refusalNote = (key) => {
+  const r = refusals.get(key);
+  return r && r.until > Date.now() ? el('div', { className: 'refused', role: 'alert', textContent: r.text }) : undefined;
+};
 /** What each device kind says of itself: its words and its card (GET /api/kinds). @type {Record<string, KindInfo>} */
 let kinds = {};
 /** @type {GatewayEvent[]} */
@@ -286,12 +308,17 @@ function deviceCard(d) {
         const r = await post(`/api/devices/${encodeURIComponent(d.id)}/${action}`);
         b.disabled = false;
         if (r.status === 401) return showLogin();
-        if (r.status !== 200) alert(T[lang].refusals[r.body.error] || `${ui('failed')}: ${r.body.message || r.status}`);
+        if (r.status !== 200) {
+          noteRefusal(`dev-${d.id}`, r);
+          renderDevice(devices.get(d.id) ?? d);
+        } else refusals.delete(`dev-${d.id}`);
       };
       actions.append(b);
     }
     card.append(actions);
   }
+  const note = refusalNote(`dev-${d.id}`);
+  if (note) card.append(note);
   return card;
 }
 
@@ -335,7 +362,8 @@ function renderVisitors() {
         ['allow', ''],
         ['deny', 'deny'],
       ]) {
-        const b = el('button', { type: 'button', className: cls, textContent: ui(decision ?? '') });
+        const label = decision === 'allow' && w.direction === 'out' ? 'letOut' : (decision ?? '');
+        const b = el('button', { type: 'button', className: cls, textContent: ui(label) });
         b.onclick = () => post(`/api/visitors/${encodeURIComponent(w.id)}/${decision}`);
         row.append(b);
       }
@@ -350,8 +378,11 @@ function eventText(e) {
   /** @type {string[]} */
   const bits = [];
   if (d['plate'] !== undefined) bits.push(d['plate'] === 'unknown' ? ui('noPlate') : d['plate']);
-  if (d['decision'] !== undefined) bits.push(word(lang, 'decisions', d['decision']));
-  if (d['reason'] !== undefined) {
+  // a car leaving is let out, not let in
+  const leaving = e.type === 'vehicle.exit' || d['direction'] === 'out';
+  if (d['decision'] !== undefined) bits.push(leaving && d['decision'] === 'granted' ? ui('letOutDone') : word(lang, 'decisions', d['decision']));
+  if (e.type === 'gateway.stopping' && typeof d['reason'] === 'string') bits.push(stopReason(lang, d['reason']));
+  else if (d['reason'] !== undefined) {
     const group = e.type === 'audit.login-failed' ? 'loginFailures' : e.type === 'access.denied' ? 'accessRefusals' : 'reasons';
     bits.push(word(lang, group, d['reason']));
   }
@@ -397,6 +428,7 @@ function showTab(io) {
   $('tab-io').classList.toggle('on', io);
   $('main-tab').hidden = io;
   $('io-tab').hidden = !io;
+  /** @type {HTMLElement} */ (document.querySelector('.to-events')).hidden = io;
   clearInterval(ioTimer);
   if (io) {
     void renderIo();
@@ -405,6 +437,13 @@ function showTab(io) {
 }
 $('tab-main').onclick = () => showTab(false);
 $('tab-io').onclick = () => showTab(true);
+
+/** Who uses a pin, in words: the device by its name and the pin's role as its kind calls it. @param {string} id @param {string} role */
+function pinUser(id, role) {
+  const type = devices.get(id)?.type;
+  const roleWord = type ? kindWords(type)?.roles?.[role] : undefined;
+  return type ? `${deviceName(id)} · ${roleWord ?? role}` : deviceName(id); // the fire alarm input names itself
+}
 
 async function renderIo() {
   const r = await api('/api/io');
@@ -421,7 +460,8 @@ async function renderIo() {
         /** @param {number} value @param {number} [pulseMs] */
         const set = (value, pulseMs) =>
           post(`/api/io/${encodeURIComponent(b.id)}/${p.pin}`, pulseMs ? { value, pulseMs } : { value }).then((res) => {
-            if (res.status !== 200) alert(T[lang].refusals[res.body.error] || `${ui('failed')}: ${res.body.message || res.status}`);
+            if (res.status !== 200) noteRefusal(`io-${b.id}`, res);
+            else refusals.delete(`io-${b.id}`);
             return renderIo();
           });
         if (p.direction === 'out') act.append(el('button', { type: 'button', textContent: ui('pulse'), onclick: () => set(1, 500) }));
@@ -434,12 +474,16 @@ async function renderIo() {
             el('td', { textContent: p.pin }),
             el('td', { textContent: ui(p.direction) }),
             el('td', {}, el('span', { className: `lvl${p.value ? ' on' : ''}`, textContent: p.value ?? '?' })),
-            el('td', { textContent: `${deviceName(p.device)} · ${p.role}` }),
+            el('td', { textContent: pinUser(p.device, p.role) }),
             act,
           ),
         );
       }
-      return el('div', { className: 'card' }, el('h3', { textContent: `${b.id} (${b.type}) ${b.online ? ui('online') : ui('offline')}` }), table);
+      const card = el('div', { className: 'card' }, el('h3', { textContent: `${b.id} (${b.type}) ${b.online ? ui('online') : ui('offline')}` }));
+      const note = refusalNote(`io-${b.id}`);
+      if (note) card.append(note);
+      card.append(table);
+      return card;
     }),
   );
 }

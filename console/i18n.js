@@ -23,6 +23,9 @@ export const T = {
       waiting: '等待放行的访客',
       events: '实时事件',
       allow: '放行',
+      letOut: '放行出场',
+      letOutDone: '已放行出场',
+      toEvents: '查看实时事件',
       deny: '拒绝',
       uplinkOn: '上行已连接',
       uplinkOff: '上行未连接',
@@ -226,6 +229,9 @@ export const T = {
       waiting: 'Visitors waiting',
       events: 'Live events',
       allow: 'Let in',
+      letOut: 'Let out',
+      letOutDone: 'let out',
+      toEvents: 'Latest events',
       deny: 'Refuse',
       uplinkOn: 'uplink connected',
       uplinkOff: 'uplink down',
@@ -417,6 +423,24 @@ export const T = {
     },
   },
 };
+
+/**
+ * Why the gateway stopped, in words: a signal from systemd or a person, a remote config being
+ * applied or rolled back, an upgrade (the reasons gateway/main.ts is given; others as they are).
+ * @param {Lang} lang
+ * @param {string} reason
+ */
+export function stopReason(lang, reason) {
+  const zh = lang === 'zh-CN';
+  const n = /(\d+)$/.exec(reason)?.[1] ?? '';
+  if (reason === 'SIGTERM') return zh ? '服务停止（系统）' : 'service stopped (system)';
+  if (reason === 'SIGINT') return zh ? '手动停止' : 'stopped by hand';
+  if (reason === 'start-failed') return zh ? '启动失败' : 'start failed';
+  if (reason.startsWith('config.apply version')) return zh ? `应用远程配置 第 ${n} 版` : `remote config version ${n} applied`;
+  if (reason.startsWith('roll back config version')) return zh ? `回滚远程配置 第 ${n} 版` : `remote config version ${n} rolled back`;
+  if (reason.startsWith('upgrade to ')) return zh ? `升级到 ${reason.slice(11)}` : `upgrade to ${reason.slice(11)}`;
+  return reason;
+}
 
 /**
  * Looks a word up; a missing one shows as itself, never as its key path (the vocabulary test

@@ -53,6 +53,8 @@ export interface KindWords<State extends string = string> {
   actions?: { open: string; close: string };
   /** words its card uses (labels of fields) */
   labels?: Record<string, string>;
+  /** its pins' roles as the I/O page names them (`lock`: 门锁) */
+  roles?: Record<string, string>;
 }
 
 /**

@@ -90,6 +90,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
     );
     base = `http://127.0.0.1:${h.gateway.address!.port}`;
     await new UserStore(h.config.gateway.dataDir).add('guard', 'staff', 'guard-password-1');
+    await new UserStore(h.config.gateway.dataDir).add('ian', 'installer', 'installer-password-1');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
     mkdirSync(OUT, { recursive: true });
   }, 60_000);
@@ -108,8 +109,9 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(err.message));
-    // a 401 is the API's answer before login and to a wrong password: anything else is a problem (a missing file, a script error)
-    page.on('console', (m) => void (m.type() === 'error' && !/status of 401/.test(m.text()) && problems.push(m.text())));
+    // a 401 is the API's answer before login and to a wrong password, a 400 to the refused action
+    // below: anything else is a problem (a missing file, a script error)
+    page.on('console', (m) => void (m.type() === 'error' && !/status of 40[01]/.test(m.text()) && problems.push(m.text())));
     await page.goto(base);
     await page.getByPlaceholder('用户名').fill('guard');
     await page.getByPlaceholder('密码').fill('wrong-password');
@@ -135,6 +137,14 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
         .slice(0, 2),
     ).toEqual([0, 1]); // the OPEN pulse
     await expect.poll(() => gate.locator('.state').textContent()).toContain('已抬杆');
+    // a refused action is said beside its button, not in a browser dialog
+    page.on('dialog', (d) => {
+      problems.push(`a browser dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+    await gate.getByRole('button', { name: '落杆' }).click(); // this barrier closes by itself: it has no CLOSE output
+    await expect.poll(() => gate.locator('.refused').textContent()).toBe('不支持此操作');
+    await page.screenshot({ path: `${OUT}console-zh-phone-refused.png` });
 
     // a visitor read by the camera waits for the guard
     await fetch(`${base}/lpr/cam`, { method: 'POST', body: '{"plate":"粤A77777"}', headers: { 'content-type': 'application/json' } });
@@ -225,4 +235,27 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')('the console i
     h.board.setInput(20, 0);
     expect(problems).toEqual([]);
   }, 60_000);
+
+  it("the installer's I/O page on a phone: every pin named in the page's language, headers on one line", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
+    await page.goto(base);
+    await page.getByPlaceholder('用户名').fill('ian');
+    await page.getByPlaceholder('密码').fill('installer-password-1');
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('button', { name: '调试 I/O' }).click();
+    const table = page.locator('#io-tab table.pins').first();
+    await table.waitFor();
+    await expect.poll(() => table.textContent()).toContain('门锁');
+    const text = (await page.locator('#io-tab').innerText()) ?? '';
+    expect(text).toContain('大堂门 Lobby door · 门磁');
+    expect(text).toContain('北门道闸 North gate · 地感');
+    expect(text).not.toMatch(/\b(lock|contact|safetyLoop|trigger|buzzer|exitButton)\b/);
+    expect(rawKeys(text)).toEqual([]);
+    const header = await table.locator('th').first().boundingBox();
+    expect(header!.height).toBeLessThan(32); // one line, not a character per line
+    await page.screenshot({ path: `${OUT}console-zh-phone-io.png`, fullPage: true });
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect.poll(() => table.textContent()).toContain('lock');
+    await page.screenshot({ path: `${OUT}console-en-phone-io.png`, fullPage: true });
+  }, 30_000);
 });

@@ -64,6 +64,9 @@ describe('every device kind', () => {
       expect(Object.keys(words.states).sort()).toEqual([...kind.states].sort());
       if (words.actions) expect([words.actions.open, words.actions.close].every((w) => /\S/.test(w))).toBe(true);
       expect(Boolean(words.actions)).toBe(Boolean(kind.words['zh-CN'].actions));
+      // every pin role its devices can have, as the I/O page names it
+      const sample = h.config.devices.find((d) => d.type === type)!;
+      for (const role of kind.pins(sample)) expect(words.roles?.[role.role], `${type} ${lang} role ${role.role}`).toMatch(/\S/);
       for (const part of kind.card) {
         if ('label' in part) expect(words.labels?.[part.label], `${type} ${lang} label ${part.label}`).toMatch(/\S/);
         if ('group' in part) expect(typeof T[lang][part.group], `${type} card group ${part.group}`).toBe('object');

@@ -31,8 +31,8 @@ export const ALARM_INPUT = kind({
   states: ALARM_INPUT_STATES,
   events: ['alarm.raised', 'alarm.cleared'],
   words: {
-    'zh-CN': { name: '报警输入', states: { normal: '正常', alarm: '报警中' } },
-    en: { name: 'alarm input', states: { normal: 'normal', alarm: 'in alarm' } },
+    'zh-CN': { name: '报警输入', states: { normal: '正常', alarm: '报警中' }, roles: { input: '报警输入' } },
+    en: { name: 'alarm input', states: { normal: 'normal', alarm: 'in alarm' }, roles: { input: 'alarm input' } },
   },
   card: [{ show: 'word', field: 'kind', group: 'alarmKinds' }],
   health: null,

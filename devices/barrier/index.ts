@@ -40,11 +40,17 @@ export const BARRIER = kind({
   states: BARRIER_STATES,
   events: ['barrier.opened', 'barrier.closed', 'barrier.blocked'],
   words: {
-    'zh-CN': { name: '道闸', states: { unknown: '状态未知', open: '已抬杆', closing: '落杆中', closed: '已落杆' }, actions: { open: '抬杆', close: '落杆' } },
+    'zh-CN': {
+      name: '道闸',
+      states: { unknown: '状态未知', open: '已抬杆', closing: '落杆中', closed: '已落杆' },
+      actions: { open: '抬杆', close: '落杆' },
+      roles: { open: '抬杆输出', close: '落杆输出', safetyLoop: '地感' },
+    },
     en: {
       name: 'barrier',
       states: { unknown: 'position unknown', open: 'open', closing: 'closing', closed: 'closed' },
       actions: { open: 'Open', close: 'Close' },
+      roles: { open: 'OPEN output', close: 'CLOSE output', safetyLoop: 'safety loop' },
     },
   },
   card: [],

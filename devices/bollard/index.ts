@@ -42,11 +42,13 @@ export const BOLLARD = kind({
       name: '升降柱',
       states: { unknown: '状态未知', up: '已升起', down: '已降下', raising: '上升中', lowering: '下降中' },
       actions: { open: '降柱', close: '升柱' },
+      roles: { lower: '降柱输出', raise: '升柱输出', safetyLoop: '地感', downLimit: '下限位', upLimit: '上限位' },
     },
     en: {
       name: 'bollard',
       states: { unknown: 'position unknown', up: 'up', down: 'down', raising: 'raising', lowering: 'lowering' },
       actions: { open: 'Lower', close: 'Raise' },
+      roles: { lower: 'LOWER output', raise: 'RAISE output', safetyLoop: 'safety loop', downLimit: 'down limit', upLimit: 'up limit' },
     },
   },
   card: [],

@@ -38,8 +38,18 @@ export const DOOR = kind({
   states: DOOR_STATES,
   events: ['door.unlocked', 'door.locked', 'door.opened', 'door.closed', 'door.forced', 'door.held-open'],
   words: {
-    'zh-CN': { name: '门', states: { locked: '已锁', unlocked: '已开锁' }, actions: { open: '开门', close: '锁门' } },
-    en: { name: 'door', states: { locked: 'locked', unlocked: 'unlocked' }, actions: { open: 'Unlock', close: 'Lock' } },
+    'zh-CN': {
+      name: '门',
+      states: { locked: '已锁', unlocked: '已开锁' },
+      actions: { open: '开门', close: '锁门' },
+      roles: { lock: '门锁', contact: '门磁', exitButton: '出门按钮' },
+    },
+    en: {
+      name: 'door',
+      states: { locked: 'locked', unlocked: 'unlocked' },
+      actions: { open: 'Unlock', close: 'Lock' },
+      roles: { lock: 'lock', contact: 'door contact', exitButton: 'exit button' },
+    },
   },
   card: [
     { show: 'word', field: 'door', group: 'doorContact', hideWhen: ['unknown'] },

@@ -38,11 +38,17 @@ export const LPR_CAMERA = kind({
   states: LPR_CAMERA_STATES,
   events: ['vehicle.entry', 'vehicle.exit', 'vehicle.decided'],
   words: {
-    'zh-CN': { name: '车牌识别相机', states: { waiting: '等待首次推送', online: '在线', silent: '长时间无推送' }, labels: { lastRead: '最近识别' } },
+    'zh-CN': {
+      name: '车牌识别相机',
+      states: { waiting: '等待首次推送', online: '在线', silent: '长时间无推送' },
+      labels: { lastRead: '最近识别' },
+      roles: { trigger: '抓拍触发' },
+    },
     en: {
       name: 'plate camera',
       states: { waiting: 'waiting for its first push', online: 'online', silent: 'silent for a while' },
       labels: { lastRead: 'last read' },
+      roles: { trigger: 'capture trigger' },
     },
   },
   card: [{ show: 'plate-read', field: 'lastRead', label: 'lastRead' }],

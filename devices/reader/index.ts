@@ -72,8 +72,18 @@ export const READER = kind({
   states: READER_STATES,
   events: ['access.denied'],
   words: {
-    'zh-CN': { name: '读头', states: { waiting: '尚未读到', online: '在线', offline: '读头离线' }, labels: { door: '门', lane: '车道' } },
-    en: { name: 'reader', states: { waiting: 'nothing read yet', online: 'online', offline: 'reader offline' }, labels: { door: 'door', lane: 'lane' } },
+    'zh-CN': {
+      name: '读头',
+      states: { waiting: '尚未读到', online: '在线', offline: '读头离线' },
+      labels: { door: '门', lane: '车道' },
+      roles: { buzzer: '蜂鸣器', led: '指示灯' },
+    },
+    en: {
+      name: 'reader',
+      states: { waiting: 'nothing read yet', online: 'online', offline: 'reader offline' },
+      labels: { door: 'door', lane: 'lane' },
+      roles: { buzzer: 'buzzer', led: 'LED' },
+    },
   },
   card: [
     { show: 'device', field: 'door', label: 'door' },
