@@ -12,7 +12,7 @@ import { T, meterValue, stopReason, word } from './i18n.js';
  *   lane?: string, values?: Record<string, number>, readAt?: string | null, lastRead?: { plate: string | null, decision: string } | null, vehicle?: boolean | null }} Device
  * @typedef {{ id: string, seq?: number, time: string, type: string, device: string, data: Record<string, any> }} GatewayEvent
  * @typedef {{ name: string, states: Record<string, string>, actions?: { open: string, close: string }, labels?: Record<string, string>, roles?: Record<string, string> }} KindWords
- * @typedef {{ show: 'word' | 'badge' | 'device' | 'plate-read' | 'values', field: string, group?: string, label?: string, hideWhen?: string[] }} CardPart
+ * @typedef {{ show: 'word' | 'badge' | 'device' | 'plate-read' | 'values' | 'last-action', field: string, group?: string, label?: string, hideWhen?: string[] }} CardPart
  * @typedef {{ words: Record<Lang, KindWords>, card: CardPart[] }} KindInfo
  * @typedef {{ id: string, plate: string | null, lane: string, direction?: 'in' | 'out', feeCents?: number }} Waiting
  */
@@ -286,6 +286,13 @@ function deviceCard(d) {
     if (part.show === 'badge' && value) state.append(el('span', { className: 'badge', textContent: word(lang, part.group ?? '', value) }));
     if (part.show === 'device' && value) state.append(` · ${label(part.label)} ${deviceName(value)}`);
     if (part.show === 'plate-read' && value) state.append(` · ${label(part.label)} ${value.plate ?? ui('noPlate')} ${word(lang, 'decisions', value.decision)}`);
+    if (part.show === 'last-action' && value)
+      state.append(
+        el('div', {
+          className: 'last',
+          textContent: `${label(part.label)} ${words?.actions?.[/** @type {'open' | 'close'} */ (value.action)] ?? value.action} ${timeText(value.at)} · ${word(lang, 'actors', value.by)}`,
+        }),
+      );
     if (part.show === 'values') {
       const values = Object.entries(value || {});
       if (values.length === 0) state.append(` · ${label(part.label)}`);

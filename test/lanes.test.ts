@@ -135,6 +135,22 @@ describe('a barrier', () => {
     expect(cmd('gate', 'close')).toMatchObject({ ok: false, error: 'not-supported' });
   });
 
+  it('that closes by itself (no CLOSE output) shows what the gateway last did, and after a fire alarm is back to not known', async () => {
+    h = await startGateway(site(barrier({ close: undefined })));
+    const snap = () => h.gateway.devices.get('gate')!.snapshot() as { state: string; lastAction: { action: string; at: string; by: string } | null };
+    expect(snap()).toMatchObject({ state: 'unknown', lastAction: null });
+    t(1000);
+    expect(cmd('gate', 'open')).toEqual({ ok: true });
+    expect(snap()).toMatchObject({ state: 'open', lastAction: { action: 'open', at: new Date(1000).toISOString(), by: 'console' } });
+    h.board.setInput(FIRE, 1);
+    t(1000);
+    h.board.setInput(FIRE, 0);
+    t(1000);
+    // the arm is no longer held and closes by itself, where the gateway cannot see it
+    expect(h.board.read(OPEN)).toBe(0);
+    expect(snap()).toMatchObject({ state: 'unknown', lastAction: { action: 'open', by: 'fire-alarm' } });
+  });
+
   it('opens and holds OPEN through a fire alarm, refuses to close, and closes when it clears and the lane is clear', async () => {
     h = await startGateway(site(barrier()));
     t(1000);

@@ -26,6 +26,8 @@ export class Barrier extends DeviceBase<BarrierState> implements Device {
   private autoCloseTimer: TimerHandle | undefined;
   private closingBy: { by: LaneActor; user?: string } = { by: 'auto-close' };
   private unsubscribe: (() => void) | undefined;
+  /** what the gateway last told the arm, for a barrier that cannot report where it is */
+  private lastDone: { action: 'open' | 'close'; at: number; by: string } | undefined;
 
   constructor(
     private readonly config: BarrierConfig,
@@ -100,16 +102,24 @@ export class Barrier extends DeviceBase<BarrierState> implements Device {
       if (this.closeOut) this.release(this.closeOut);
       this.hold(this.openOut);
       this.state = 'open';
+      this.lastDone = { action: 'open', at: this.ctx.clock.now(), by: 'fire-alarm' };
       this.ctx.emit('barrier.opened', { by: 'fire-alarm' });
     } else {
       this.release(this.openOut);
+      // back to normal: an arm that closes by itself does so now, unseen by the gateway; one with
+      // a CLOSE output and a loop closes once the loop is clear (without a loop it cannot see a
+      // car under it, and waits for staff)
+      if (!this.closeOut) this.state = 'unknown';
       this.scheduleAutoClose();
     }
     this.publishState();
   }
 
   snapshot(): DeviceSnapshot {
-    return this.snapshotOf(this.config.name, this.state, { vehicle: this.loop.pin ? this.loop.vehiclePresent : null });
+    return this.snapshotOf(this.config.name, this.state, {
+      vehicle: this.loop.pin ? this.loop.vehiclePresent : null,
+      lastAction: this.lastDone ? { action: this.lastDone.action, at: new Date(this.lastDone.at).toISOString(), by: this.lastDone.by } : null,
+    });
   }
 
   private open(by: LaneActor, user?: string, credential?: CredentialData): void {
@@ -118,6 +128,7 @@ export class Barrier extends DeviceBase<BarrierState> implements Device {
     if (this.closeOut) this.release(this.closeOut);
     this.pulse(this.openOut, this.config.pulseMs);
     this.state = 'open';
+    this.lastDone = { action: 'open', at: this.ctx.clock.now(), by };
     this.ctx.emit('barrier.opened', { by, ...(user ? { user } : {}), ...credential });
     this.publishState();
   }
@@ -128,6 +139,7 @@ export class Barrier extends DeviceBase<BarrierState> implements Device {
     this.release(this.openOut);
     this.pulse(this.closeOut, this.config.pulseMs);
     this.state = 'closing';
+    this.lastDone = { action: 'close', at: this.ctx.clock.now(), by };
     this.closingBy = { by, ...(user ? { user } : {}) };
     this.closeTimer = this.ctx.clock.setTimeout(() => {
       this.closeTimer = undefined;
