@@ -185,8 +185,10 @@ export class PassBook {
   /** Passes seen since start (for the console: name, uses left), newest last. */
   seen(): PassSeen[] {
     const out: PassSeen[] = [];
+    const now = this.clock.now() / 1000;
     for (const [id, e] of this.used) {
-      if (!e.pass) continue;
+      // what a guard needs: the passes that can still be shown, not every one since start
+      if (!e.pass || e.pass.until <= now) continue;
       out.push({
         id,
         ...(e.pass.name ? { name: e.pass.name } : {}),

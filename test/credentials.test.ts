@@ -71,6 +71,16 @@ describe('QR visitor passes', () => {
     expect(c.decide(text, 'door-a', ['qr'])).toEqual({ ok: false, kind: 'qr', reason: 'used-up', pass: 'p-1' });
   });
 
+  it('the passes listed for the console are those seen that can still be shown, not every one since start', () => {
+    const { make, time } = fixture();
+    const c = make();
+    c.decide(signPass(pass({ id: 'p-short', until: NOW / 1000 + 60 }), keys.privateKey), 'door-a', ['qr']);
+    c.decide(signPass(pass({ id: 'p-long' }), keys.privateKey), 'door-a', ['qr']);
+    expect(c.passes.seen().map((p) => p.id)).toEqual(['p-short', 'p-long']);
+    time.now = NOW + 61_000;
+    expect(c.passes.seen().map((p) => p.id)).toEqual(['p-long']);
+  });
+
   it('a used pass is still used after a restart (uses are on disk before the door opens)', () => {
     const { make } = fixture();
     const text = signPass(pass({ uses: 1 }), keys.privateKey);

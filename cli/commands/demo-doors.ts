@@ -63,7 +63,7 @@ export function prepareDemoDoors(config: SiteConfig, dataDir: string): DemoDoors
       const schedule = (offset: number) => {
         round++;
         const pass = signPass(
-          { id: `demo-visit-${round}`, doors: ['door-lobby'], from: now() - 60, until: now() + 3600, uses: 1, name: '访客 Visitor' },
+          { id: `demo-visit-${round}`, doors: ['door-lobby'], from: now() - 60, until: now() + 120, uses: 1, name: '访客 Visitor' },
           keys.privateKey,
         );
         const steps: Array<[number, string, () => void]> = [

@@ -22,7 +22,7 @@ export function registerAccessApi(api: Api): void {
     return { version: cards.version, cards: cards.list() };
   });
 
-  /** Visitor passes shown at a reader since the gateway started: who, uses left, until when. */
+  /** Visitor passes shown at a reader since the gateway started and still valid: who, uses left, until when. */
   api.app.get('/api/passes', async (req, reply) => {
     if (!api.authorise(req, reply)) return reply;
     return { enabled: api.deps.access.credentials.passesEnabled, passes: api.deps.access.credentials.passes.seen() };
