@@ -88,6 +88,7 @@ access:
     const auth = { authorization: `Bearer ${token}` };
     await sleep(quietSec * 1000);
     const idleBeforeMb = rssMb(child.pid!);
+    if (process.env.BENCH_MEMORY_DETAIL) console.log(`before:\n${smapsSummary(child.pid!)}`);
     let highWaterMb = idleBeforeMb;
     const idleAfterMb: number[] = [];
     const terminalBody = JSON.stringify({

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1 --expose-gc
 // Launcher: the gateway runs from one bundle of the compiled JavaScript (dist/bundle/), which a Pi
 // starts much faster than a TypeScript loader or ~900 separate modules. `npm ci` builds it (the
 // prepare script); `npm run build` rebuilds it.
@@ -6,8 +6,9 @@
 // The first line sets what only takes effect before any script runs: a 1 MB young generation
 // instead of V8's default 16 MB (a gateway makes small objects at a steady pace; ~10 MB less
 // resident for a little more GC work), and two glibc malloc arenas instead of one per thread
-// (~3 MB less). systemd, `npm start` and the benchmarks run this file as an executable, so they
-// get both; `node bin/estate-gateway.js` runs without them.
+// (~3 MB less), and `gc` exposed so that a thread quiet after a burst of work gives its heap back
+// (core/settle.ts). systemd, `npm start` and the benchmarks run this file as an executable, so
+// they get all three; `node bin/estate-gateway.js` runs without them.
 import { existsSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';

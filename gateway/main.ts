@@ -41,6 +41,8 @@ import { healthReport, metricsPage } from './report.js';
 import type { ReportView } from './report.js';
 import { Watchdog, watchedLoops } from './watchdog.js';
 import { watchedClock } from './clock-watch.js';
+import { settleWhenQuiet } from '../core/settle.js';
+import type { Settler } from '../core/settle.js';
 import type { ClockWatch } from './clock-watch.js';
 import type { ClockSyncReading } from '../core/clock-sync.js';
 
@@ -91,6 +93,7 @@ export class Gateway {
   /** commands from the platform (P/cmd); built on start when an uplink is configured */
   remote: RemoteCommands | undefined;
   private watchdog: Watchdog | undefined;
+  private settler: Settler | undefined;
   private readonly clockWatch: ClockWatch | undefined;
   /** time from a camera push or console command to the output written */
   readonly actuation = new Histogram();
@@ -125,6 +128,8 @@ export class Gateway {
       else this.early?.push(ev);
     });
     this.eventBus.on('state', 'uplink', ({ device, state }) => this.uplink?.publishState(device, state));
+    // after a burst of work, once quiet, the heap is given back (core/settle.ts)
+    this.eventBus.on('event', 'settle', () => this.settler?.busy());
     options.onBuilt?.(this);
   }
 
@@ -249,6 +254,8 @@ export class Gateway {
       this.http = served.http;
       this.address = served.address;
     }
+    this.settler = settleWhenQuiet(this.clock);
+    this.cleanups.push(() => this.settler?.stop());
     this.phase = 'running';
     this.emit('gateway.started', 'gateway', { version: this.options.version, devices: this.devices.size });
     const notifier = this.options.notifier;

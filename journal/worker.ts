@@ -8,6 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Condition, FromWorker, ToWorker, WorkerData } from './protocol.js';
 import type { JournalRow } from './store.js';
 import { JournalStore, TELEMETRY } from './store.js';
+import { systemClock } from '../core/clock.js';
+import { settleWhenQuiet } from '../core/settle.js';
 
 /** While the disk refuses writes, events wait in memory up to this many; telemetry goes first. */
 const MAX_WAITING_ROWS = 200_000;
@@ -110,6 +112,9 @@ function schedule(): void {
   setImmediate(flush);
 }
 
+// After a burst of writes, once quiet, this thread's heap is given back too (core/settle.ts).
+const settler = settleWhenQuiet(systemClock);
+
 // Figures for health and metrics stay fresh on a quiet gateway too.
 setInterval(() => {
   if (condition !== 'ok') return;
@@ -126,6 +131,7 @@ port.on('message', (m: ToWorker) => {
       // The main thread already held lazy rows back (LAZY_MS): whatever comes is committed now.
       for (const r of m.rows) rows.push(r);
       for (const s of m.acks) acks.push(s);
+      settler.busy();
       schedule();
       return;
     case 'ackUpTo':
@@ -147,6 +153,7 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'close':
       clearTimeout(retryTimer);
+      settler.stop();
       try {
         flush();
         store.close();

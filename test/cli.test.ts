@@ -274,7 +274,7 @@ describe('the launcher', () => {
     // env -S execs node in the same process: the pid is the gateway's
     const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
     const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
-    expect(argv.slice(0, 2)).toEqual(['node', '--max-semi-space-size=1']);
+    expect(argv.slice(0, 3)).toEqual(['node', '--max-semi-space-size=1', '--expose-gc']);
     expect(environ).toContain('MALLOC_ARENA_MAX=2');
     expect(await new Promise<number | null>((r) => child.on('exit', (c) => r(c)))).toBe(0);
   }, 20_000);
