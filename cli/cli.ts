@@ -25,9 +25,13 @@ Commands:
   events --config FILE [--pending] [--after SEQ] [--limit N] [--type T] [--json [--show-plates]]
                       read the journal (* marks events not yet forwarded upstream);
                       plates are masked as in the logs unless --show-plates
-  doctor --config FILE
-                      commissioning check: boards, buses, meters, cameras, broker,
-                      disk and clock; ok/FAIL with a hint per line, exit 1 on any FAIL
+  doctor --config FILE [--timeout SEC]
+                      commissioning check: boards, buses, meters, cameras, readers,
+                      terminals, the pass key, broker, disk and clock; ok/FAIL with a
+                      hint per line, exit 1 on any FAIL
+  pass check TOKEN --config FILE [--door ID]
+                      what a reader would make of a visitor pass, offline, without
+                      using it; exit 0 if it would open (that door) now, 1 if not
   init --site-id ID --gateway-id ID [--site-name NAME] --output FILE [--force]
                       write a starter site config (what install.sh does on a new gateway)
   user add NAME --role staff|installer|admin --config FILE
@@ -190,6 +194,16 @@ export async function main(argv: string[]): Promise<number> {
           output: values.output as string,
           force: values.force === true,
         },
+        out,
+      );
+    }
+    case 'pass': {
+      const [action, token, ...more] = rest;
+      if (action !== 'check') usageError(`pass: expected "pass check TOKEN --config FILE", got "${action ?? ''}"`);
+      if (!token || token.startsWith('-')) usageError('pass check: expected the pass (EGP1....) after check');
+      const values = parse(more, { config: { type: 'string', short: 'c' }, 'data-dir': { type: 'string' }, door: { type: 'string' } });
+      return (await import('./commands/pass.js')).passCheckCommand(
+        { configFile: requireConfig(values), dataDir: values['data-dir'] as string | undefined, token, door: values.door as string | undefined },
         out,
       );
     }

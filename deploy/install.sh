@@ -88,10 +88,16 @@ fi
 # 2. The service user, in the gpio (Pi header), dialout (serial adapters and readers) and input
 # (keyboard-mode QR and card readers) groups.
 user_args=()
-[ -n "$ROOT" ] && user_args=(--prefix "$ROOT")
-has_user() { grep -q "^$1:" "$ROOT/etc/passwd"; }
-has_group() { grep -q "^$1:" "$ROOT/etc/group"; }
-in_group() { grep -Eq "^$1:[^:]*:[^:]*:(.*,)?$2(,|$)" "$ROOT/etc/group"; }
+if [ -n "$ROOT" ]; then
+  user_args=(--prefix "$ROOT")
+  # An empty root (an image being built) has no user database yet: useradd --prefix needs one.
+  install -d -m 0755 "$ROOT/etc"
+  for db in passwd group; do [ -e "$ROOT/etc/$db" ] || install -m 0644 /dev/null "$ROOT/etc/$db"; done
+  for db in shadow gshadow; do [ -e "$ROOT/etc/$db" ] || install -m 0640 /dev/null "$ROOT/etc/$db"; done
+fi
+has_user() { grep -qs "^$1:" "$ROOT/etc/passwd"; }
+has_group() { grep -qs "^$1:" "$ROOT/etc/group"; }
+in_group() { grep -Eqs "^$1:[^:]*:[^:]*:(.*,)?$2(,|$)" "$ROOT/etc/group"; }
 if ! has_user "$SERVICE_USER"; then
   useradd "${user_args[@]}" --system --user-group --no-create-home --home-dir /var/lib/estate-gateway --shell /usr/sbin/nologin "$SERVICE_USER"
   CHANGED+=("user $SERVICE_USER")

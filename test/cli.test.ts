@@ -88,6 +88,17 @@ describe('estate-gateway usage', () => {
     for (const word of ['run', 'validate', 'demo', 'Exit codes']) expect(r.stdout).toContain(word);
   });
 
+  it("README's list of commands is --help's: every command line there, the same options", () => {
+    const help = cli('--help').stdout;
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const listed = /## Commands\n\n```\n([\s\S]*?)```/.exec(readme)![1]!.split('\n').filter(Boolean);
+    const helpLines = help
+      .split('\n')
+      .filter((l) => /^ {2}[a-z]/.test(l))
+      .map((l) => `estate-gateway ${l.trim()}`);
+    expect(listed.filter((l) => !l.startsWith('estate-gateway --help'))).toEqual(helpLines);
+  });
+
   it('an unknown command or option is exit 2', () => {
     expect(cli('frobnicate').code).toBe(2);
     expect(cli('validate', '--config', 'x', '--bogus').code).toBe(2);

@@ -83,6 +83,24 @@ describe('deploy/install.sh', () => {
   });
 
   it.runIf(IS_ROOT)(
+    'installs into an empty root (an image being built): the user database is made, nothing is printed on stderr',
+    () => {
+      const root = mkdtempSync(join(tmpdir(), 'eg-empty-root-'));
+      const npm = fakeNpm(mkdtempSync(join(tmpdir(), 'eg-npm-')));
+      const r = spawnSync('bash', [INSTALL, '--root', root, '--package', tarball(root, '0.1.0'), '--site-id', 'music-square', '--gateway-id', 'gw-north'], {
+        encoding: 'utf8',
+        env: { ...process.env, ESTATE_GATEWAY_NPM: npm.bin },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(readFileSync(join(root, 'etc/passwd'), 'utf8')).toMatch(/^estate-gateway:x:\d+:\d+::\/var\/lib\/estate-gateway:\/usr\/sbin\/nologin$/m);
+      expect(readFileSync(join(root, 'etc/group'), 'utf8')).toMatch(/^input:x:\d+:estate-gateway$/m);
+      expect(statSync(join(root, 'etc/shadow')).mode & 0o777).toBe(0o640);
+    },
+    60_000,
+  );
+
+  it.runIf(IS_ROOT)(
     'installs into a throwaway root, and a second run changes nothing',
     () => {
       const root = throwawayRoot();
