@@ -15,6 +15,8 @@
 #   --site-id ID --gateway-id ID --site-name NAME
 #                    fill the starter config written when there is none yet; ids are
 #                    lowercase letters, digits and dashes (music-square, gw-north)
+#   --release FILE   install a release made with its dependencies (scripts/release.sh, on a
+#                    machine of this one's kind): no npm and no network at all
 #   --root DIR       install under DIR instead of / (a throwaway root: tests, image builds);
 #                    users go into DIR/etc/passwd, systemctl is not called
 #   --no-start       install and enable, but do not start or restart the service
@@ -23,6 +25,7 @@
 set -euo pipefail
 
 PACKAGE=""
+RELEASE=""
 REGISTRY=""
 CONFIG=""
 SITE_ID=""
@@ -41,6 +44,7 @@ say() { echo "install.sh: $*"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --package) PACKAGE="${2:?--package needs a tarball}"; shift 2 ;;
+    --release) RELEASE="${2:?--release needs a release tarball (scripts/release.sh)}"; shift 2 ;;
     --registry) REGISTRY="${2:?--registry needs a spec such as estate-gateway@0.2.0}"; shift 2 ;;
     --config) CONFIG="${2:?--config needs a file}"; shift 2 ;;
     --site-id) SITE_ID="${2:?--site-id needs a value}"; shift 2 ;;
@@ -64,7 +68,16 @@ check_id() { # flag value
 }
 check_id --site-id "$SITE_ID"
 check_id --gateway-id "$GATEWAY_ID"
-[ -n "$PACKAGE" ] && [ -n "$REGISTRY" ] && die "give --package or --registry, not both"
+[ -n "$PACKAGE" ] && [ -n "$REGISTRY$RELEASE" ] && die "give one of --package, --release or --registry"
+[ -n "$REGISTRY" ] && [ -n "$RELEASE" ] && die "give one of --package, --release or --registry"
+if [ -n "$RELEASE" ]; then
+  [ -f "$RELEASE" ] || die "--release $RELEASE: no such file (make one with scripts/release.sh, in a built checkout)"
+  RELEASE="$(cd "$(dirname "$RELEASE")" && pwd)/$(basename "$RELEASE")"
+  # its native modules were built for one kind of machine: refuse another before anything is written
+  BUILT_FOR="$(tar -xOzf "$RELEASE" package/RELEASE 2> /dev/null)" || die "--release $RELEASE has no package/RELEASE: it was not made by scripts/release.sh (for a plain npm pack tarball use --package)"
+  HERE_IS="linux $(node -p 'process.arch') node$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$BUILT_FOR" = "$HERE_IS" ] || die "--release $RELEASE was built for $BUILT_FOR; this machine is $HERE_IS: make the release on a machine like this one"
+fi
 if [ -n "$PACKAGE" ]; then
   [ -f "$PACKAGE" ] || die "--package $PACKAGE: no such file (build one with: npm pack, in a checkout)"
   PACKAGE="$(cd "$(dirname "$PACKAGE")" && pwd)/$(basename "$PACKAGE")"
@@ -155,6 +168,9 @@ if [ -n "$REGISTRY" ]; then
 elif [ -n "$PACKAGE" ]; then
   SPEC="$PACKAGE"
   WANTED="$(tarball_version "$PACKAGE")" || die "--package $PACKAGE is not an npm package tarball"
+elif [ -n "$RELEASE" ]; then
+  SPEC=""
+  WANTED="$(tarball_version "$RELEASE")" || die "--release $RELEASE is not a release tarball"
 else
   grep -qs '"name": "estate-gateway"' "$CHECKOUT/package.json" \
     || die "no checkout around $0: run deploy/install.sh inside an estate-gateway checkout, or give --package FILE.tgz"
@@ -163,7 +179,19 @@ else
 fi
 HAVE="$(installed_version)"
 PACKAGE_CHANGED=0
-if [ "$WANTED" != "$HAVE" ]; then
+if [ -n "$RELEASE" ] && [ "$WANTED" != "$HAVE" ]; then
+  # A release with its dependencies: unpacked beside the old one and swapped in; npm never runs.
+  say "installing estate-gateway $WANTED from $RELEASE (installed: ${HAVE:-none}; no npm, no network)"
+  install -d -m 0755 "$PREFIX/lib/node_modules" "$PREFIX/bin"
+  STAGE_DIR="$(mktemp -d "$PREFIX/lib/node_modules/.estate-gateway-XXXXXX")"
+  tar -xzf "$RELEASE" -C "$STAGE_DIR" --no-same-owner
+  rm -rf "$PREFIX/lib/node_modules/estate-gateway"
+  mv "$STAGE_DIR/package" "$PREFIX/lib/node_modules/estate-gateway"
+  rm -rf "$STAGE_DIR"
+  ln -sfn ../lib/node_modules/estate-gateway/bin/estate-gateway.js "$PREFIX/bin/estate-gateway"
+  CHANGED+=("estate-gateway ${HAVE:-none} -> $WANTED")
+  PACKAGE_CHANGED=1
+elif [ "$WANTED" != "$HAVE" ]; then
   if [ -z "$SPEC" ]; then
     # A clean checkout has no build yet: install its tools and build it (npm ci runs the build).
     if [ ! -f "$CHECKOUT/dist/bundle/cli.js" ]; then

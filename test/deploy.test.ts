@@ -83,6 +83,53 @@ describe('deploy/install.sh', () => {
   });
 
   it.runIf(IS_ROOT)(
+    'installs offline: a release made with its dependencies (scripts/release.sh) installs and runs with no npm and no registry',
+    () => {
+      // the release is made here, from this built checkout (what a machine of the gateways' kind does)
+      const out = mkdtempSync(join(tmpdir(), 'eg-release-'));
+      const made = spawnSync('bash', [join(REPO, 'scripts', 'release.sh'), '--out', out], { encoding: 'utf8' });
+      expect(made.status, made.stderr).toBe(0);
+      const release = made.stdout.trim().split('\n').at(-1)!;
+      expect(release).toMatch(new RegExp(`estate-gateway-\\d+\\.\\d+\\.\\d+-linux-${process.arch}-node${process.versions.node.split('.')[0]}\\.tgz$`));
+      // the gateway has no network: npm points at nothing, and any npm run at all fails the install
+      const noNpm = join(mkdtempSync(join(tmpdir(), 'eg-no-npm-')), 'npm');
+      writeFileSync(noNpm, '#!/bin/sh\necho "npm was run: $*" >&2\nexit 97\n', { mode: 0o755 });
+      const root = throwawayRoot();
+      const env = { ...process.env, ESTATE_GATEWAY_NPM: noNpm, npm_config_registry: 'http://127.0.0.1:9/', npm_config_offline: 'true' };
+      const r = spawnSync('bash', [INSTALL, '--root', root, '--release', release, '--site-id', 'music-square', '--gateway-id', 'gw-north'], {
+        encoding: 'utf8',
+        env,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/no npm, no network/);
+      // what was installed runs: the command, the starter config, and the native journal module
+      const bin = join(root, 'usr/local/bin/estate-gateway');
+      expect(spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim()).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+      const validated = spawnSync(bin, ['validate', '--config', join(root, 'etc/estate-gateway/site.yaml')], { encoding: 'utf8' });
+      expect(validated.status, validated.stdout + validated.stderr).toBe(0);
+      const pkg = join(root, 'usr/local/lib/node_modules/estate-gateway');
+      const sqlite = spawnSync(
+        process.execPath,
+        ['-e', `new (require(${JSON.stringify(join(pkg, 'node_modules/better-sqlite3'))}))(':memory:').exec('select 1')`],
+        { encoding: 'utf8' },
+      );
+      expect(sqlite.status, sqlite.stderr).toBe(0);
+      for (const dev of ['@biomejs', 'vitest', 'typescript', 'esbuild', 'playwright-core']) expect(existsSync(join(pkg, 'node_modules', dev)), dev).toBe(false); // no development tools on a gateway
+      // a release for another kind of machine is refused before anything is written
+      const other = join(out, 'other.tgz');
+      const stage = mkdtempSync(join(tmpdir(), 'eg-other-'));
+      spawnSync('tar', ['-xzf', release, '-C', stage]);
+      writeFileSync(join(stage, 'package/RELEASE'), 'linux riscv64 node18\n');
+      spawnSync('tar', ['-czf', other, '-C', stage, 'package']);
+      const refused = spawnSync('bash', [INSTALL, '--root', throwawayRoot(), '--release', other], { encoding: 'utf8', env });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/was built for linux riscv64 node18; this machine is linux/);
+    },
+    120_000,
+  );
+
+  it.runIf(IS_ROOT)(
     'installs into an empty root (an image being built): the user database is made, nothing is printed on stderr',
     () => {
       const root = mkdtempSync(join(tmpdir(), 'eg-empty-root-'));
