@@ -395,6 +395,9 @@ function eventText(e) {
   }
   if (d['by'] !== undefined) bits.push(word(lang, 'actors', d['by']));
   if (d['method'] !== undefined && d['method'] !== d['by']) bits.push(word(lang, 'methods', d['method']));
+  // devices an event names, by their names: the reader a pass or card was shown at, a car's lane
+  if (typeof d['reader'] === 'string') bits.push(deviceName(d['reader']));
+  if (typeof d['lane'] === 'string' && e.type.startsWith('vehicle.')) bits.push(deviceName(d['lane']));
   if (d['pass'] !== undefined) bits.push(`${ui('pass')} ${d['pass']}`);
   // card and person numbers are personal: the console shows their last four characters
   if (d['card'] !== undefined) bits.push(`${ui('card')} ${tail(d['card'])}`);
