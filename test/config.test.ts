@@ -411,3 +411,22 @@ describe('validate in one pass', () => {
     expect(problems({ ...base, devices: [{ id: 'm', type: 'meter', model: 'abb', bus: 'b', unit: 1 }] })[0]).not.toMatch(/did you mean/);
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('holds the reference of every key the schema makes now (npm run docs)', async () => {
+    const { configurationReference } = await import('../config/reference.js');
+    const page = readFileSync(fileURLToPath(new URL('../docs/configuration.md', import.meta.url)), 'utf8');
+    const reference = configurationReference();
+    expect(page).toContain(reference);
+    // every kind and its keys are there: a key added to a kind's schema shows up
+    for (const key of [
+      '`unlockMs`',
+      '`safetyLoop.debounceMs`',
+      '`allowFrom`',
+      '`registers[].wordOrder`',
+      '`access.passes.publicKey`',
+      '`upstream.mqtt.tls.ca`',
+    ])
+      expect(reference).toContain(key);
+  });
+});
