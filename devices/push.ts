@@ -29,6 +29,11 @@ export interface PushHealth {
   lastSeenAt: string | null;
 }
 
+/** A push source's health entry, from when it was last heard from. */
+export function pushHealth(lastSeenAt: number | undefined, now: number): PushHealth {
+  return { state: pushState(lastSeenAt, now), lastSeenAt: lastSeenAt === undefined ? null : new Date(lastSeenAt).toISOString() };
+}
+
 /** A device not heard from for this long shows as `silent` (not a fault: cameras are quiet at night). */
 export const SILENT_AFTER_MS = 10 * 60_000;
 

@@ -4,7 +4,8 @@
  * keyboard-mode readers and broker are all missing at start. The process stays up with nothing
  * uncaught, a door on a board that is there opens as usual, each missing part faults only its own
  * devices with a reason a person can act on, and the parts that come back (the RS485 adapter and
- * its peers, the TCP meter, the serial reader) recover by themselves.
+ * its peers, the TCP meter, the serial reader) recover by themselves; unplugged again while
+ * running, they fault again, and recover when plugged in once more.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -129,6 +130,22 @@ devices:
     for (const id of ['meter-rtu', 'meter-tcp', 'door-relay', 'qr-serial']) await until(`${id} recovered`, async () => (await faultOf(id)) === null, 30_000);
     expect(await faultOf('door-uno')).toBe('BOARD_OFFLINE');
     expect(await faultOf('qr-usb')).toBe('READER_OFFLINE');
+
+    // unplugged while running: the RS485 adapter and the serial reader go away, their devices
+    // fault, the door on the sim board still opens; plugged in again, they recover
+    await rtuPeer.stop();
+    await pty.stop();
+    await reader.stop();
+    for (const id of ['meter-rtu', 'door-relay', 'qr-serial']) await until(`${id} faulted when unplugged`, async () => (await faultOf(id)) !== null, 30_000);
+    expect(await faultOf('meter-tcp')).toBeNull();
+    expect((await fetch(`${base}/api/devices/lobby/open`, { method: 'POST', headers: auth })).status).toBe(200);
+    const pty2 = await ptyPair(line);
+    cleanups.push(() => pty2.stop());
+    const rtuPeer2 = await startModbusPeer({ mode: 'rtu', device: pty2.b, baud: 9600, units: { '1': { ir: { '0': encode(230.5, 'float32') } }, '9': { co: 8, di: 8 } } });
+    cleanups.push(() => rtuPeer2.stop());
+    const reader2 = await ptyPair(readerLine);
+    cleanups.push(() => reader2.stop());
+    for (const id of ['meter-rtu', 'door-relay', 'qr-serial']) await until(`${id} recovered when plugged in again`, async () => (await faultOf(id)) === null, 30_000);
 
     // and through all of it nothing reached the process's last net
     expect(gw.exited()).toBe(false);

@@ -9,7 +9,7 @@ import type { AccessTerminalConfig, AccessTerminalState } from './index.js';
 import type { AcsProtocol, AcsRecord } from '../../drivers/acs/types.js';
 import type { CameraReply } from '../../drivers/lpr/types.js';
 import { DeviceBase } from '../base.js';
-import { AllowList, pushState } from '../push.js';
+import { AllowList, pushHealth, pushState } from '../push.js';
 import type { PushHealth, PushResult, PushSource } from '../push.js';
 import type { CommandResult, Device, DeviceContext, DeviceSnapshot } from '../types.js';
 import { refused } from '../types.js';
@@ -85,10 +85,7 @@ export class AccessTerminal extends DeviceBase<AccessTerminalState> implements D
 
   /** Its entry in /api/health: when it was last heard from (a push or a heartbeat). */
   health(): PushHealth {
-    return {
-      state: pushState(this.lastSeenAt, this.ctx.clock.now()),
-      lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString(),
-    };
+    return pushHealth(this.lastSeenAt, this.ctx.clock.now());
   }
 
   snapshot(): DeviceSnapshot {

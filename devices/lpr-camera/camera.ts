@@ -11,7 +11,7 @@ import type { AccessControl, Read, Verdict } from '../../access/access.js';
 import { normalizePlate } from '../../access/plate.js';
 import type { LprCameraConfig, LprCameraState } from './index.js';
 import type { CameraProtocol, CameraPush, CameraReply, PlateReadPush } from '../../drivers/lpr/types.js';
-import { AllowList, SILENT_AFTER_MS, pushState } from '../push.js';
+import { AllowList, SILENT_AFTER_MS, pushHealth, pushState } from '../push.js';
 import type { PushHealth, PushResult, PushSource } from '../push.js';
 import type { OutputPin } from '../../drivers/io/pin.js';
 import type { VehicleData } from '../../core/events.js';
@@ -191,10 +191,7 @@ export class LprCamera extends DeviceBase<LprCameraState> implements Device, Pus
 
   /** Its entry in /api/health: when it was last heard from (a push or a heartbeat). */
   health(): PushHealth {
-    return {
-      state: pushState(this.lastSeenAt, this.ctx.clock.now()),
-      lastSeenAt: this.lastSeenAt === undefined ? null : new Date(this.lastSeenAt).toISOString(),
-    };
+    return pushHealth(this.lastSeenAt, this.ctx.clock.now());
   }
 
   snapshot(): DeviceSnapshot {
