@@ -153,10 +153,19 @@ describe.runIf(HAVE_NATS || process.env.CI === 'true')('a three-node NATS cluste
 async function rabbitCluster(): Promise<Node[]> {
   const dir = mkdtempSync(join(tmpdir(), 'eg-rabbit-'));
   writeFileSync(join(dir, 'plugins'), '[rabbitmq_mqtt].\n');
-  const ports = await Promise.all(Array.from({ length: 9 }, () => freePort()));
+  const ports = await Promise.all(Array.from({ length: 10 }, () => freePort()));
   const nodes: Node[] = [];
+  // The Erlang VM starts a port mapper daemon (epmd) of its own that outlives it, unless one runs
+  // on its port already: this cluster's is started here, on a port of its own, and killed with the
+  // nodes, so the test leaves no process behind.
+  const epmdPort = String(ports[9]);
+  const epmd = spawn('epmd', ['-port', epmdPort], { stdio: 'ignore' });
+  cleanups.push(() => void epmd.kill('SIGKILL'));
+  for (let i = 0; i < 100 && spawnSync('epmd', ['-port', epmdPort, '-names'], { stdio: 'ignore' }).status !== 0; i++)
+    await new Promise((r) => setTimeout(r, 50));
   const env = (i: number) => ({
     ...process.env,
+    ERL_EPMD_PORT: epmdPort,
     RABBITMQ_NODENAME: `eg${ports[0]}n${i}@localhost`,
     RABBITMQ_DIST_PORT: String(ports[6 + i]),
     RABBITMQ_MNESIA_BASE: join(dir, `m${i}`),
@@ -184,7 +193,12 @@ async function rabbitCluster(): Promise<Node[]> {
       child.kill('SIGKILL');
     });
   }
-  const ctl = (i: number, ...args: string[]) => spawnSync(`${RABBIT}/rabbitmqctl`, ['-n', nodes[i]!.name, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const ctl = (i: number, ...args: string[]) =>
+    spawnSync(`${RABBIT}/rabbitmqctl`, ['-n', nodes[i]!.name, ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, ERL_EPMD_PORT: epmdPort },
+    });
   for (let i = 0; i < 3; i++) expect(ctl(i, 'wait', join(dir, `r${i}.pid`), '--timeout', '60').status).toBe(0);
   for (const i of [1, 2]) {
     for (const step of [['stop_app'], ['join_cluster', nodes[0]!.name], ['start_app']]) expect(ctl(i, ...step).stderr).not.toMatch(/error/i);

@@ -141,11 +141,17 @@ devices:
     expect((await fetch(`${base}/api/devices/lobby/open`, { method: 'POST', headers: auth })).status).toBe(200);
     const pty2 = await ptyPair(line);
     cleanups.push(() => pty2.stop());
-    const rtuPeer2 = await startModbusPeer({ mode: 'rtu', device: pty2.b, baud: 9600, units: { '1': { ir: { '0': encode(230.5, 'float32') } }, '9': { co: 8, di: 8 } } });
+    const rtuPeer2 = await startModbusPeer({
+      mode: 'rtu',
+      device: pty2.b,
+      baud: 9600,
+      units: { '1': { ir: { '0': encode(230.5, 'float32') } }, '9': { co: 8, di: 8 } },
+    });
     cleanups.push(() => rtuPeer2.stop());
     const reader2 = await ptyPair(readerLine);
     cleanups.push(() => reader2.stop());
-    for (const id of ['meter-rtu', 'door-relay', 'qr-serial']) await until(`${id} recovered when plugged in again`, async () => (await faultOf(id)) === null, 30_000);
+    for (const id of ['meter-rtu', 'door-relay', 'qr-serial'])
+      await until(`${id} recovered when plugged in again`, async () => (await faultOf(id)) === null, 30_000);
 
     // and through all of it nothing reached the process's last net
     expect(gw.exited()).toBe(false);
