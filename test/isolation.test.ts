@@ -1,6 +1,7 @@
 /**
  * One part's fault is that part's fault (#27), on the real process: a site whose Firmata board,
- * GPIO header, RS485 adapter (and the relay board and meter on it), Modbus TCP meter, serial and
+ * GPIO header, RS485 adapter (and the relay board and meter on it), Modbus TCP meter, a hung Modbus
+ * TCP gateway (it takes the connection and never answers), serial and
  * keyboard-mode readers and broker are all missing at start. The process stays up with nothing
  * uncaught, a door on a board that is there opens as usual, each missing part faults only its own
  * devices with a reason a person can act on, and the parts that come back (the RS485 adapter and
@@ -8,6 +9,8 @@
  * running, they fault again, and recover when plugged in once more.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,6 +40,11 @@ describe.runIf(RUN_PEER_TESTS)('a missing part faults only its own devices (the 
     mkdirSync(line);
     mkdirSync(readerLine);
     const [http, modbusTcp, broker] = [await freePort(), await freePort(), await freePort()];
+    // a Modbus TCP gateway that is hung: it takes the connection and never answers
+    const hung = createServer((socket) => void socket.on('data', () => undefined));
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => hung.close(() => r())));
+    const hungPort = (hung.address() as AddressInfo).port;
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir);
     await new UserStore(dataDir).add('ian', 'installer', 'a long installer password');
@@ -50,6 +58,7 @@ upstream: { mqtt: { url: "mqtt://127.0.0.1:${broker}" } }
 buses:
   - { id: rs485, type: rtu, port: ${line}/a, baudRate: 9600, timeoutMs: 300, retries: 0 }
   - { id: plant, type: tcp, host: 127.0.0.1, port: ${modbusTcp}, timeoutMs: 300, retries: 0 }
+  - { id: hung, type: tcp, host: 127.0.0.1, port: ${hungPort}, timeoutMs: 300, retries: 0 }
 io:
   - { id: sim, type: sim, traceFile: ${dir}/trace.jsonl }
   - { id: uno, type: firmata, port: ${dir}/ttyNOPE0 }
@@ -62,6 +71,7 @@ devices:
   - { id: door-relay, type: door, lock: { io: relays, pin: 1 }, lockType: fail-secure }
   - { id: meter-rtu, type: meter, model: custom, bus: rs485, unit: 1, intervalSec: 1, registers: [{ name: voltageV, address: 0, function: 4, type: float32 }] }
   - { id: meter-tcp, type: meter, model: custom, bus: plant, unit: 1, intervalSec: 1, registers: [{ name: voltageV, address: 0, function: 4, type: float32 }] }
+  - { id: meter-hung, type: meter, model: custom, bus: hung, unit: 1, intervalSec: 1, registers: [{ name: voltageV, address: 0, function: 4, type: float32 }] }
   - { id: qr-serial, type: reader, door: lobby, port: ${readerLine}/a }
   - { id: qr-usb, type: reader, door: lobby, keyboard: ${dir}/no-such-event-kbd }
 `,
@@ -86,7 +96,7 @@ devices:
       async () => `the missing parts' devices to fault: ${JSON.stringify([...(await devices()).values()])}`,
       async () => {
         const d = await devices();
-        return ['door-uno', 'door-pi', 'door-relay', 'meter-rtu', 'meter-tcp', 'qr-serial', 'qr-usb'].every((id) => d.get(id)?.fault);
+        return ['door-uno', 'door-pi', 'door-relay', 'meter-rtu', 'meter-tcp', 'meter-hung', 'qr-serial', 'qr-usb'].every((id) => d.get(id)?.fault);
       },
     );
     const now = await devices();
@@ -96,6 +106,7 @@ devices:
     expect(now.get('door-relay')!.fault).toBe('BOARD_OFFLINE');
     expect(now.get('qr-serial')!.fault).toBe('READER_OFFLINE');
     expect(now.get('qr-usb')!.fault).toBe('READER_OFFLINE');
+    expect(now.get('meter-hung')!.fault).toBe('MODBUS_TIMEOUT'); // connected, and no answer
 
     // the door on the board that is there opens at once
     const opened = await fetch(`${base}/api/devices/lobby/open`, { method: 'POST', headers: auth });
@@ -130,6 +141,7 @@ devices:
     for (const id of ['meter-rtu', 'meter-tcp', 'door-relay', 'qr-serial']) await until(`${id} recovered`, async () => (await faultOf(id)) === null, 30_000);
     expect(await faultOf('door-uno')).toBe('BOARD_OFFLINE');
     expect(await faultOf('qr-usb')).toBe('READER_OFFLINE');
+    expect(await faultOf('meter-hung')).toBe('MODBUS_TIMEOUT'); // still hung: still its own fault only
 
     // unplugged while running: the RS485 adapter and the serial reader go away, their devices
     // fault, the door on the sim board still opens; plugged in again, they recover
