@@ -2,7 +2,7 @@
  * Rules that span entries: ids unique, references resolve, a camera's lane is a lane, no output
  * pin driven twice, pins within their board's range, one owner per serial port and unit address.
  */
-import { isLaneType, kindOf } from '../devices/kinds.js';
+import { isDoorType, isLaneType, kindOf } from '../devices/kinds.js';
 import type { ReferenceCheck } from '../devices/kind.js';
 import type { Problem } from '../schema/problems.js';
 import { describeValue } from '../schema/problems.js';
@@ -154,13 +154,13 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
   const doorRef = (ref: string, path: string) => {
     const dev = devices.get(ref);
     if (dev) {
-      if (dev.type !== 'door') problems.push({ path, message: `"${ref}" is a ${dev.type}; expected a door` });
+      if (!isDoorType(dev.type)) problems.push({ path, message: `"${ref}" is a ${dev.type}; expected a door` });
     } else if (!unchecked.devices.has(ref)) {
       problems.push({
         path,
         message: `no door "${ref}"${didYouMean(
           ref,
-          [...devices.values()].filter((x) => x.type === 'door').map((x) => x.id),
+          [...devices.values()].filter((x) => isDoorType(x.type)).map((x) => x.id),
         )}`,
       });
     }

@@ -149,6 +149,8 @@ export interface Kind<C extends { id: string; type: string } = { id: string; typ
   pins(config: C): PinRole[];
   /** whether cameras and readers may name it as their lane */
   lane: boolean;
+  /** whether readers and cards may name it as their door */
+  door: boolean;
   /** the references it makes to other parts of the site; null when it makes none */
   references: ((config: C, at: string, check: ReferenceCheck) => void) | null;
   /** every `state` its snapshot can show */

@@ -26,7 +26,6 @@ export const KINDS = {
 } as const;
 
 export type DeviceType = keyof typeof KINDS;
-export const DEVICE_TYPES = Object.keys(KINDS) as DeviceType[];
 
 /** A device entry of the site file, of any kind. */
 export type DeviceConfig = { [T in DeviceType]: KindConfig<T> }[DeviceType];
@@ -40,3 +39,6 @@ export function kindOf(type: string): Kind | undefined {
 
 /** Whether a device of this type is a lane (a barrier or a bollard: a camera may open it). */
 export const isLaneType = (type: string): boolean => kindOf(type)?.lane === true;
+
+/** Whether a device of this type is a door (a reader or a card may open it). */
+export const isDoorType = (type: string): boolean => kindOf(type)?.door === true;

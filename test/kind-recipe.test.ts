@@ -34,6 +34,7 @@ export const CHIME = kind({
   schema: chime,
   pins: (d) => [{ role: 'bell', direction: 'out', ref: d.bell }],
   lane: false,
+  door: false,
   references: null,
   states: ['quiet', 'ringing'],
   events: [],

@@ -16,7 +16,7 @@ import type { Harness } from './helpers.js';
 import { silentLog, startGateway } from './helpers.js';
 import { freePort } from './peers/modbus.js';
 
-const CAPABILITIES = ['schema', 'pins', 'lane', 'references', 'states', 'events', 'words', 'card', 'health', 'doctor', 'push', 'load'] as const;
+const CAPABILITIES = ['schema', 'pins', 'lane', 'door', 'references', 'states', 'events', 'words', 'card', 'health', 'doctor', 'push', 'load'] as const;
 const kinds = Object.entries(KINDS as Record<string, Kind>);
 const pin = (n: number) => ({ io: 'sim', pin: n });
 

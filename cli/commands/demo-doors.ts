@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { signPass } from '../../access/passes.js';
 import type { SiteConfig } from '../../config/schema.js';
 import { typeAsKeyboard } from '../../drivers/readers/keyboard.js';
+import { isReaderConfig } from '../../devices/reader/index.js';
 
 export interface DemoDoors {
   /** replays the minute of people at doors; returns how to stop it */
@@ -33,9 +34,9 @@ export function prepareDemoDoors(config: SiteConfig, dataDir: string): DemoDoors
   try {
     execFileSync('mkfifo', [fifo], { stdio: 'ignore' });
     kbd = openSync(fifo, 'r+'); // read-write: opening never waits for the reader's side
-    for (const d of config.devices) if (d.type === 'reader' && d.keyboard !== undefined) d.keyboard = fifo;
+    for (const d of config.devices) if (isReaderConfig(d) && d.keyboard !== undefined) d.keyboard = fifo;
   } catch {
-    config.devices = config.devices.filter((d) => d.type !== 'reader');
+    config.devices = config.devices.filter((d) => !isReaderConfig(d));
   }
   const now = () => Math.floor(Date.now() / 1000);
   return {

@@ -8,6 +8,7 @@ import { GatewayError, isGatewayError } from '../../core/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigFile } from '../../config/load.js';
+import { isMeterConfig } from '../../devices/meter/index.js';
 import { createBoard } from '../../drivers/io/boards.js';
 import { SimBoard } from '../../drivers/io/sim.js';
 import { systemClock } from '../../core/clock.js';
@@ -35,7 +36,7 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
   const { config } = loadConfigFile(packagePath('config', 'examples', 'demo.yaml'));
   config.gateway.dataDir = mkdtempSync(join(tmpdir(), 'estate-gateway-demo-'));
   // The plant room and the platform, simulated on loopback ports of their own.
-  const meters = await startDemoMeters(config.devices.filter((d) => d.type === 'meter'));
+  const meters = await startDemoMeters(config.devices.filter(isMeterConfig));
   const broker = await startDemoBroker();
   for (const bus of config.buses) if (bus.type === 'tcp') bus.port = meters.port;
   if (config.upstream?.mqtt) config.upstream.mqtt.url = broker.url;

@@ -29,6 +29,7 @@ export const ACCESS_TERMINAL = kind({
   schema: accessTerminal,
   pins: () => [],
   lane: false,
+  door: false,
   references: null,
   states: ACCESS_TERMINAL_STATES,
   events: ['door.unlocked', 'access.denied'],

@@ -27,6 +27,7 @@ export const ALARM_INPUT = kind({
   schema: alarmInput,
   pins: (d) => [{ role: 'input', direction: 'in', ref: d.input }],
   lane: false,
+  door: false,
   references: null,
   states: ALARM_INPUT_STATES,
   events: ['alarm.raised', 'alarm.cleared'],

@@ -36,6 +36,7 @@ export const BARRIER = kind({
     { role: 'safetyLoop', direction: 'in', ref: d.safetyLoop },
   ],
   lane: true,
+  door: false,
   references: null,
   states: BARRIER_STATES,
   events: ['barrier.opened', 'barrier.closed', 'barrier.blocked'],

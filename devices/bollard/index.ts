@@ -34,6 +34,7 @@ export const BOLLARD = kind({
     { role: 'upLimit', direction: 'in', ref: d.upLimit },
   ],
   lane: true,
+  door: false,
   references: null,
   states: BOLLARD_STATES,
   events: ['bollard.lowered', 'bollard.raised', 'bollard.blocked', 'bollard.fault'],

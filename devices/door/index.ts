@@ -34,6 +34,7 @@ export const DOOR = kind({
     { role: 'exitButton', direction: 'in', ref: d.exitButton },
   ],
   lane: false,
+  door: true,
   references: null,
   states: DOOR_STATES,
   events: ['door.unlocked', 'door.locked', 'door.opened', 'door.closed', 'door.forced', 'door.held-open'],

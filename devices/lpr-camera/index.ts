@@ -34,6 +34,7 @@ export const LPR_CAMERA = kind({
   schema: lprCamera,
   pins: (d) => [{ role: 'trigger', direction: 'out', ref: d.trigger }],
   lane: false,
+  door: false,
   references: (d, at, check) => check.lane(d.lane, `${at}.lane`),
   states: LPR_CAMERA_STATES,
   events: ['vehicle.entry', 'vehicle.exit', 'vehicle.decided'],

@@ -92,6 +92,9 @@ export const meter = z.strictObject({
 });
 export type MeterConfig = z.output<typeof meter>;
 
+/** Whether a device entry is a meter's. */
+export const isMeterConfig = (d: { type: string }): d is MeterConfig => d.type === 'meter';
+
 /** A meter's entry in /api/health (`meters`). */
 export interface MeterHealth {
   state: 'ok' | 'waiting';
@@ -106,6 +109,7 @@ export const METER = kind({
   schema: meter,
   pins: () => [],
   lane: false,
+  door: false,
   references: (d, at, check) => {
     const bus = check.bus(d.bus, `${at}.bus`);
     if (d.model === 'dlt645') {

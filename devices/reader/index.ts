@@ -44,6 +44,9 @@ export const reader = z
   });
 export type ReaderConfig = z.output<typeof reader>;
 
+/** Whether a device entry is a reader's. */
+export const isReaderConfig = (d: { type: string }): d is ReaderConfig => d.type === 'reader';
+
 /** A reader's entry in /api/health (`readers`). */
 export interface ReaderHealth {
   state: 'waiting' | 'online' | 'offline';
@@ -64,6 +67,7 @@ export const READER = kind({
     { role: 'led', direction: 'out', ref: d.led },
   ],
   lane: false,
+  door: false,
   references: (d, at, check) => {
     if (d.door !== undefined) check.door(d.door, `${at}.door`);
     if (d.lane !== undefined) check.lane(d.lane, `${at}.lane`);
