@@ -1,6 +1,6 @@
 /**
  * The staff console at `/`: a static page (console/index.html), its stylesheet and its script
- * modules (console/app.js, console/i18n.js), no build step, phone-sized, zh-CN first with
+ * modules (console/app.js, console/i18n.js and its words), no build step, phone-sized, zh-CN first with
  * English. It talks to the API only. Nothing inline, so the page's CSP allows only its own files.
  */
 import { readFileSync } from 'node:fs';
@@ -19,6 +19,8 @@ const FILES: Array<[url: string, file: string, type: string]> = [
   ['/', 'index.html', 'text/html; charset=utf-8'],
   ['/console/app.js', 'app.js', 'text/javascript; charset=utf-8'],
   ['/console/i18n.js', 'i18n.js', 'text/javascript; charset=utf-8'],
+  ['/console/words-zh.js', 'words-zh.js', 'text/javascript; charset=utf-8'],
+  ['/console/words-en.js', 'words-en.js', 'text/javascript; charset=utf-8'],
   ['/console/app.css', 'app.css', 'text/css; charset=utf-8'],
 ];
 

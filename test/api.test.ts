@@ -353,7 +353,9 @@ describe('devices, events, io, visitors, metrics', () => {
     expect(html).not.toMatch(/<script>|<style>|\son[a-z]+=/); // nothing inline the CSP would block
     for (const [path, type, text] of [
       ['/console/app.js', /javascript/, "from './i18n.js'"],
-      ['/console/i18n.js', /javascript/, 'Estate gateway'],
+      ['/console/i18n.js', /javascript/, "from './words-en.js'"],
+      ['/console/words-en.js', /javascript/, 'Estate gateway'],
+      ['/console/words-zh.js', /javascript/, '小区网关'],
       ['/console/app.css', /text\/css/, '.card'],
     ] as const) {
       const f = await fetch(`${base}${path}`);
