@@ -27,6 +27,17 @@ export const systemClock: Clock = {
   },
 };
 
+/** `p`, or a rejection naming `what` when it takes longer than `ms` on `clock` (the doctor's per-check limit). */
+export function withTimeout<T>(clock: Clock, what: string, ms: number, p: Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = clock.setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => (clock.clearTimeout(t), resolve(v)),
+      (e: unknown) => (clock.clearTimeout(t), reject(e)),
+    );
+  });
+}
+
 /** Runs `fn` every `ms` on `clock` (each run scheduled after the last); returns what stops it. */
 export function every(clock: Clock, ms: number, fn: () => void): () => void {
   let handle: TimerHandle | undefined;

@@ -15,7 +15,6 @@ import type { UpgradeControl } from './upgrade-control.js';
 export type CommandError =
   | 'retained'
   | 'invalid'
-  | 'too-large'
   | 'bad-signature'
   | 'expired'
   | 'replayed'

@@ -23,7 +23,7 @@ import { createBoard } from '../../drivers/io/boards.js';
 import type { DigitalIo } from '../../drivers/io/types.js';
 import type { ModbusBus } from '../../drivers/modbus/types.js';
 import { connectionOptions } from '../../uplink/uplink.js';
-import { systemClock } from '../../core/clock.js';
+import { systemClock, withTimeout } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import { readClockSync } from '../../core/clock-sync.js';
 import { pinPlans } from '../../gateway/hardware.js';
@@ -43,16 +43,6 @@ export interface DoctorOptions {
   timeoutMs?: number;
   /** for tests: how to tell whether the clock is synchronised */
   clockCheck?: () => Check;
-}
-
-function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e: unknown) => (clearTimeout(t), reject(e)),
-    );
-  });
 }
 
 export async function runDoctor(opts: DoctorOptions): Promise<Check[]> {
@@ -161,9 +151,9 @@ async function hardware(config: SiteConfig, log: Logger, timeout: number, buses:
     let reason: string | undefined;
     const off = bus.onStatus((s) => void (s.reason && (reason = s.reason)));
     try {
-      await withTimeout(`bus ${busConfig.id}`, timeout, bus.start());
+      await withTimeout(systemClock, `bus ${busConfig.id}`, timeout, bus.start());
       if (!bus.connected)
-        await withTimeout(`bus ${busConfig.id}`, timeout, waitConnected(bus)).catch((err: unknown) => {
+        await withTimeout(systemClock, `bus ${busConfig.id}`, timeout, waitConnected(bus)).catch((err: unknown) => {
           throw reason ? new Error(`cannot connect: ${reason}`) : err;
         });
       off();
@@ -184,7 +174,7 @@ async function hardware(config: SiteConfig, log: Logger, timeout: number, buses:
     try {
       const board = await createBoard(boardConfig, { clock: systemClock, log: quiet, buses });
       boards.push(board);
-      await withTimeout(`board ${boardConfig.id}`, timeout, board.open(plan));
+      await withTimeout(systemClock, `board ${boardConfig.id}`, timeout, board.open(plan));
       if (!board.online) throw new Error('not reachable');
       const outs = plan.filter((p) => p.direction === 'out').length;
       checks.push({
@@ -262,6 +252,7 @@ async function brokerCheck(config: SiteConfig, timeout: number): Promise<Check> 
     });
     try {
       await withTimeout(
+        systemClock,
         url,
         timeout + 500,
         new Promise<void>((resolve, reject) => {
@@ -270,9 +261,9 @@ async function brokerCheck(config: SiteConfig, timeout: number): Promise<Check> 
           client.once('close', () => reject(new Error('connection closed')));
         }),
       );
-      const sub = await withTimeout('subscribe', timeout, client.subscribeAsync(`${prefix}/cmd`, { qos: 1 }));
+      const sub = await withTimeout(systemClock, 'subscribe', timeout, client.subscribeAsync(`${prefix}/cmd`, { qos: 1 }));
       const denied = sub.some((g) => g.qos === 128);
-      await withTimeout('publish', timeout, client.publishAsync(`${prefix}/doctor`, JSON.stringify({ at: new Date().toISOString() }), { qos: 1 }));
+      await withTimeout(systemClock, 'publish', timeout, client.publishAsync(`${prefix}/doctor`, JSON.stringify({ at: new Date().toISOString() }), { qos: 1 }));
       await client.endAsync(true);
       if (denied)
         return {

@@ -3,7 +3,7 @@
  * otherwise one live read on the bus the doctor opened, decoded, with what to change when the
  * meter refuses or does not answer.
  */
-import type { Clock } from '../../core/clock.js';
+import { withTimeout } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { ModbusBus } from '../../drivers/modbus/types.js';
 import type { BusConfig } from '../../schema/sections.js';
@@ -61,16 +61,6 @@ export async function meterChecks(meters: readonly MeterConfig[], ctx: DoctorCon
     }
   }
   return checks;
-}
-
-function withTimeout<T>(clock: Clock, what: string, ms: number, p: Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = clock.setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => (clock.clearTimeout(t), resolve(v)),
-      (e: unknown) => (clock.clearTimeout(t), reject(e)),
-    );
-  });
 }
 
 /** `FC04 0x0156-0x0157 (energyTotalKwh, exception 2)` */
