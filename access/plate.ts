@@ -8,23 +8,15 @@
  * 粤B-12345) and lower case; "unknown", "无车牌" and empty reads mean no plate was read.
  */
 
-export const PROVINCES = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼';
-const SPECIAL_PREFIXES = '使领'; // embassy and consulate plates start with these instead
-const SPECIAL_SUFFIXES = '警学挂港澳领试超';
+import { PLATE, PROVINCES } from '../core/plate-shape.js';
+
+export { PROVINCES } from '../core/plate-shape.js';
 
 /** Reads cameras send when they saw a vehicle but no plate. */
 const NO_PLATE = new Set(['', 'UNKNOWN', 'NONE', 'NULL', 'NOPLATE', 'NO PLATE', '无', '无车牌', '无牌', '_无_', '车牌', '未识别', '-']);
 
 /** Separators people and cameras put inside plates: spaces, dots, middle dots, dashes, underscores. */
 const SEPARATORS = /[\s·•・.\-_－—‧･]+/gu;
-
-const PLATE = new RegExp(
-  `^(?:[${PROVINCES}][A-Z][A-Z0-9]{4}[A-Z0-9${SPECIAL_SUFFIXES}]` + // 粤B12345, 粤B1234学
-    `|[${PROVINCES}][A-Z][A-Z0-9]{6}` + // new energy: 粤BD12345, 粤B12345F
-    `|[${SPECIAL_PREFIXES}][A-Z0-9]{5,6}` + // 使014578
-    `|[A-Z]{2}[0-9]{5})$`, // military-style WJ plates read without the 武警 prefix
-  'u',
-);
 
 export interface PlateRead {
   /** the normalised plate, or null when the camera read no plate */

@@ -2,9 +2,10 @@
  * Plate numbers are personal information: logs keep the province character and the last two
  * characters (粤B12345 → 粤****45), enough for a guard to match a complaint, not to track a car.
  */
-const PROVINCES = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领';
-/** A Chinese plate anywhere in free text, with the separators people and cameras put in it. */
-const PLATE_IN_TEXT = new RegExp(`[${PROVINCES}][A-Z][·.\\s-]?[A-Z0-9]{4,6}[挂学警港澳领]?`, 'gu');
+import { PLATE_IN_TEXT_SOURCE } from './plate-shape.js';
+
+/** A Chinese plate anywhere in free text (core/plate-shape.ts). */
+const PLATE_IN_TEXT = new RegExp(PLATE_IN_TEXT_SOURCE, 'gu');
 
 export function maskPlate(plate: string): string {
   const chars = [...plate];

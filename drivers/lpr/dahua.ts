@@ -12,12 +12,12 @@ import { PushError, confidenceOf, json, show } from './types.js';
 
 export const dahua: CameraProtocol = {
   vendor: 'dahua',
-  parse(body, _contentType, path) {
+  parse(body, contentType, path) {
     const notification = /\/NotificationInfo\/([A-Za-z]+)$/i.exec(path)?.[1];
     if (notification && /^KeepAlive$/i.test(notification)) return { kind: 'heartbeat' };
     if (notification && /^DeviceInfo$/i.test(notification)) return { kind: 'heartbeat', what: 'DeviceInfo' };
     if (notification && !/^TollgateInfo$/i.test(notification)) return { kind: 'ignored', what: notification };
-    const doc = parseJsonBody(body, PushError);
+    const doc = parseJsonBody(body, PushError, contentType);
     if (!isRecord(doc)) throw new PushError(`expected a JSON object, got ${show(doc)}`);
     const picture = doc['Picture'];
     if (!isRecord(picture)) {

@@ -16,8 +16,8 @@ const KEYS = new Set(['plate', 'confidence', 'time', 'color', 'heartbeat']);
 
 export const generic: CameraProtocol = {
   vendor: 'generic',
-  parse(body) {
-    const doc = parseJsonBody(body, PushError);
+  parse(body, contentType) {
+    const doc = parseJsonBody(body, PushError, contentType);
     if (!isRecord(doc)) throw new PushError(`expected a JSON object, got ${show(doc)}`);
     const unknown = Object.keys(doc).filter((k) => !KEYS.has(k));
     if (unknown.length) throw new PushError(`unknown key ${show(unknown[0])}`);

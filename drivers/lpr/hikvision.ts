@@ -35,7 +35,7 @@ function xml() {
 export const hikvision: CameraProtocol = {
   vendor: 'hikvision',
   parse(body, contentType) {
-    const xml = /multipart\//i.test(contentType ?? '') ? xmlPart(body, contentType ?? '') : decodeText(body);
+    const xml = /multipart\//i.test(contentType ?? '') ? xmlPart(body, contentType ?? '') : decodeText(body, contentType);
     return readAlert(xml);
   },
   reply(): CameraReply {

@@ -34,7 +34,7 @@ export const vzenith: CameraProtocol = {
       if (parts.some((p) => p.name !== undefined && HEARTBEAT_FIELDS.has(p.name))) return { kind: 'heartbeat' };
       throw new PushError(`multipart body without the heartbeat's fields (parts: ${parts.map((p) => p.name ?? '?').join(', ')})`);
     }
-    const doc = parseJsonBody(body, PushError);
+    const doc = parseJsonBody(body, PushError, contentType);
     if (!isRecord(doc)) throw new PushError(`expected a JSON object, got ${show(doc)}`);
     if ('heartbeat' in doc) return { kind: 'heartbeat' };
     const other = OTHER_PUSHES.find((k) => k in doc);
