@@ -3,18 +3,25 @@
  * Everything a decision needs is in memory, so a camera push is decided in microseconds with
  * the broker down and the disk busy; the open stays are saved to `stays.json` in the background.
  *
- * Entry (camera direction `in`):
+ * Entry (camera direction `in`), in this order (docs/parking.md):
  * - no plate read, or confidence under the camera's `minConfidence`: denied, recorded;
- * - a listed plate allowed on this lane and not expired: granted (`resident`);
+ * - a `blocked` car: denied (`blocked`);
+ * - a car already inside: `access.passback.alreadyInside` (allow and flag, refuse, ask staff);
+ * - a listed car allowed on this lane and not expired: granted (`resident`, `free`), unless its
+ *   household's spaces are all taken by its other cars inside: then it is temporary from now on
+ *   (`spaces-taken`, charged at exit);
+ * - a temporary car when its car park is full: denied (`full`);
  * - anyone else is a visitor, by `access.visitors`: `deny` → denied, `record` → granted and
  *   recorded, `ask` → pending until staff or the platform decides, denied after `askTimeoutSec`.
- * Exit (direction `out`): granted and paired with the entry of the same plate (durationSec, and
- * feeCents for visitors from the tariff). Under `ask`, a visitor who owes a fee waits for staff
- * (who collect it) instead of leaving at once.
+ *   A monthly car past its `until` is one of them (`expired`), charged as temporary.
+ * Exit (direction `out`): paired with the entry of the same plate (durationSec, and feeCents for
+ * temporary stays from the tariff); an exit with no entry follows `passback.neverEntered`. Under
+ * `ask`, a temporary car that owes a fee waits for staff (who collect it) instead of leaving.
+ * Temporary cars take a space of the lane's car park on entry and give it back on exit.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { AccessConfig } from '../schema/sections.js';
+import type { AccessConfig, VehicleClass } from '../schema/sections.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { clockTrusted } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -22,7 +29,10 @@ import type { EventData } from '../core/events.js';
 import { JsonFile } from '../core/json-file.js';
 import type { Logger } from '../core/log.js';
 import { Credentials } from './credentials.js';
-import { PlateList } from './plates.js';
+import { CarParks } from './car-parks.js';
+import type { CarParkState } from './car-parks.js';
+import type { AllowedEntry } from './plates.js';
+import { PlateList, classOf, endOf } from './plates.js';
 import { feeCents } from './tariff.js';
 
 export type Decision = 'granted' | 'denied' | 'pending';
@@ -47,6 +57,20 @@ export interface Verdict {
   decision: Decision;
   reason: string;
   visitor: boolean;
+  /** the car's class: its listed class, or temporary when not listed */
+  class: VehicleClass;
+  /** a listed car charged as a temporary one (its monthly ran out, its household's spaces are taken) */
+  chargedAs?: 'temporary';
+  /** the car park whose lane this is */
+  carPark?: string;
+  /** entered while the gateway thought it was inside already (its exit was missed) */
+  alreadyInside?: true;
+  /** left without an entry on record */
+  neverEntered?: true;
+  /** a monthly car: whole days until its `until` (negative once past it) */
+  daysLeft?: number;
+  /** what the screen needs to say on an entry: the spaces left in the car park after it */
+  spacesLeft?: number;
   /** exits: how long the vehicle stayed and what it owes */
   durationSec?: number;
   feeCents?: number;
@@ -63,7 +87,19 @@ export interface Stay {
   visitor: boolean;
   /** entered while the clock was not synchronised: its duration cannot be trusted for a fee */
   unsyncedClock?: true;
+  /** the car's class when it entered (absent in stays saved before classes: read as visitor ? temporary : owner) */
+  class?: VehicleClass;
+  /** charged as temporary at exit and holding a space of `carPark` (absent: as `visitor`) */
+  temporary?: boolean;
+  carPark?: string;
+  /** its household (一位多车), to count the household's cars inside */
+  group?: string;
 }
+
+/** What a stay was entered as. */
+type StayInfo = Pick<Stay, 'visitor' | 'class' | 'temporary' | 'carPark' | 'group'>;
+
+const temporaryStay = (stay: Stay) => stay.temporary ?? stay.visitor;
 
 export interface PendingDecision {
   id: string;
@@ -80,6 +116,8 @@ export interface PendingDecision {
   eventId?: string;
   durationSec?: number;
   feeCents?: number;
+  /** how the car enters when staff let it in */
+  stay: StayInfo;
 }
 
 export type PendingOutcome = { decision: 'granted' | 'denied'; by: 'console' | 'remote' | 'timeout'; user?: string };
@@ -110,6 +148,10 @@ const staysFile = z.strictObject({
       camera: z.string(),
       visitor: z.boolean(),
       unsyncedClock: z.literal(true).optional(),
+      class: z.enum(['monthly', 'owner', 'free', 'blocked', 'temporary']).optional(),
+      temporary: z.boolean().optional(),
+      carPark: z.string().optional(),
+      group: z.string().optional(),
     }),
   ),
 });
@@ -130,12 +172,15 @@ export interface AccessDeps {
   onPendingDecided(pending: PendingDecision, outcome: PendingOutcome): void;
   /** the list of waiting vehicles changed (the console shows it) */
   onPendingChanged?(): void;
+  /** a car park's count changed (its retained state, the console) */
+  onCarParkChanged?(park: CarParkState): void;
 }
 
 export class AccessControl {
   readonly plates: PlateList;
   /** people at doors: QR visitor passes and residents' cards (access/credentials.ts) */
   readonly credentials: Credentials;
+  readonly carParks: CarParks;
   private readonly stays = new Map<string, Stay>();
   private readonly pending = new Map<string, PendingDecision & { timer: TimerHandle }>();
   private readonly staysFile: JsonFile<z.output<typeof staysFile>> | undefined;
@@ -145,6 +190,7 @@ export class AccessControl {
     const access = deps.config.access;
     this.plates = new PlateList(access.plates, deps.dataDir, deps.clock, deps.log.child({ component: 'plates' }));
     this.credentials = new Credentials({ access, dataDir: deps.dataDir, clock: deps.clock, log: deps.log });
+    this.carParks = new CarParks(access.carParks, deps.dataDir, deps.log.child({ component: 'car-parks' }), (park) => deps.onCarParkChanged?.(park));
     this.staysFile = deps.dataDir
       ? new JsonFile(join(deps.dataDir, 'stays.json'), {
           mode: 0o600,
@@ -171,52 +217,133 @@ export class AccessControl {
       } else for (const stay of result.value?.stays ?? []) this.stays.set(stay.plate, stay);
       this.forgetOldStays();
     }
+    const parks = this.carParks.load((park) => [...this.stays.values()].filter((s) => s.carPark === park && temporaryStay(s)).length);
+    if (parks) problems.push(parks);
     return problems;
   }
 
   decide(read: Read): Verdict {
     const { camera, plate, confidence } = read;
     const now = this.deps.clock.now();
-    if (plate === null) return { decision: 'denied', reason: 'no-plate', visitor: false };
-    if (confidence < camera.minConfidence) return { decision: 'denied', reason: 'low-confidence', visitor: false };
+    if (plate === null) return { decision: 'denied', reason: 'no-plate', visitor: false, class: 'temporary' };
+    if (confidence < camera.minConfidence) {
+      return { decision: 'denied', reason: 'low-confidence', visitor: false, ...this.facts(this.classify(plate, camera.lane, now), camera.lane, now) };
+    }
     return camera.direction === 'in' ? this.entry(camera, plate, now) : this.exit(camera, plate, now);
   }
 
+  /** Who a plate is on this lane now: its list entry and class, and why the entry does not let it in as listed. */
+  private classify(plate: string, lane: string, now: number): { entry?: AllowedEntry; cls: VehicleClass; problem?: 'expired' | 'lane-not-allowed' } {
+    const check = this.plates.check(plate, lane, now);
+    if (check.allowed) return { entry: check.entry, cls: classOf(check.entry) };
+    if (!check.entry) return { cls: 'temporary' };
+    // a blocked entry past its `until` no longer blocks: the car is temporary again
+    if (check.entry.class === 'blocked' && check.reason === 'expired') return { cls: 'temporary' };
+    return { entry: check.entry, cls: classOf(check.entry), problem: check.reason as 'expired' | 'lane-not-allowed' };
+  }
+
+  /** The class, car park and days left that every verdict on this car carries. */
+  private facts(who: { entry?: AllowedEntry; cls: VehicleClass }, lane: string, now: number): Pick<Verdict, 'class' | 'carPark' | 'daysLeft'> {
+    const park = this.carParks.of(lane)?.id;
+    const until = who.entry?.until;
+    return {
+      class: who.cls,
+      ...(park ? { carPark: park } : {}),
+      ...(who.cls === 'monthly' && until !== undefined ? { daysLeft: Math.floor((endOf(until) - now) / 86_400_000) } : {}),
+    };
+  }
+
   private entry(camera: CameraPlace, plate: string, now: number): Verdict {
-    const check = this.plates.check(plate, camera.lane, now);
-    if (check.allowed) {
-      this.recordEntry(plate, camera, now, false);
-      return { decision: 'granted', reason: 'resident', visitor: false };
+    const who = this.classify(plate, camera.lane, now);
+    const facts = this.facts(who, camera.lane, now);
+    const listed = who.entry !== undefined && who.problem === undefined;
+    if (who.cls === 'blocked') return { decision: 'denied', reason: 'blocked', visitor: false, ...facts };
+    const inside = this.stays.has(plate) ? ({ alreadyInside: true } as const) : {};
+    const policy = this.deps.config.access.passback.alreadyInside;
+    if (inside.alreadyInside && policy !== 'allow') {
+      return { decision: policy === 'refuse' ? 'denied' : 'pending', reason: 'already-inside', visitor: !listed, ...facts, ...inside };
+    }
+    const group = who.entry?.group;
+    if (listed) {
+      const spaces = group !== undefined ? this.plates.groupSpaces(group) : undefined;
+      const household = spaces === undefined ? 0 : this.householdInside(group!, plate);
+      if (spaces === undefined || household < spaces || who.cls === 'free') {
+        this.recordEntry(plate, camera, now, { visitor: false, class: who.cls, temporary: false, group });
+        return { decision: 'granted', reason: who.cls === 'free' ? 'free' : 'resident', visitor: false, ...facts, ...inside };
+      }
+    }
+    // From here the car is temporary: it needs a space.
+    const chargedAs = who.entry !== undefined ? ({ chargedAs: 'temporary' } as const) : {};
+    const temporary = { ...facts, ...chargedAs, ...inside };
+    if (facts.carPark && this.carParks.isFull(facts.carPark) && !this.holdsSpace(plate, facts.carPark)) {
+      return { decision: 'denied', reason: 'full', visitor: !listed, ...temporary };
+    }
+    const info: StayInfo = { visitor: !listed, class: who.cls, temporary: true, group };
+    if (listed) {
+      // a household's car beyond its spaces: known, let in, and charged as temporary
+      this.recordEntry(plate, camera, now, info);
+      return { decision: 'granted', reason: 'spaces-taken', visitor: false, ...temporary, ...this.spacesLeft(facts.carPark) };
     }
     // A listed car on another lane, or whose permission ran out, is treated as a visitor.
-    const why = check.reason === 'not-listed' ? 'visitor' : check.reason;
+    const why = who.problem ?? 'visitor';
     switch (this.deps.config.access.visitors) {
       case 'deny':
-        return { decision: 'denied', reason: why, visitor: true };
+        return { decision: 'denied', reason: why, visitor: true, ...temporary };
       case 'record':
-        this.recordEntry(plate, camera, now, true);
-        return { decision: 'granted', reason: why, visitor: true };
+        this.recordEntry(plate, camera, now, info);
+        return { decision: 'granted', reason: why, visitor: true, ...temporary, ...this.spacesLeft(facts.carPark) };
       case 'ask':
-        return { decision: 'pending', reason: why, visitor: true };
+        return { decision: 'pending', reason: why, visitor: true, ...temporary };
     }
+  }
+
+  /** The household's other cars inside on its own spaces. */
+  private householdInside(group: string, plate: string): number {
+    let n = 0;
+    for (const stay of this.stays.values()) if (stay.group === group && stay.plate !== plate && !temporaryStay(stay)) n++;
+    return n;
+  }
+
+  /** A car re-entering (its exit missed) already holds its space. */
+  private holdsSpace(plate: string, park: string): boolean {
+    const stay = this.stays.get(plate);
+    return stay !== undefined && stay.carPark === park && temporaryStay(stay);
+  }
+
+  private spacesLeft(park: string | undefined): Pick<Verdict, 'spacesLeft'> {
+    const state = park ? this.carParks.state(park) : undefined;
+    return state ? { spacesLeft: state.free } : {};
   }
 
   private exit(camera: CameraPlace, plate: string, now: number): Verdict {
     const stay = this.stays.get(plate);
-    const resident = this.plates.check(plate, camera.lane, now).allowed;
-    const visitor = stay ? stay.visitor : !resident;
-    const verdict: Verdict = { decision: 'granted', reason: stay ? 'exit' : 'exit-no-entry', visitor };
-    if (stay) {
-      verdict.durationSec = Math.max(0, Math.round((now - stay.enteredAt) / 1000));
-      const tariff = this.deps.config.access.tariff;
-      if (visitor && tariff && (!clockTrusted(this.deps.clock) || stay.unsyncedClock)) {
-        // A stay measured on a clock not synchronised since boot may be off by years: no charge.
-        verdict.feeWithheld = 'clock-unsynced';
-      } else {
-        verdict.feeCents = visitor && tariff ? feeCents(verdict.durationSec, tariff) : 0;
-      }
+    const who = this.classify(plate, camera.lane, now);
+    const facts = this.facts(who, camera.lane, now);
+    const resident = who.entry !== undefined && who.problem === undefined && who.cls !== 'blocked';
+    if (!stay) {
+      const policy = this.deps.config.access.passback.neverEntered;
+      const verdict: Verdict = { decision: 'granted', reason: 'exit-no-entry', visitor: !resident, ...facts, neverEntered: true };
+      if (policy === 'allow') return verdict;
+      return { ...verdict, decision: policy === 'refuse' ? 'denied' : 'pending', reason: 'never-entered' };
     }
-    if (visitor && (verdict.feeCents ?? 0) > 0 && this.deps.config.access.visitors === 'ask') {
+    const temporary = temporaryStay(stay);
+    const verdict: Verdict = {
+      decision: 'granted',
+      reason: 'exit',
+      visitor: stay.visitor,
+      ...facts,
+      class: stay.class ?? (stay.visitor ? 'temporary' : facts.class),
+      ...(temporary && !stay.visitor ? { chargedAs: 'temporary' as const } : {}),
+    };
+    verdict.durationSec = Math.max(0, Math.round((now - stay.enteredAt) / 1000));
+    const tariff = this.deps.config.access.tariff;
+    if (temporary && tariff && (!clockTrusted(this.deps.clock) || stay.unsyncedClock)) {
+      // A stay measured on a clock not synchronised since boot may be off by years: no charge.
+      verdict.feeWithheld = 'clock-unsynced';
+    } else {
+      verdict.feeCents = temporary && tariff ? feeCents(verdict.durationSec, tariff) : 0;
+    }
+    if (temporary && (verdict.feeCents ?? 0) > 0 && this.deps.config.access.visitors === 'ask') {
       return { ...verdict, decision: 'pending', reason: 'fee-due' };
     }
     this.closeStay(plate);
@@ -246,6 +373,7 @@ export class AccessControl {
       reason: verdict.reason,
       ...(verdict.durationSec !== undefined ? { durationSec: verdict.durationSec } : {}),
       ...(verdict.feeCents !== undefined ? { feeCents: verdict.feeCents } : {}),
+      stay: stayInfoOf(verdict, read.plate ? this.plates.check(read.plate, read.camera.lane, now).entry?.group : undefined),
       timer: this.deps.clock.setTimeout(() => this.settle(id, { decision: 'denied', by: 'timeout' }), timeoutMs),
     };
     this.pending.set(id, pending);
@@ -262,7 +390,7 @@ export class AccessControl {
     const { timer: _timer, ...decided } = pending;
     if (outcome.decision === 'granted' && decided.plate) {
       if (decided.direction === 'in') {
-        this.recordEntry(decided.plate, { id: decided.camera, lane: decided.lane }, this.deps.clock.now(), decided.visitor);
+        this.recordEntry(decided.plate, { id: decided.camera, lane: decided.lane }, this.deps.clock.now(), decided.stay);
       } else {
         this.closeStay(decided.plate);
       }
@@ -297,27 +425,38 @@ export class AccessControl {
   }
 
   async flush(): Promise<void> {
-    await Promise.all([this.plates.flush(), this.staysFile?.flush()]);
+    await Promise.all([this.plates.flush(), this.staysFile?.flush(), this.carParks.flush()]);
   }
 
-  private recordEntry(plate: string, camera: Pick<CameraPlace, 'id' | 'lane'>, now: number, visitor: boolean): void {
+  private recordEntry(plate: string, camera: Pick<CameraPlace, 'id' | 'lane'>, now: number, info: StayInfo): void {
     // A car entering again without an exit between means its exit was missed (or it turned back
     // at the gate): the new entry starts the stay, so a missed exit is never charged for.
     if (!this.stays.has(plate) && this.stays.size >= MAX_STAYS) this.forgetOldStays(true);
-    this.stays.delete(plate); // re-inserted last: the map stays in entry order
-    this.stays.set(plate, {
+    const park = this.carParks.of(camera.lane)?.id;
+    this.closeStay(plate, false); // re-inserted last: the map stays in entry order
+    const stay: Stay = {
       plate,
       enteredAt: now,
       lane: camera.lane,
       camera: camera.id,
-      visitor,
+      visitor: info.visitor,
       ...(clockTrusted(this.deps.clock) ? {} : { unsyncedClock: true as const }),
-    });
+      ...(info.class ? { class: info.class } : {}),
+      temporary: info.temporary ?? info.visitor,
+      ...(park ? { carPark: park } : {}),
+      ...(info.group !== undefined ? { group: info.group } : {}),
+    };
+    this.stays.set(plate, stay);
+    if (park && stay.temporary) this.carParks.take(park);
     this.saveStays();
   }
 
-  private closeStay(plate: string): void {
-    if (this.stays.delete(plate)) this.saveStays();
+  private closeStay(plate: string, save = true): void {
+    const stay = this.stays.get(plate);
+    if (!stay) return;
+    this.stays.delete(plate);
+    if (stay.carPark && temporaryStay(stay) && this.carParks.has(stay.carPark)) this.carParks.release(stay.carPark);
+    if (save) this.saveStays();
   }
 
   private forgetOldStays(evenRecent = false): void {
@@ -335,4 +474,10 @@ export class AccessControl {
   private saveStays(): void {
     void this.staysFile?.save({ stays: [...this.stays.values()] });
   }
+}
+
+/** How a held car enters if staff let it in. */
+function stayInfoOf(verdict: Verdict, group: string | undefined): StayInfo {
+  const temporary = verdict.visitor || verdict.chargedAs === 'temporary';
+  return { visitor: verdict.visitor, class: verdict.class, temporary, ...(group !== undefined ? { group } : {}) };
 }

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import { plateEntry } from '../schema/sections.js';
+import type { VehicleClass } from '../schema/sections.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { normalizePlate } from './plate.js';
@@ -27,6 +28,11 @@ export type PlateCheck =
 
 export type PlateChange = ListChange;
 
+/** A listed car's class: as given, else monthly when it has an end date, else an owner's car. */
+export function classOf(entry: PlateEntry): Exclude<VehicleClass, 'temporary'> {
+  return entry.class ?? (entry.until !== undefined ? 'monthly' : 'owner');
+}
+
 /** The most entries the platform may keep here (a Pi holds this many in memory easily). */
 export const MAX_PLATES = 100_000;
 
@@ -39,7 +45,7 @@ export class PlateList extends SyncedList<PlateEntry> {
         keyField: 'plate',
         keyName: 'plate number',
         keyOf: (p) => normalizePlate(p).plate,
-        shape: '{ plate, lanes?, until?, name? }',
+        shape: '{ plate, class?, lanes?, until?, group?, spaces?, name? }',
         file: 'plates.json',
         max: MAX_PLATES,
       },
@@ -48,6 +54,24 @@ export class PlateList extends SyncedList<PlateEntry> {
       clock,
       log,
     );
+  }
+
+  private groups: { key: string; spaces: Map<string, number> } | undefined;
+
+  /**
+   * The spaces a household owns (一位多车): the largest `spaces` any of its entries gives, or
+   * undefined when none does (no limit). Indexed once per change of the list.
+   */
+  groupSpaces(group: string): number | undefined {
+    const key = `${this.revision}`;
+    if (this.groups?.key !== key) {
+      const spaces = new Map<string, number>();
+      for (const e of this.list()) {
+        if (e.group !== undefined && e.spaces !== undefined) spaces.set(e.group, Math.max(spaces.get(e.group) ?? 0, e.spaces));
+      }
+      this.groups = { key, spaces };
+    }
+    return this.groups.spaces.get(group);
   }
 
   /** Whether `plate` (normalised) may use `lane` at time `now`. Config entries win over the platform's. */

@@ -87,6 +87,12 @@ export class SyncedList<E extends object> {
     return this.currentVersion;
   }
 
+  /** Counts every change to the list (indexes built over it know when to rebuild). */
+  get revision(): number {
+    return this.changes;
+  }
+  private changes = 0;
+
   get size(): number {
     return new Set([...this.configured.keys(), ...this.upstream.keys()]).size;
   }
@@ -148,6 +154,7 @@ export class SyncedList<E extends object> {
   }
 
   private fill(entries: readonly E[]): void {
+    this.changes++;
     for (const entry of entries) {
       const key = this.o.keyOf(String(entry[this.o.keyField]));
       if (key) this.upstream.set(key, { ...entry, [this.o.keyField]: key, source: 'upstream' });
@@ -164,6 +171,7 @@ export class SyncedList<E extends object> {
   }
 
   private changed(version: number | undefined, count: number): ListChange {
+    this.changes++;
     if (version !== undefined) this.currentVersion = version;
     if (this.persist) {
       const entries = [...this.upstream.values()].map(({ source: _source, ...entry }) => entry);

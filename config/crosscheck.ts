@@ -178,6 +178,7 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
     },
     port: claimPort,
     unit: claimUnit,
+    device: (ref) => devices.get(ref) ?? (unchecked.devices.has(ref) ? 'unchecked' : undefined),
     problem: (path, message) => void problems.push({ path, message }),
     claims: (name) => claims.get(name) ?? claims.set(name, new Map()).get(name)!,
   };

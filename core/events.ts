@@ -195,6 +195,20 @@ export interface VehicleData {
   laneError?: string;
   /** a vehicle held for staff: the id to decide it by */
   pendingId?: string;
+  /** monthly | owner | free | blocked as listed, or temporary (not listed) */
+  class?: string;
+  /** a listed car charged as temporary (its monthly ran out, its household's spaces are taken) */
+  chargedAs?: 'temporary';
+  /** the car park this lane counts for */
+  carPark?: string;
+  /** an entry of a car already inside (passback.alreadyInside) */
+  alreadyInside?: true;
+  /** an exit with no entry on record (passback.neverEntered) */
+  neverEntered?: true;
+  /** a monthly car: whole days until its end date */
+  daysLeft?: number;
+  /** the camera's own list verdict (Hikvision vehicleListName): allow | block | other, as recorded, not obeyed */
+  cameraList?: string;
 }
 
 export type EventType = keyof EventData;

@@ -121,6 +121,8 @@ export interface ReferenceCheck {
   port(port: string, path: string): void;
   /** a Modbus unit on a bus, owned alone */
   unit(bus: string, unit: number, path: string): void;
+  /** another device's config by id, 'unchecked' when it is there but did not pass the schema (no problem reported) */
+  device(id: string): { type: string; [key: string]: unknown } | 'unchecked' | undefined;
   /** a problem of this device's own */
   problem(path: string, message: string): void;
   /** a map kept for one check of the whole site, by name: what the kind's devices claimed so far (key -> path) */

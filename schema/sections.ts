@@ -165,6 +165,10 @@ export const mqtt = z
     }
   });
 
+/** A listed car's class (CONTRACT 8); a car not listed is temporary (临时车). */
+export const VEHICLE_CLASSES = ['monthly', 'owner', 'free', 'blocked'] as const;
+export type VehicleClass = (typeof VEHICLE_CLASSES)[number] | 'temporary';
+
 export const plateEntry = z.strictObject({
   plate: z.string({ error: 'expected a plate number' }).min(2, { error: 'expected a plate number' }).max(16),
   lanes: z.array(ref).optional().meta({ description: 'lanes this plate may use; all lanes when omitted' }),
@@ -176,6 +180,21 @@ export const plateEntry = z.strictObject({
     .refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected a real calendar date' })
     .optional(),
   name: z.string().max(100).optional(),
+  class: oneOf(VEHICLE_CLASSES)
+    .optional()
+    .meta({
+      description:
+        'monthly (月租车, until its `until`), owner (业主车, own space), free (免费车: VIP, emergency), blocked (黑名单); default: monthly with `until`, else owner',
+    }),
+  group: z
+    .string({ error: 'expected a household name or number' })
+    .min(1)
+    .max(64)
+    .optional()
+    .meta({ description: "a household (e.g. '3-1-502'): its plates share the group's spaces (一位多车)" }),
+  spaces: intRange(0, 50)
+    .optional()
+    .meta({ description: 'spaces the household owns; of its cars inside at once, those beyond this many are temporary from their entry and pay' }),
 });
 
 const dateOrTime = (what: string) =>
@@ -210,6 +229,78 @@ export const cardEntry = z.strictObject({
 });
 
 export const VISITOR_POLICIES = ['deny', 'record', 'ask'] as const;
+/** What to do with an entry of a car already inside, or an exit of one never seen entering. */
+export const PASSBACK_POLICIES = ['allow', 'refuse', 'ask'] as const;
+
+/** A car park: its spaces for temporary cars and the lanes that count cars in and out. */
+export const carPark = z.strictObject({
+  id,
+  name: displayName,
+  capacity: intRange(0, 100_000).meta({ description: 'spaces for temporary cars (owners and monthly cars have their own)' }),
+  lanes: z
+    .array(ref)
+    .min(1, { error: 'expected at least one lane' })
+    .meta({ description: 'the barriers and bollards whose cameras count cars in and out of it' }),
+});
+
+/** What a lane screen shows and says for one outcome: up to four lines and a voice text, with {placeholders}. */
+export const screenMessage = z.strictObject({
+  lines: z.array(z.string({ error: 'expected a line of text' }).max(64)).max(4, { error: 'a screen shows at most 4 lines' }),
+  voice: z.string({ error: 'expected a text to speak' }).max(64).optional(),
+});
+export const SCREEN_OUTCOMES = ['welcome', 'renew', 'expired', 'refused', 'full', 'wait', 'goodbye', 'pay', 'idle'] as const;
+export type ScreenOutcome = (typeof SCREEN_OUTCOMES)[number];
+
+export const screen = z.strictObject({
+  language: oneOf(['zh-CN', 'en'] as const)
+    .default('zh-CN')
+    .meta({ description: 'the language of the built-in messages' }),
+  renewDays: intRange(0, 365).default(30).meta({ description: 'a monthly car is reminded to renew this many days before its `until`' }),
+  dwellSec: intRange(1, 255).default(10).meta({ description: 'seconds an outcome stays on the screen before the idle page returns' }),
+  messages: z
+    .strictObject(Object.fromEntries(SCREEN_OUTCOMES.map((o) => [o, screenMessage.optional()])) as Record<ScreenOutcome, z.ZodOptional<typeof screenMessage>>)
+    .prefault({})
+    .meta({
+      description: 'templates replacing the built-in ones; placeholders {plate} {class} {days} {until} {fee} {duration} {spaces} {reason} {time}',
+    }),
+});
+
+/**
+ * A lane's LED screen with voice: through its camera's RS485 passthrough (`camera`, `channel`) or
+ * on a serial port of the gateway (`port`, `baudRate`). docs/parking.md.
+ */
+export const laneDisplay = z
+  .strictObject({
+    camera: ref.optional().meta({ description: 'a Vzenith/Alphadigi lpr-camera on this lane whose RS485 port the screen is wired to' }),
+    channel: z.union([z.literal(0), z.literal(1)], { error: "expected 0 or 1 (the camera's RS485 port)" }).default(0),
+    port: nonEmpty.optional().meta({ description: 'a serial port of the gateway wired to the screen (a USB-RS485 adapter)' }),
+    baudRate: intRange(1200, 115_200).default(9600),
+    address: intRange(0, 255).default(0).meta({ description: "the screen's address (DA), 0 unless changed on the screen" }),
+    lines: intRange(1, 4).default(4).meta({ description: 'text lines the screen has' }),
+    width: intRange(4, 32)
+      .default(16)
+      .meta({
+        description: 'half-width cells per line (a Chinese character takes two): 16 on a 128-pixel-wide screen with 16-pixel characters, 8 on a 64-pixel one',
+      }),
+    voice: z.boolean({ error: 'expected true or false' }).default(true).meta({ description: 'speak the messages (a screen with a voice module)' }),
+    spacesPage: z
+      .boolean({ error: 'expected true or false' })
+      .default(false)
+      .meta({ description: "show spaces left with the screen's own page (0xE3) instead of the idle text" }),
+  })
+  .superRefine((d, ctx) => {
+    if (d.camera === undefined && d.port === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['camera'],
+        message: 'give camera (its RS485 passthrough) or port (a serial port of the gateway)',
+        input: undefined,
+      });
+    } else if (d.camera !== undefined && d.port !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['port'], message: 'give either camera or port, not both', input: d.port });
+    }
+  });
+export type LaneDisplayConfig = z.output<typeof laneDisplay>;
 export const access = z.strictObject({
   plates: z.array(plateEntry).default([]),
   cards: z.array(cardEntry).default([]).meta({ description: "residents' cards the installer lists; the platform syncs its own (cards.* commands)" }),
@@ -221,6 +312,21 @@ export const access = z.strictObject({
     .meta({ description: 'QR visitor passes, verified offline; without it QR codes are refused' }),
   visitors: oneOf(VISITOR_POLICIES).default('record'),
   askTimeoutSec: intRange(5, 3600).default(120),
+  carParks: z
+    .array(carPark)
+    .default([])
+    .meta({ description: 'car parks with a capacity for temporary cars; when full, temporary cars are refused and residents still enter' }),
+  passback: z
+    .strictObject({
+      alreadyInside: oneOf(PASSBACK_POLICIES)
+        .default('allow')
+        .meta({ description: 'an entry of a car already inside (its exit was missed, or a shared plate): allow and flag, refuse, or ask staff' }),
+      neverEntered: oneOf(PASSBACK_POLICIES)
+        .default('allow')
+        .meta({ description: 'an exit of a car never seen entering: allow and flag, refuse, or ask staff' }),
+    })
+    .prefault({}),
+  screen: screen.prefault({}).meta({ description: 'what lane screens show and say (lanes with a display)' }),
   tariff: z
     .strictObject({
       freeMinutes: intRange(0, 1440).default(0),
@@ -237,6 +343,9 @@ export type IoBoardConfig = z.output<typeof ioBoard>;
 export type BusConfig = z.output<typeof bus>;
 export type MqttConfig = z.output<typeof mqtt>;
 export type AccessConfig = z.output<typeof access>;
+export type CarParkConfig = z.output<typeof carPark>;
+export type ScreenConfig = z.output<typeof screen>;
+export type ScreenMessage = z.output<typeof screenMessage>;
 export type IoType = IoBoardConfig['type'];
 
 export interface PinRange {

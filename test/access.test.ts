@@ -202,13 +202,20 @@ describe('decisions', () => {
 
   it('grants residents, records visitors, and pairs exits with entries across midnight', () => {
     const ac = control('record');
-    expect(ac.decide(read('in', '粤B12345'))).toEqual({ decision: 'granted', reason: 'resident', visitor: false });
-    expect(ac.decide(read('in', '粤A77777'))).toEqual({ decision: 'granted', reason: 'visitor', visitor: true });
+    expect(ac.decide(read('in', '粤B12345'))).toEqual({ decision: 'granted', reason: 'resident', visitor: false, class: 'owner' });
+    expect(ac.decide(read('in', '粤A77777'))).toEqual({ decision: 'granted', reason: 'visitor', visitor: true, class: 'temporary' });
     vi.advanceTimersByTime((2 * 60 + 5) * 60_000); // 01:15 the next day
-    expect(ac.decide(read('out', '粤A77777'))).toEqual({ decision: 'granted', reason: 'exit', visitor: true, durationSec: 7500, feeCents: 1500 });
-    expect(ac.decide(read('out', '粤B12345'))).toEqual({ decision: 'granted', reason: 'exit', visitor: false, durationSec: 7500, feeCents: 0 });
+    expect(ac.decide(read('out', '粤A77777'))).toEqual({
+      decision: 'granted',
+      reason: 'exit',
+      visitor: true,
+      class: 'temporary',
+      durationSec: 7500,
+      feeCents: 1500,
+    });
+    expect(ac.decide(read('out', '粤B12345'))).toEqual({ decision: 'granted', reason: 'exit', visitor: false, class: 'owner', durationSec: 7500, feeCents: 0 });
     // a second exit of the same car has no entry to pair with
-    expect(ac.decide(read('out', '粤A77777'))).toEqual({ decision: 'granted', reason: 'exit-no-entry', visitor: true });
+    expect(ac.decide(read('out', '粤A77777'))).toEqual({ decision: 'granted', reason: 'exit-no-entry', visitor: true, class: 'temporary', neverEntered: true });
   });
 
   it('charges multi-day stays per 24 hours from entry', () => {
@@ -220,13 +227,13 @@ describe('decisions', () => {
 
   it('denies unread plates and low confidence, whatever the list says', () => {
     const ac = control('record');
-    expect(ac.decide(read('in', null, 0))).toEqual({ decision: 'denied', reason: 'no-plate', visitor: false });
-    expect(ac.decide(read('in', '粤B12345', 79))).toEqual({ decision: 'denied', reason: 'low-confidence', visitor: false });
+    expect(ac.decide(read('in', null, 0))).toEqual({ decision: 'denied', reason: 'no-plate', visitor: false, class: 'temporary' });
+    expect(ac.decide(read('in', '粤B12345', 79))).toEqual({ decision: 'denied', reason: 'low-confidence', visitor: false, class: 'owner' });
   });
 
   it('denies visitors under deny', () => {
     const ac = control('deny');
-    expect(ac.decide(read('in', '粤A77777'))).toEqual({ decision: 'denied', reason: 'visitor', visitor: true });
+    expect(ac.decide(read('in', '粤A77777'))).toEqual({ decision: 'denied', reason: 'visitor', visitor: true, class: 'temporary' });
     expect(ac.decide(read('in', '粤B12345')).decision).toBe('granted');
   });
 
@@ -234,7 +241,7 @@ describe('decisions', () => {
     const ac = control('ask');
     const r = read('in', '粤A77777');
     const v = ac.decide(r);
-    expect(v).toEqual({ decision: 'pending', reason: 'visitor', visitor: true });
+    expect(v).toEqual({ decision: 'pending', reason: 'visitor', visitor: true, class: 'temporary' });
     const first = ac.hold(r, v);
     const second = ac.hold(read('in', '粤A88888'), v);
     expect(ac.waiting().map((p) => p.plate)).toEqual(['粤A77777', '粤A88888']);
@@ -257,7 +264,7 @@ describe('decisions', () => {
     vi.advanceTimersByTime(3 * 3600_000);
     const exit = read('out', '粤A77777');
     const v = ac.decide(exit);
-    expect(v).toEqual({ decision: 'pending', reason: 'fee-due', visitor: true, durationSec: 10800, feeCents: 1500 });
+    expect(v).toEqual({ decision: 'pending', reason: 'fee-due', visitor: true, class: 'temporary', durationSec: 10800, feeCents: 1500 });
     const p = ac.hold(exit, v);
     expect(p).toMatchObject({ direction: 'out', feeCents: 1500 });
     ac.settle(p.id, { decision: 'granted', by: 'console' });

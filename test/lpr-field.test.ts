@@ -59,6 +59,7 @@ describe('Hikvision captures from the field', () => {
         decision: 'granted',
         reason: 'resident',
         visitor: false,
+        class: 'owner',
         plateColor: 'blue',
         cameraTime: '2023-10-10T18:21:01+08:00',
       },

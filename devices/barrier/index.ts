@@ -3,9 +3,10 @@
  * lane: cameras and readers may open it. The class is devices/barrier/barrier.ts.
  */
 import { z } from 'zod';
-import { displayName, pinRef } from '../../schema/sections.js';
+import { displayName, laneDisplay, pinRef } from '../../schema/sections.js';
 import { id, millis } from '../../schema/units.js';
 import { kind } from '../kind.js';
+import { laneDisplayReferences } from '../lane-display-check.js';
 
 export const barrier = z.strictObject({
   id,
@@ -22,6 +23,7 @@ export const barrier = z.strictObject({
     description: 'with a close output: close once a vehicle has passed and the loop has been clear for autoCloseDelayMs',
   }),
   autoCloseDelayMs: millis(1000, 600_000).default(1000),
+  display: laneDisplay.optional().meta({ description: "the lane's LED screen and voice (docs/parking.md)" }),
 });
 export type BarrierConfig = z.output<typeof barrier>;
 
@@ -37,7 +39,7 @@ export const BARRIER = kind({
   ],
   lane: true,
   door: false,
-  references: null,
+  references: laneDisplayReferences,
   states: BARRIER_STATES,
   events: ['barrier.opened', 'barrier.closed', 'barrier.blocked'],
   words: {

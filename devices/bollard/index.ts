@@ -3,9 +3,10 @@
  * be clear before it rises, optional limit switches. A lane. The class is devices/bollard/bollard.ts.
  */
 import { z } from 'zod';
-import { displayName, pinRef } from '../../schema/sections.js';
+import { displayName, laneDisplay, pinRef } from '../../schema/sections.js';
 import { id, millis } from '../../schema/units.js';
 import { kind } from '../kind.js';
+import { laneDisplayReferences } from '../lane-display-check.js';
 
 export const bollard = z.strictObject({
   id,
@@ -18,6 +19,7 @@ export const bollard = z.strictObject({
   upLimit: pinRef.optional().meta({ description: 'limit switch input, reads 1 when fully up' }),
   travelMs: millis(500, 60_000).default(6000),
   pulseMs: millis(100, 5000).default(500),
+  display: laneDisplay.optional().meta({ description: "the lane's LED screen and voice (docs/parking.md)" }),
 });
 export type BollardConfig = z.output<typeof bollard>;
 
@@ -35,7 +37,7 @@ export const BOLLARD = kind({
   ],
   lane: true,
   door: false,
-  references: null,
+  references: laneDisplayReferences,
   states: BOLLARD_STATES,
   events: ['bollard.lowered', 'bollard.raised', 'bollard.blocked', 'bollard.fault'],
   words: {

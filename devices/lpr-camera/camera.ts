@@ -146,7 +146,14 @@ export class LprCamera extends DeviceBase<LprCameraState> implements Device, Pus
       decision: verdict.decision,
       reason: verdict.reason,
       visitor: verdict.visitor,
+      class: verdict.class,
     };
+    if (verdict.chargedAs) data.chargedAs = verdict.chargedAs;
+    if (verdict.carPark) data.carPark = verdict.carPark;
+    if (verdict.alreadyInside) data.alreadyInside = true;
+    if (verdict.neverEntered) data.neverEntered = true;
+    if (verdict.daysLeft !== undefined) data.daysLeft = verdict.daysLeft;
+    if (push.cameraList) data.cameraList = push.cameraList;
     if (plate !== null && !valid) data.unusualPlate = true;
     if (plate !== null && push.plate !== null && push.plate !== plate) data.rawPlate = push.plate.slice(0, 32);
     const plateColor = push.plateColor ?? color;

@@ -32,6 +32,15 @@ function xml() {
   return fxp;
 }
 
+/** `vehicleListName` as firmware generations spell it. */
+const CAMERA_LISTS: Record<string, 'allow' | 'block' | 'other'> = {
+  whitelist: 'allow',
+  allowlist: 'allow',
+  blacklist: 'block',
+  blocklist: 'block',
+  otherlist: 'other',
+};
+
 export const hikvision: CameraProtocol = {
   vendor: 'hikvision',
   parse(body, contentType) {
@@ -97,6 +106,8 @@ export function readAlert(body: string): CameraPush {
   const color = text(anpr['plateColor']);
   if (color) push.plateColor = color;
   if (text(alert['isDataRetransmission']) === 'true') push.retransmission = true;
+  const list = CAMERA_LISTS[(text(anpr['vehicleListName']) ?? '').toLowerCase()];
+  if (list) push.cameraList = list;
   return push;
 }
 

@@ -19,6 +19,11 @@ export interface PlateReadPush {
   plateColor?: string;
   /** the camera says this read is a resend of an old one (Hikvision isDataRetransmission) */
   retransmission?: boolean;
+  /**
+   * the camera's own list verdict, normalised: `allow` (Hikvision whiteList / allowList), `block`
+   * (blackList / blockList), `other` (otherList); recorded, never obeyed (docs/parking.md)
+   */
+  cameraList?: 'allow' | 'block' | 'other';
   /** what the vendor's reply must echo (Vzenith plateid and channel) */
   echo?: { plateid?: number; channel?: number };
 }
