@@ -202,6 +202,11 @@ export class AccessControl {
       : undefined;
   }
 
+  /** What lane screens show and say (access.screen). */
+  get screen(): AccessConfig['screen'] {
+    return this.deps.config.access.screen;
+  }
+
   /** Loads the plate and card lists and the open stays; unreadable files are moved aside and reported. */
   load(): Array<{ movedTo: string; reason: string }> {
     const problems: Array<{ movedTo: string; reason: string }> = [];

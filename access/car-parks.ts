@@ -82,11 +82,17 @@ export class CarParks {
     this.set(id, Math.max(0, (this.used.get(id) ?? 0) - 1));
   }
 
-  /** Sets a car park's count (spaces.set); false when there is no such car park. */
-  set(id: string, used: number): boolean {
+  /**
+   * Sets a car park's count; false when there is no such car park. `durable`: on disk before it
+   * returns (staff's and the platform's corrections are answered only once they are kept).
+   */
+  set(id: string, used: number, durable = false): boolean {
     if (!this.has(id)) return false;
     this.used.set(id, used);
-    void this.file?.save({ used: Object.fromEntries(this.used) });
+    const value = { used: Object.fromEntries(this.used) };
+    void this.file?.save(value);
+    // the queued write carries the same value, so it can never put an older count back
+    if (durable) this.file?.saveSync(value);
     this.changed(this.state(id)!);
     return true;
   }
@@ -112,4 +118,9 @@ export class CarParks {
   async flush(): Promise<void> {
     await this.file?.flush();
   }
+}
+
+/** A car park's retained state, `P/state/{carParkId}` (CONTRACT 8): `{capacity, used}` and what follows from them. */
+export function carParkState(park: CarParkState): Record<string, unknown> {
+  return { capacity: park.capacity, used: park.used, free: park.free, full: park.full, ...(park.name ? { name: park.name } : {}) };
 }

@@ -2,6 +2,7 @@
  * Rules that span entries: ids unique, references resolve, a camera's lane is a lane, no output
  * pin driven twice, pins within their board's range, one owner per serial port and unit address.
  */
+import { checkScreenFit } from '../access/screen-messages.js';
 import { isDoorType, isLaneType, kindOf } from '../devices/kinds.js';
 import type { ReferenceCheck } from '../devices/kind.js';
 import type { Problem } from '../schema/problems.js';
@@ -208,8 +209,49 @@ export function crossCheck(config: SiteConfig, unchecked: Unchecked = { io: new 
       doorRef(door, `access.cards[${i}].doors[${j}]`);
     }),
   );
+  checkCarParks(config, devices, unchecked, problems);
+  const screens = config.devices.flatMap((d, i) =>
+    d && isLaneType(d.type) && 'display' in d && d.display ? [{ id: d.id, at: `devices[${i}]`, display: d.display }] : [],
+  );
+  if (screens.length) problems.push(...checkScreenFit(config.access.screen, screens));
   checkTopicPrefix(config, problems);
   return problems;
+}
+
+/**
+ * Car parks: ids unique and apart from device ids (both name a retained `P/state/{id}`), each
+ * lane a barrier or bollard, and in one car park only (a car counted twice would fill both).
+ */
+function checkCarParks(config: SiteConfig, devices: Map<string, SiteConfig['devices'][number]>, unchecked: Unchecked, problems: Problem[]): void {
+  checkUnique(config.access.carParks, 'access.carParks', problems);
+  const laneOf = new Map<string, string>();
+  config.access.carParks.forEach((park, i) => {
+    if (devices.has(park.id))
+      problems.push({
+        path: `access.carParks[${i}].id`,
+        message: `"${park.id}" is also a device id; a car park needs an id of its own (both name P/state/{id})`,
+      });
+    park.lanes.forEach((lane, j) => {
+      const path = `access.carParks[${i}].lanes[${j}]`;
+      const dev = devices.get(lane);
+      if (!dev) {
+        if (!unchecked.devices.has(lane))
+          problems.push({
+            path,
+            message: `no barrier or bollard "${lane}"${didYouMean(
+              lane,
+              [...devices.values()].filter((x) => isLaneType(x.type)).map((x) => x.id),
+            )}`,
+          });
+        return;
+      }
+      if (!isLaneType(dev.type)) problems.push({ path, message: `"${lane}" is a ${dev.type}; a car park's lanes are barriers and bollards` });
+      const other = laneOf.get(lane);
+      if (other !== undefined && other !== park.id)
+        problems.push({ path, message: `lane ${lane} already counts for car park ${other}; a lane counts for one car park` });
+      else laneOf.set(lane, park.id);
+    });
+  });
 }
 
 /** A topicPrefix may only use the placeholders there are, and {tenant} needs site.tenant. */

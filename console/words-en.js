@@ -174,6 +174,8 @@ export const en = {
     SERIAL_DISCONNECTED: 'serial line gone',
     BUS_CLOSED: 'bus closed',
     READER_OFFLINE: 'reader offline',
+    DISPLAY_OFFLINE: "lane screen's serial port missing",
+    DISPLAY_SILENT: 'lane screen not answering',
     INTERNAL: 'internal error',
   },
   refusals: {

@@ -174,6 +174,8 @@ export const zh = {
     SERIAL_DISCONNECTED: '串口断开',
     BUS_CLOSED: '总线已关闭',
     READER_OFFLINE: '读头离线',
+    DISPLAY_OFFLINE: '车道屏串口不存在',
+    DISPLAY_SILENT: '车道屏无应答',
     INTERNAL: '内部错误',
   },
   refusals: {

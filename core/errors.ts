@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   'DLT645_REFUSED',
   'BUS_CLOSED',
   'READER_OFFLINE',
+  'DISPLAY_OFFLINE',
+  'DISPLAY_SILENT',
   'SERIAL_DISCONNECTED',
   'SHUTDOWN_TIMEOUT',
   'JOURNAL_UNAVAILABLE',
@@ -46,6 +48,8 @@ export const FAULT_CODES = [
   'SERIAL_DISCONNECTED',
   'BUS_CLOSED',
   'READER_OFFLINE',
+  'DISPLAY_OFFLINE',
+  'DISPLAY_SILENT',
   'INTERNAL',
 ] as const satisfies readonly ErrorCode[];
 export type FaultCode = (typeof FAULT_CODES)[number];

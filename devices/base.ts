@@ -21,8 +21,11 @@ export abstract class DeviceBase<S extends string = string> {
   protected ownFault: FaultCode | null = null;
   private readonly pulses = new Map<OutputPin, TimerHandle>();
 
+  /** A fault of a part attached to the device (a lane's screen): the device itself still works. */
+  protected partFault: FaultCode | null = null;
+
   get fault(): FaultCode | null {
-    return this.offlineBoards.size ? 'BOARD_OFFLINE' : this.ownFault;
+    return this.offlineBoards.size ? 'BOARD_OFFLINE' : (this.ownFault ?? this.partFault);
   }
 
   abstract snapshot(): DeviceSnapshot;
@@ -106,6 +109,16 @@ export abstract class DeviceBase<S extends string = string> {
     this.ctx.clock.clearTimeout(this.pulses.get(pin));
     this.pulses.delete(pin);
     if (pin.requested !== true) this.drive(pin, true);
+  }
+
+  /** A part's fault came or went (a lane's screen): recorded as the device's fault, the device still works. */
+  protected setPartFault(code: FaultCode | null, message?: string): void {
+    const was = this.partFault;
+    if (code === was) return;
+    this.partFault = code;
+    if (code) this.ctx.emit('device.fault', { code, ...(message ? { message } : {}) });
+    else if (was) this.ctx.emit('device.recovered', { code: was });
+    this.publishState();
   }
 
   protected publishState(): void {

@@ -1,5 +1,6 @@
 /** What travels on the gateway's event bus (core/event-bus.ts), by name. */
 import type { PendingDecision } from '../access/access.js';
+import type { CarParkState } from '../access/car-parks.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { GatewayEvent } from '../core/events.js';
 
@@ -18,6 +19,8 @@ export interface BusMessages {
   fireAlarm: { active: boolean };
   /** The vehicles waiting for a staff decision changed. */
   pending: { waiting: PendingDecision[] };
+  /** A car park's count changed (its retained P/state/{id}, the console). */
+  carPark: CarParkState;
 }
 
 export type GatewayBus = EventBus<BusMessages>;

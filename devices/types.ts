@@ -2,6 +2,7 @@
  * What the rest of the gateway knows of a device: its safe state, its commands and a snapshot of
  * its state. Each device kind lives in its own file and gets everything it uses passed in.
  */
+import type { LaneDisplay } from './lane-display.js';
 import type { CredentialData } from '../core/events.js';
 import type { PinRef } from '../schema/sections.js';
 import type { InputPin, OutputPin } from '../drivers/io/pin.js';
@@ -73,6 +74,8 @@ export interface LaneDevice extends Device {
   readonly type: 'barrier' | 'bollard';
   /** Called when a vehicle arrives on (true) or leaves (false) the lane's safety loop. */
   onVehicle(listener: (present: boolean) => void): () => void;
+  /** its LED screen and voice, when it has one (devices/lane-display.ts) */
+  readonly display: LaneDisplay | undefined;
 }
 
 /** Everything a device is given by the composition root. */

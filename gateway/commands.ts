@@ -21,6 +21,7 @@ export type CommandError =
   | 'unknown-action'
   | 'unknown-device'
   | 'unknown-pending'
+  | 'unknown-car-park'
   | 'stale-version'
   | 'unsafe'
   | 'fire-alarm'
@@ -163,6 +164,26 @@ export const COMMANDS = {
       ok: true,
       count: ctx.access.credentials.passes.revoke(cmd.passes, cmd.until === undefined ? undefined : Date.parse(cmd.until)),
     }),
+  }),
+  'spaces.set': action({
+    fields: fields({
+      carPark: z.string({ error: 'expected the id of a car park' }).min(1).max(64).meta({ description: 'the car park (access.carParks)' }),
+      used: z
+        .int({ error: 'expected a whole number of spaces in use, 0-100000' })
+        .min(0, { error: 'expected a whole number of spaces in use, 0-100000' })
+        .max(100_000, { error: 'expected a whole number of spaces in use, 0-100000' })
+        .meta({ description: 'spaces taken by temporary cars now, as counted' }),
+    }),
+    does: "corrects a car park's count of temporary cars inside (counts drift); on disk before the reply; answered with `capacity`, `used` and `free`",
+    errors: ['unknown-car-park'],
+    run: (cmd, ctx) => {
+      if (!ctx.access.carParks.set(cmd.carPark, cmd.used, true)) {
+        const known = ctx.access.carParks.states().map((p) => p.id);
+        return fail(ctx.id, 'unknown-car-park', `no car park "${cmd.carPark}" (${known.length ? `known: ${known.join(', ')}` : 'none are defined'})`);
+      }
+      const park = ctx.access.carParks.state(cmd.carPark)!;
+      return { id: ctx.id, ok: true, capacity: park.capacity, used: park.used, free: park.free };
+    },
   }),
   'visitor.allow': decide('granted'),
   'visitor.deny': decide('denied'),

@@ -11,6 +11,8 @@ import type { PendingDecision, PendingOutcome } from '../access/access.js';
 import type { SiteConfig } from '../config/schema.js';
 import { FireAlarm } from '../devices/fire-alarm.js';
 import { createDevice, isLane, loadKinds } from '../devices/factory.js';
+import { screenFor } from '../access/screen-messages.js';
+import { carParkState } from '../access/car-parks.js';
 import type { PushSource } from '../devices/push.js';
 import { isPushSource } from '../devices/push.js';
 import type { Device, DeviceContext, DeviceSnapshot } from '../devices/types.js';
@@ -128,6 +130,7 @@ export class Gateway {
       else this.early?.push(ev);
     });
     this.eventBus.on('state', 'uplink', ({ device, state }) => this.uplink?.publishState(device, state));
+    this.eventBus.on('carPark', 'uplink', (park) => this.uplink?.publishState(park.id, carParkState(park)));
     // after a burst of work, once quiet, the heap is given back (core/settle.ts)
     this.eventBus.on('event', 'settle', () => this.settler?.busy());
     options.onBuilt?.(this);
@@ -195,6 +198,7 @@ export class Gateway {
       log: this.log.child({ component: 'access' }),
       onPendingDecided: (pending, outcome) => this.onPendingDecided(pending, outcome),
       onPendingChanged: () => this.eventBus.emit('pending', { waiting: this.access.waiting() }),
+      onCarParkChanged: (park) => this.eventBus.emit('carPark', park),
     });
     const deviceDeps = {
       buses: this.buses,
@@ -433,6 +437,17 @@ export class Gateway {
       if (!result.ok) laneError = result.error;
     }
     this.emit('vehicle.decided', pending.camera, decidedData(pending, outcome, laneError));
+    const lane = this.devices.get(pending.lane);
+    if (isLane(lane) && lane.display) {
+      const reason = outcome.decision === 'granted' ? pending.reason : outcome.by === 'timeout' ? 'timeout' : 'staff';
+      const facts = {
+        decision: outcome.decision,
+        reason,
+        class: pending.stay.class ?? 'temporary',
+        ...(pending.durationSec !== undefined ? { durationSec: pending.durationSec } : {}),
+      };
+      lane.display.show(screenFor(pending.direction, pending.plate, facts, this.access.screen, new Date(this.clock.now())));
+    }
   }
 
   private onBoardStatus(board: string, online: boolean, reason?: string): void {

@@ -75,6 +75,7 @@ export function healthReport(g: ReportView): HealthReport {
     boards,
     buses,
     ...groups,
+    ...(g.access?.carParks.states().length ? { carParks: Object.fromEntries(g.access.carParks.states().map(({ id, ...park }) => [id, park])) } : {}),
     ...(journal ? { journal } : {}),
   };
 }

@@ -3,6 +3,7 @@
  * checked commands that come back on it. Only built when the site forwards upstream; the uplink's
  * module (and mqtt.js) is loaded by the caller while the hardware connects.
  */
+import { carParkState } from '../access/car-parks.js';
 import type { AccessControl } from '../access/access.js';
 import { topicPrefix } from '../config/topics.js';
 import type { SiteConfig } from '../config/schema.js';
@@ -73,6 +74,7 @@ export async function connectUpstream(
     ...deps.tuning,
   });
   for (const device of deps.devices.values()) uplink.publishState(device.id, device.snapshot());
+  for (const park of deps.access.carParks.states()) uplink.publishState(park.id, carParkState(park));
   uplink.start();
   return { remote, uplink };
 }

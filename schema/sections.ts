@@ -180,12 +180,10 @@ export const plateEntry = z.strictObject({
     .refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected a real calendar date' })
     .optional(),
   name: z.string().max(100).optional(),
-  class: oneOf(VEHICLE_CLASSES)
-    .optional()
-    .meta({
-      description:
-        'monthly (月租车, until its `until`), owner (业主车, own space), free (免费车: VIP, emergency), blocked (黑名单); default: monthly with `until`, else owner',
-    }),
+  class: oneOf(VEHICLE_CLASSES).optional().meta({
+    description:
+      'monthly (月租车, until its `until`), owner (业主车, own space), free (免费车: VIP, emergency), blocked (黑名单); default: monthly with `until`, else owner',
+  }),
   group: z
     .string({ error: 'expected a household name or number' })
     .min(1)
@@ -277,11 +275,9 @@ export const laneDisplay = z
     baudRate: intRange(1200, 115_200).default(9600),
     address: intRange(0, 255).default(0).meta({ description: "the screen's address (DA), 0 unless changed on the screen" }),
     lines: intRange(1, 4).default(4).meta({ description: 'text lines the screen has' }),
-    width: intRange(4, 32)
-      .default(16)
-      .meta({
-        description: 'half-width cells per line (a Chinese character takes two): 16 on a 128-pixel-wide screen with 16-pixel characters, 8 on a 64-pixel one',
-      }),
+    width: intRange(4, 32).default(16).meta({
+      description: 'half-width cells per line (a Chinese character takes two): 16 on a 128-pixel-wide screen with 16-pixel characters, 8 on a 64-pixel one',
+    }),
     voice: z.boolean({ error: 'expected true or false' }).default(true).meta({ description: 'speak the messages (a screen with a voice module)' }),
     spacesPage: z
       .boolean({ error: 'expected true or false' })

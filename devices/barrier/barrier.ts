@@ -11,6 +11,7 @@ import type { OutputPin } from '../../drivers/io/pin.js';
 import type { TimerHandle } from '../../core/clock.js';
 import type { CredentialData, LaneActor } from '../../core/events.js';
 import { DeviceBase } from '../base.js';
+import type { DisplayMaker, LaneDisplay } from '../lane-display.js';
 import { SafetyLoop, mayMoveDown } from '../lane.js';
 import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from '../types.js';
 import { accepted, refused } from '../types.js';
@@ -29,12 +30,16 @@ export class Barrier extends DeviceBase<BarrierState> implements Device {
   /** what the gateway last told the arm, for a barrier that cannot report where it is */
   private lastDone: { action: 'open' | 'close'; at: number; by: string } | undefined;
 
+  readonly display: LaneDisplay | undefined;
+
   constructor(
     private readonly config: BarrierConfig,
     ctx: DeviceContext,
+    display?: DisplayMaker,
   ) {
     super(ctx);
     this.id = config.id;
+    this.display = display?.((code, message) => this.setPartFault(code, message));
     this.openOut = this.output(config.open, 'open');
     this.closeOut = config.close ? this.output(config.close, 'close') : undefined;
     if (config.safetyLoop) this.boards.add(config.safetyLoop.io);
@@ -54,10 +59,12 @@ export class Barrier extends DeviceBase<BarrierState> implements Device {
 
   start(): void {
     this.unsubscribe = this.loop.start((present) => this.onLoop(present));
+    this.display?.start();
     this.publishState();
   }
 
   stop(): void {
+    this.display?.stop();
     this.unsubscribe?.();
     this.loop.stop();
     this.cancelTimers();
@@ -119,6 +126,7 @@ export class Barrier extends DeviceBase<BarrierState> implements Device {
     return this.snapshotOf(this.config.name, this.state, {
       vehicle: this.loop.pin ? this.loop.vehiclePresent : null,
       lastAction: this.lastDone ? { action: this.lastDone.action, at: new Date(this.lastDone.at).toISOString(), by: this.lastDone.by } : null,
+      ...(this.display ? { display: this.display.snapshot() } : {}),
     });
   }
 

@@ -63,7 +63,7 @@ export const BARRIER = kind({
   doctor: null,
   push: null,
   load: async () => {
-    const { Barrier } = await import('./barrier.js');
-    return { create: (c, ctx) => new Barrier(c, ctx) };
+    const [{ Barrier }, { displayFor }] = await Promise.all([import('./barrier.js'), import('../lane-display.js')]);
+    return { create: (c, ctx, deps) => new Barrier(c, ctx, displayFor(c, ctx, deps.access)) };
   },
 });

@@ -13,6 +13,7 @@ import type { InputPin, OutputPin } from '../../drivers/io/pin.js';
 import type { TimerHandle } from '../../core/clock.js';
 import type { CredentialData, LaneActor } from '../../core/events.js';
 import { DeviceBase } from '../base.js';
+import type { DisplayMaker, LaneDisplay } from '../lane-display.js';
 import { SafetyLoop, mayMoveDown } from '../lane.js';
 import type { CommandContext, CommandResult, Device, DeviceAction, DeviceContext, DeviceSnapshot, DriveAnswer } from '../types.js';
 import { accepted, refused } from '../types.js';
@@ -37,12 +38,16 @@ export class Bollard extends DeviceBase<BollardState> implements Device {
   private mover: Actor = { by: 'console' };
   private readonly unsubscribe: Array<() => void> = [];
 
+  readonly display: LaneDisplay | undefined;
+
   constructor(
     private readonly config: BollardConfig,
     ctx: DeviceContext,
+    display?: DisplayMaker,
   ) {
     super(ctx);
     this.id = config.id;
+    this.display = display?.((code, message) => this.setPartFault(code, message));
     this.lowerOut = this.output(config.lower, 'lower');
     this.raiseOut = this.output(config.raise, 'raise');
     this.boards.add(config.safetyLoop.io);
@@ -69,10 +74,12 @@ export class Bollard extends DeviceBase<BollardState> implements Device {
       if (this.downLimit?.active) this.state = 'down';
       else if (this.upLimit?.active) this.state = 'up';
     }
+    this.display?.start();
     this.publishState();
   }
 
   stop(): void {
+    this.display?.stop();
     for (const off of this.unsubscribe.splice(0)) off();
     this.loop.stop();
     this.downLimit?.stop();
@@ -119,7 +126,7 @@ export class Bollard extends DeviceBase<BollardState> implements Device {
   }
 
   snapshot(): DeviceSnapshot {
-    return this.snapshotOf(this.config.name, this.state, { vehicle: this.loop.vehiclePresent });
+    return this.snapshotOf(this.config.name, this.state, { vehicle: this.loop.vehiclePresent, ...(this.display ? { display: this.display.snapshot() } : {}) });
   }
 
   private raise(actor: Actor): void {

@@ -59,7 +59,7 @@ export const BOLLARD = kind({
   doctor: null,
   push: null,
   load: async () => {
-    const { Bollard } = await import('./bollard.js');
-    return { create: (c, ctx) => new Bollard(c, ctx) };
+    const [{ Bollard }, { displayFor }] = await Promise.all([import('./bollard.js'), import('../lane-display.js')]);
+    return { create: (c, ctx, deps) => new Bollard(c, ctx, displayFor(c, ctx, deps.access)) };
   },
 });

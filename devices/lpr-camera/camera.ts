@@ -9,6 +9,7 @@
  */
 import type { AccessControl, Read, Verdict } from '../../access/access.js';
 import { normalizePlate } from '../../access/plate.js';
+import { screenFor } from '../../access/screen-messages.js';
 import type { LprCameraConfig, LprCameraState } from './index.js';
 import type { CameraProtocol, CameraPush, CameraReply, PlateReadPush } from '../../drivers/lpr/types.js';
 import { AllowList, SILENT_AFTER_MS, pushHealth, pushState } from '../push.js';
@@ -111,10 +112,15 @@ export class LprCamera extends DeviceBase<LprCameraState> implements Device, Pus
     if (push.kind !== 'read') {
       this.count(push.kind);
       if (wasSilent) this.publishState();
-      return this.deps.protocol.reply(push);
+      return this.deps.protocol.reply(push, undefined, this.screenBytes());
     }
     const verdict = this.handleRead(push, now, received);
-    return this.deps.protocol.reply(push, verdict);
+    return this.deps.protocol.reply(push, verdict, this.screenBytes());
+  }
+
+  /** What this camera's reply carries to its lane's screen (when the screen is wired to it). */
+  private screenBytes() {
+    return this.deps.lane()?.display?.takeFor(this.id) ?? [];
   }
 
   private handleRead(push: PlateReadPush, now: number, received: number): Verdict {
@@ -176,6 +182,8 @@ export class LprCamera extends DeviceBase<LprCameraState> implements Device, Pus
       });
     }
     if (pending) this.deps.access.noteEvent(pending.id, eventId);
+    // The driver sees and hears it: after the lane moved, never before.
+    if (!late) this.deps.lane()?.display?.show(screenFor(this.config.direction, plate, verdict, this.deps.access.screen, new Date(now)));
     this.lastRead = { at: now, plate, decision: verdict.decision };
     this.publishState();
     return verdict;

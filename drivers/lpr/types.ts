@@ -42,12 +42,23 @@ export interface Verdict {
   reason: string;
 }
 
+/** Bytes for one of a camera's RS485 ports, base64 as the Vzenith reply carries them. */
+export interface SerialBytes {
+  serialChannel: 0 | 1;
+  data: string;
+  dataLen: number;
+}
+
 export interface CameraProtocol {
   readonly vendor: string;
   /** Reads a push. `path` is the request path (Dahua heartbeats are told apart by it). */
   parse(body: Buffer, contentType: string | undefined, path: string): CameraPush;
-  /** The answer the camera expects for a push it sent (verdict absent for heartbeats and ignored pushes). */
-  reply(push: CameraPush, verdict?: Verdict): CameraReply;
+  /**
+   * The answer the camera expects for a push it sent (verdict absent for heartbeats and ignored
+   * pushes). `serial`: bytes for the camera's RS485 ports (a lane screen), for vendors whose
+   * replies carry them (Vzenith/Alphadigi `serialData`); others never get any (validate sees to it).
+   */
+  reply(push: CameraPush, verdict?: Verdict, serial?: readonly SerialBytes[]): CameraReply;
 }
 
 /** A push that cannot be read; `message` names what was wrong. */

@@ -17,7 +17,7 @@
  */
 import { parseMultipart } from './multipart.js';
 import { isRecord, parseJsonBody } from './text.js';
-import type { CameraProtocol, CameraPush, Verdict } from './types.js';
+import type { CameraProtocol, CameraPush, SerialBytes, Verdict } from './types.js';
 import { PushError, confidenceOf, json, show } from './types.js';
 
 const COLORS: Record<number, string> = { 0: 'unknown', 1: 'blue', 2: 'yellow', 3: 'white', 4: 'black', 5: 'green' };
@@ -67,18 +67,21 @@ export const vzenith: CameraProtocol = {
     }
     return push;
   },
-  reply(push, verdict?: Verdict) {
+  reply(push, verdict?: Verdict, serial?: readonly SerialBytes[]) {
+    // Bytes for the lane screen ride along in any reply (document section 2.6.2).
+    const serialData = serial?.length ? { serialData: serial } : {};
     // Heartbeats (comet polling acts on the reply) and other pushes: nothing to do, no "ok".
-    if (push.kind !== 'read') return json({ Response_AlarmInfoPlate: {} });
+    if (push.kind !== 'read') return json({ Response_AlarmInfoPlate: { ...serialData } });
     if (push.retransmission) {
       // An offline record: take it, and ask for the next one. Never "ok": that car is gone.
-      return json({ Response_AlarmInfoPlate: { ContinuePushOffline: { plateid: push.echo?.plateid ?? 0, continue: 1 } } });
+      return json({ Response_AlarmInfoPlate: { ContinuePushOffline: { plateid: push.echo?.plateid ?? 0, continue: 1 }, ...serialData } });
     }
     return json({
       Response_AlarmInfoPlate: {
         info: verdict?.decision === 'granted' ? 'ok' : 'no',
         plateid: push.echo?.plateid ?? 0,
         channelNum: push.echo?.channel ?? 0,
+        ...serialData,
       },
     });
   },

@@ -30,12 +30,21 @@ export function openReader(device: ReaderDevice, sink: ReaderSink, clock: Clock)
   return 'port' in device ? new SerialReader(device, sink, clock) : new KeyboardReader(device.keyboard, sink, clock);
 }
 
-abstract class Reopening implements ReaderSource {
+/** Told whether a device opened (online) or could not be opened / went away (with the reason). */
+export interface StatusSink {
+  status(online: boolean, reason?: string): void;
+}
+
+/**
+ * A device that is opened, and opened again every REOPEN_MS after it could not be or went away
+ * (a reader, a lane screen on a USB-RS485 adapter).
+ */
+export abstract class Reopening<S extends StatusSink = ReaderSink> implements ReaderSource {
   private retry: TimerHandle | undefined;
   protected stopped = true;
 
   constructor(
-    protected readonly sink: ReaderSink,
+    protected readonly sink: S,
     protected readonly clock: Clock,
   ) {}
 

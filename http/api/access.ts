@@ -1,4 +1,4 @@
-/** Access: the plate and card lists (admins), visitor passes seen, vehicles waiting for staff and their decision. */
+/** Access: the plate and card lists (admins), visitor passes seen, vehicles waiting for staff and their decision, car parks' counts. */
 import type { Api } from './index.js';
 
 export function registerAccessApi(api: Api): void {
@@ -26,6 +26,25 @@ export function registerAccessApi(api: Api): void {
   api.app.get('/api/passes', async (req, reply) => {
     if (!api.authorise(req, reply)) return reply;
     return { enabled: api.deps.access.credentials.passesEnabled, passes: api.deps.access.credentials.passes.seen() };
+  });
+
+  api.app.get('/api/car-parks', async (req, reply) => {
+    if (!api.authorise(req, reply)) return reply;
+    return { carParks: api.deps.access.carParks.states() };
+  });
+
+  /** Staff correct a count that drifted (a car tailgated through, a read was missed); kept on disk before the answer. */
+  api.app.put<{ Params: { id: string } }>('/api/car-parks/:id', async (req, reply) => {
+    const session = api.authorise(req, reply);
+    if (!session) return reply;
+    const used = (req.body as { used?: unknown } | undefined)?.used;
+    if (typeof used !== 'number' || !Number.isInteger(used) || used < 0 || used > 100_000) {
+      return api.deny(reply, 400, 'bad-request', `used: expected a whole number of spaces in use, 0-100000, got ${JSON.stringify(used ?? null).slice(0, 40)}`);
+    }
+    const parks = api.deps.access.carParks;
+    if (!parks.set(req.params.id, used, true)) return api.deny(reply, 404, 'not-found', `no car park ${req.params.id}`);
+    api.deps.audit('audit.command', { id: `console-${Date.now().toString(36)}`, action: 'spaces.set', by: session.user, device: req.params.id, ok: true });
+    return parks.state(req.params.id);
   });
 
   api.app.get('/api/visitors', async (req, reply) => {

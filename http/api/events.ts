@@ -36,11 +36,16 @@ export function registerEventApi(api: Api): void {
       if (res.writableLength > 1_000_000) return; // a stalled console misses updates rather than fill memory
       res.write(`event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`);
     };
-    send('hello', { devices: [...api.deps.devices.values()].map((d) => d.snapshot()), waiting: api.deps.access.waiting() });
+    send('hello', {
+      devices: [...api.deps.devices.values()].map((d) => d.snapshot()),
+      waiting: api.deps.access.waiting(),
+      carParks: api.deps.access.carParks.states(),
+    });
     const offs = [
       api.deps.eventBus.on('event', `sse-${streams}-${Date.now()}`, (ev) => send('event', ev)),
       api.deps.eventBus.on('state', `sse-state-${streams}-${Date.now()}`, ({ state }) => send('state', state as DeviceSnapshot)),
       api.deps.eventBus.on('pending', `sse-pending-${streams}-${Date.now()}`, ({ waiting }) => send('waiting', waiting)),
+      api.deps.eventBus.on('carPark', `sse-car-park-${streams}-${Date.now()}`, (park) => send('carPark', park)),
     ];
     const stopPing = every(api.deps.clock, 15_000, () => res.write(': ping\n\n'));
     const close = () => {
