@@ -66,6 +66,14 @@ describe('Hikvision captures from the field', () => {
     ]);
   });
 
+  it("the camera's own list verdict (vehicleListName) is recorded, not obeyed: the gateway's list decides", async () => {
+    await start({ visitors: 'deny', plates: [{ plate: 'ZG6140G' }] });
+    const answer = await send('/lpr/cam-hik', field('hikvision-anpr-vehiclelist.xml'), 'application/xml; charset="UTF-8"', 'chunked');
+    expect(answer.status).toBe(200);
+    expect(vehicles()).toMatchObject([{ plate: 'ZG6140G', decision: 'granted', reason: 'resident', cameraList: 'other', unusualPlate: true }]);
+    expect(h.board.read(OPEN)).toBe(1);
+  });
+
   it('an ISAPI traffic camera posting multipart with per-part Content-Length, chunked: read and decided on its confidence', async () => {
     await start({ visitors: 'deny', plates: [{ plate: '苏A8HK52' }] });
     const body = field('hikvision-anpr-isapi-multipart.bin');
