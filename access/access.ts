@@ -37,6 +37,26 @@ import { feeCents } from './tariff.js';
 
 export type Decision = 'granted' | 'denied' | 'pending';
 
+/** Every reason a vehicle decision gives (the console and docs/events.md translate each). */
+export const VEHICLE_REASONS = [
+  'resident',
+  'free',
+  'visitor',
+  'spaces-taken',
+  'lane-not-allowed',
+  'expired',
+  'blocked',
+  'full',
+  'already-inside',
+  'never-entered',
+  'low-confidence',
+  'no-plate',
+  'exit',
+  'exit-no-entry',
+  'fee-due',
+] as const;
+export type VehicleReason = (typeof VEHICLE_REASONS)[number];
+
 /** What a plate decision needs of the camera that read it (an lpr-camera's config has it). */
 export interface CameraPlace {
   id: string;
@@ -55,7 +75,7 @@ export interface Read {
 
 export interface Verdict {
   decision: Decision;
-  reason: string;
+  reason: VehicleReason;
   visitor: boolean;
   /** the car's class: its listed class, or temporary when not listed */
   class: VehicleClass;
@@ -174,6 +194,8 @@ export interface AccessDeps {
   onPendingChanged?(): void;
   /** a car park's count changed (its retained state, the console) */
   onCarParkChanged?(park: CarParkState): void;
+  /** staff or the platform corrected a car park's count (recorded as car-park.corrected) */
+  onCarParkCorrected?(park: CarParkState, was: number, by: { by: 'console' | 'remote'; user?: string }): void;
 }
 
 export class AccessControl {
@@ -200,6 +222,18 @@ export class AccessControl {
           onError: (err) => deps.log.error({ err: errorMessage(err) }, 'open stays could not be saved; kept in memory'),
         })
       : undefined;
+  }
+
+  /**
+   * Staff or the platform set a car park's count (it drifted): on disk before this returns, and
+   * recorded. Undefined when there is no such car park.
+   */
+  correctSpaces(id: string, used: number, by: { by: 'console' | 'remote'; user?: string }): CarParkState | undefined {
+    const was = this.carParks.state(id)?.used;
+    if (was === undefined || !this.carParks.set(id, used, true)) return undefined;
+    const park = this.carParks.state(id)!;
+    this.deps.onCarParkCorrected?.(park, was, by);
+    return park;
   }
 
   /** What lane screens show and say (access.screen). */

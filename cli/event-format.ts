@@ -40,7 +40,8 @@ function summary(ev: GatewayEvent): string {
       const fee = d.feeCents !== undefined ? `, ${(Number(d.feeCents) / 100).toFixed(2)} yuan` : '';
       const stay = d.durationSec !== undefined ? `, stayed ${Math.round(Number(d.durationSec) / 60)} min` : '';
       const plate = d.plate === 'unknown' ? 'no plate' : maskPlate(String(d.plate));
-      return `${plate} ${String(d.decision)} (${String(d.reason)})${stay}${fee}`;
+      const cls = d.class !== undefined ? `, ${String(d.class)}${d.chargedAs ? ` charged as ${String(d.chargedAs)}` : ''}` : '';
+      return `${plate} ${String(d.decision)} (${String(d.reason)}${cls})${stay}${fee}`;
     }
     case 'vehicle.decided':
       return `${maskPlate(String(d.plate))} ${String(d.decision)} by ${String(d.by)}${who}`;

@@ -4,6 +4,8 @@
  * every code the gateway sends through console/i18n.js, so a guard reads words, not keys.
  * Served as a module under a CSP without 'unsafe-inline'.
  */
+import { alertIfBlocked, carParkChanged, renderCarParks, setCarParks } from './car-parks.js';
+import { $, el } from './dom.js';
 import { T, meterValue, stopReason, word } from './i18n.js';
 
 /** @typedef {import('./i18n.js').Lang} Lang */
@@ -12,7 +14,7 @@ import { T, meterValue, stopReason, word } from './i18n.js';
  *   lane?: string, values?: Record<string, number>, readAt?: string | null, lastRead?: { plate: string | null, decision: string } | null, vehicle?: boolean | null }} Device
  * @typedef {{ id: string, seq?: number, time: string, type: string, device: string, data: Record<string, any> }} GatewayEvent
  * @typedef {{ name: string, states: Record<string, string>, actions?: { open: string, close: string }, labels?: Record<string, string>, roles?: Record<string, string> }} KindWords
- * @typedef {{ show: 'word' | 'badge' | 'device' | 'plate-read' | 'values' | 'last-action', field: string, group?: string, label?: string, hideWhen?: string[] }} CardPart
+ * @typedef {{ show: 'word' | 'badge' | 'device' | 'plate-read' | 'values' | 'last-action' | 'screen', field: string, group?: string, label?: string, hideWhen?: string[] }} CardPart
  * @typedef {{ words: Record<Lang, KindWords>, card: CardPart[] }} KindInfo
  * @typedef {{ id: string, plate: string | null, lane: string, direction?: 'in' | 'out', feeCents?: number }} Waiting
  */
@@ -21,20 +23,6 @@ import { T, meterValue, stopReason, word } from './i18n.js';
 let lang = localStorage.getItem('eg-lang') === 'en' ? 'en' : 'zh-CN';
 /** @param {string} k */
 const ui = (k) => word(lang, 'ui', k);
-/** @param {string} id @returns {HTMLElement} */
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-/**
- * @param {string} tag
- * @param {Record<string, any>} [props]
- * @param {...(Node | string)} kids
- * @returns {HTMLElement}
- */
-const el = (tag, props = {}, ...kids) => {
-  const e = document.createElement(tag);
-  Object.assign(e, props);
-  for (const k of kids) e.append(k);
-  return e;
-};
 /** @type {Map<string, Device>} */
 const devices = new Map();
 /**
@@ -102,7 +90,15 @@ $('lang').onclick = () => {
 };
 
 /** Switching language re-renders everything on screen. */
+/** What the car parks module needs of this page. */
+const parkHelpers = () => ({
+  ui,
+  api,
+  refused: (/** @type {{ status: number, body: any }} */ r) => T[lang].refusals[r.body.error] || `${ui('failed')}: ${r.body.message || r.status}`,
+});
+
 function renderAll() {
+  renderCarParks(parkHelpers());
   renderDevices();
   renderVisitors();
   renderPasses();
@@ -197,8 +193,14 @@ function connect() {
     const d = JSON.parse(m.data);
     for (const s of d.devices) devices.set(s.id, s);
     waiting = d.waiting;
+    setCarParks(d.carParks ?? []);
+    renderCarParks(parkHelpers());
     renderDevices();
     renderVisitors();
+  });
+  stream.addEventListener('carPark', (m) => {
+    carParkChanged(JSON.parse(m.data));
+    renderCarParks(parkHelpers());
   });
   stream.addEventListener('event', (m) => {
     /** @type {GatewayEvent} */
@@ -216,6 +218,7 @@ function connect() {
     events.unshift(e);
     events.length = Math.min(events.length, 50);
     renderEvents();
+    alertIfBlocked(e, { ui, deviceName });
     if (e.data && e.data['pass'] !== undefined) void refreshPasses();
     if (e.type.startsWith('fire-alarm')) void refreshStatus();
   });
@@ -293,6 +296,10 @@ function deviceCard(d) {
           textContent: `${label(part.label)} ${words?.actions?.[/** @type {'open' | 'close'} */ (value.action)] ?? value.action} ${timeText(value.at)} · ${word(lang, 'actors', value.by)}`,
         }),
       );
+    if (part.show === 'screen' && value) {
+      const shown = value.state === 'ok' || value.state === 'waiting' ? (value.shown?.lines ?? []).join(' / ') : '';
+      if (shown) state.append(el('div', { className: 'screen', textContent: `${label(part.label)}: ${shown}` }));
+    }
     if (part.show === 'values') {
       const values = Object.entries(value || {});
       if (values.length === 0) state.append(` · ${label(part.label)}`);
@@ -388,6 +395,10 @@ function eventText(e) {
   // a car leaving is let out, not let in
   const leaving = e.type === 'vehicle.exit' || d['direction'] === 'out';
   if (d['decision'] !== undefined) bits.push(leaving && d['decision'] === 'granted' ? ui('letOutDone') : word(lang, 'decisions', d['decision']));
+  // the class, unless the reason already says it (a blocked car is refused as blocked)
+  if (d['class'] !== undefined && d['class'] !== d['reason'])
+    bits.push(d['chargedAs'] ? `${word(lang, 'classes', d['class'])} (${ui('chargedAs')})` : word(lang, 'classes', d['class']));
+  if (e.type === 'car-park.corrected') bits.push(`${d['was']} → ${d['used']} / ${d['capacity']}`);
   if (e.type === 'gateway.stopping' && typeof d['reason'] === 'string') bits.push(stopReason(lang, d['reason']));
   else if (d['reason'] !== undefined) {
     const group = e.type === 'audit.login-failed' ? 'loginFailures' : e.type === 'access.denied' ? 'accessRefusals' : 'reasons';
@@ -422,7 +433,7 @@ function renderEvents() {
     ...events.map((e) =>
       el(
         'li',
-        { className: ALERT.test(e.type) ? 'alert' : '' },
+        { className: ALERT.test(e.type) || e.data?.['reason'] === 'blocked' ? 'alert' : '' },
         el('time', { textContent: timeText(e.time) }),
         el('span', { className: 'what', textContent: word(lang, 'events', e.type) }),
         el('span', { className: 'who', textContent: deviceName(e.device) }),

@@ -131,6 +131,8 @@ export interface EventData {
   'storage.error': { condition: string; message?: string };
   'storage.recovered': Record<string, never>;
   'storage.corrupt': { movedTo: string };
+  /** staff or the platform set a car park's count of temporary cars inside (spaces.set) */
+  'car-park.corrected': { carPark: string; used: number; was: number; capacity: number; by: 'console' | 'remote'; user?: string };
 }
 
 /** Why a credential was refused (docs/credentials.md). */
@@ -254,6 +256,7 @@ export const EVENT_TYPES = [
   'storage.error',
   'storage.recovered',
   'storage.corrupt',
+  'car-park.corrected',
 ] as const satisfies readonly EventType[];
 type MissingEventType = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
 const everyEventListed: [MissingEventType] extends [never] ? true : MissingEventType = true;

@@ -74,7 +74,9 @@ export type CardPart =
   /** meter values `{ name: number }` as a grid, each named and unitted by the console */
   | { show: 'values'; field: string; label: string }
   /** what the gateway last did `{ action: 'open' | 'close', at, by }`: the label, the kind's button word, the time, who */
-  | { show: 'last-action'; field: string; label: string };
+  | { show: 'last-action'; field: string; label: string }
+  /** what a lane's screen shows `{ state, shown: { lines } }` (devices/lane-display.ts) */
+  | { show: 'screen'; field: string; label: string };
 
 /** Where the kind's devices are in /api/health: `health[group][deviceId]`, from `Device.health()`. */
 export interface HealthGroup {

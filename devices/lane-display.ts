@@ -58,6 +58,8 @@ export interface LaneDisplayDeps {
   spacesLeft(): number | undefined;
   /** the screen's fault changed (null: it works) */
   faultChanged(code: FaultCode | null, message?: string): void;
+  /** a message went to the screen (the lane's card shows it) */
+  shown(): void;
 }
 
 export type DisplayState = 'waiting' | 'ok' | 'offline' | 'silent';
@@ -137,6 +139,7 @@ export class LaneDisplay {
     this.lastShown = { outcome: show.outcome, lines, ...(voice ? { voice } : {}), at: this.deps.clock.now() };
     this.lastIdle = '';
     this.send(frames, true);
+    this.deps.shown();
   }
 
   /**
@@ -230,8 +233,8 @@ export class LaneDisplay {
   }
 }
 
-/** Makes a lane's display, given how the lane records the screen's fault. */
-export type DisplayMaker = (faultChanged: LaneDisplayDeps['faultChanged']) => LaneDisplay;
+/** Makes a lane's display, given how the lane records the screen's fault and shows what it shows. */
+export type DisplayMaker = (lane: Pick<LaneDisplayDeps, 'faultChanged' | 'shown'>) => LaneDisplay;
 
 /** The display maker for a lane config with a `display`, from what the factory gives every device. */
 export function displayFor(
@@ -241,8 +244,9 @@ export function displayFor(
 ): DisplayMaker | undefined {
   const config = lane.display;
   if (!config) return undefined;
-  return (faultChanged) =>
+  return ({ faultChanged, shown }) =>
     new LaneDisplay(config, {
+      shown,
       lane: lane.id,
       screen: access.screen,
       clock: ctx.clock,

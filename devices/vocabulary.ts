@@ -5,7 +5,9 @@
  * (console/i18n.js) and a test fails when one has no translation in either language, so no raw
  * key ever reaches a guard's screen.
  */
+import { VEHICLE_REASONS } from '../access/access.js';
 import { FAULT_CODES } from '../core/errors.js';
+import { VEHICLE_CLASSES } from '../schema/sections.js';
 import { ACCESS_REFUSALS, EVENT_TYPES } from '../core/events.js';
 import { TERMINAL_METHODS } from '../drivers/acs/index.js';
 import { ALARM_KINDS } from './alarm-input/index.js';
@@ -17,7 +19,9 @@ export const VOCABULARY = {
   events: EVENT_TYPES,
   decisions: ['granted', 'denied', 'pending'],
   /** vehicle decisions (access/access.ts, access/plates.ts) */
-  reasons: ['resident', 'visitor', 'lane-not-allowed', 'expired', 'low-confidence', 'no-plate', 'exit', 'exit-no-entry', 'fee-due'],
+  reasons: VEHICLE_REASONS,
+  /** a car's class (CONTRACT 8): as listed, or temporary */
+  classes: [...VEHICLE_CLASSES, 'temporary'],
   /** `by` of door and lane events */
   actors: [
     'console',
@@ -42,7 +46,20 @@ export const VOCABULARY = {
   methods: TERMINAL_METHODS,
   faults: FAULT_CODES,
   /** refusals of commands and API calls */
-  refusals: ['unsafe', 'fire-alarm', 'offline', 'not-supported', 'unknown-device', 'invalid', 'expired', 'replayed', 'bad-signature', 'stale-version', 'busy'],
+  refusals: [
+    'unsafe',
+    'fire-alarm',
+    'offline',
+    'not-supported',
+    'unknown-device',
+    'invalid',
+    'expired',
+    'replayed',
+    'bad-signature',
+    'stale-version',
+    'busy',
+    'unknown-car-park',
+  ],
   /** audit.login-failed reasons (http/auth.ts) */
   loginFailures: ['bad-credentials', 'account-locked', 'address-locked'],
   alarmKinds: ALARM_KINDS,

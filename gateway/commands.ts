@@ -177,11 +177,11 @@ export const COMMANDS = {
     does: "corrects a car park's count of temporary cars inside (counts drift); on disk before the reply; answered with `capacity`, `used` and `free`",
     errors: ['unknown-car-park'],
     run: (cmd, ctx) => {
-      if (!ctx.access.carParks.set(cmd.carPark, cmd.used, true)) {
+      const park = ctx.access.correctSpaces(cmd.carPark, cmd.used, { by: 'remote', ...(ctx.by ? { user: ctx.by } : {}) });
+      if (!park) {
         const known = ctx.access.carParks.states().map((p) => p.id);
         return fail(ctx.id, 'unknown-car-park', `no car park "${cmd.carPark}" (${known.length ? `known: ${known.join(', ')}` : 'none are defined'})`);
       }
-      const park = ctx.access.carParks.state(cmd.carPark)!;
       return { id: ctx.id, ok: true, capacity: park.capacity, used: park.used, free: park.free };
     },
   }),

@@ -199,6 +199,8 @@ export class Gateway {
       onPendingDecided: (pending, outcome) => this.onPendingDecided(pending, outcome),
       onPendingChanged: () => this.eventBus.emit('pending', { waiting: this.access.waiting() }),
       onCarParkChanged: (park) => this.eventBus.emit('carPark', park),
+      onCarParkCorrected: (park, was, by) =>
+        this.emit('car-park.corrected', park.id, { carPark: park.id, used: park.used, was, capacity: park.capacity, ...by }),
     });
     const deviceDeps = {
       buses: this.buses,

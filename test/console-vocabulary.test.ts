@@ -20,6 +20,7 @@ describe('the console vocabulary', () => {
       'events',
       'decisions',
       'reasons',
+      'classes',
       'actors',
       'faults',
       'refusals',

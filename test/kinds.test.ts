@@ -23,15 +23,17 @@ const pin = (n: number) => ({ io: 'sim', pin: n });
 let h: Harness;
 beforeAll(async () => {
   // one device of every kind (two readers: one at a door, one at a lane); the meter's bus and the
-  // readers' ports lead nowhere, which faults only them
+  // readers' ports lead nowhere, which faults only them; the lanes have screens (through a camera,
+  // and on a serial port that leads nowhere)
   const port = await freePort();
   h = await startGateway({
     buses: [{ id: 'bus', type: 'tcp', host: '127.0.0.1', port }],
     devices: [
       { id: 'door', type: 'door', lock: pin(1), lockType: 'fail-secure', contact: pin(2) },
-      { id: 'gate', type: 'barrier', open: pin(3), safetyLoop: pin(4) },
-      { id: 'post', type: 'bollard', lower: pin(5), raise: pin(6), safetyLoop: pin(7) },
+      { id: 'gate', type: 'barrier', open: pin(3), safetyLoop: pin(4), display: { camera: 'cam-out' } },
+      { id: 'post', type: 'bollard', lower: pin(5), raise: pin(6), safetyLoop: pin(7), display: { port: '/dev/eg-test-no-such-screen' } },
       { id: 'cam', type: 'lpr-camera', vendor: 'dahua', direction: 'in', lane: 'gate', allowFrom: ['127.0.0.1'] },
+      { id: 'cam-out', type: 'lpr-camera', vendor: 'vzenith', direction: 'out', lane: 'gate', allowFrom: ['127.0.0.1'] },
       { id: 'meter', type: 'meter', model: 'sdm120', bus: 'bus', unit: 1 },
       { id: 'smoke', type: 'alarm-input', kind: 'smoke', input: pin(8) },
       { id: 'qr-door', type: 'reader', door: 'door', port: '/dev/eg-test-no-such-reader' },

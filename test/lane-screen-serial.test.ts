@@ -31,7 +31,7 @@ async function screenAt(path: string) {
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
   const shown: Shown[] = [];
   const s = { shown, answering: true, frames: 0 };
-  let buffer = Buffer.alloc(0);
+  let buffer: Buffer = Buffer.alloc(0);
   port.on('data', (chunk: Buffer) => {
     const { frames, rest } = splitFrames(Buffer.concat([buffer, chunk]));
     buffer = rest;

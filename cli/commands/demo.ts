@@ -76,7 +76,10 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
         const note = (text: string) => opts.out.stdout(`${' '.repeat(14)}-- ${text}`);
         gateway.eventBus.on('event', 'demo-cameras', (ev) => {
           if (ev.type === 'gateway.started' && gateway.address) {
-            stopTraffic = [playDemoTraffic(gateway.address.port, note), doors.play(gateway.address.port, note)];
+            stopTraffic = [
+              playDemoTraffic(gateway.address.port, note, undefined, (text) => opts.out.stdout(`${' '.repeat(14)}[北门屏 north gate screen] ${text}`)),
+              doors.play(gateway.address.port, note),
+            ];
           } else if (ev.type === 'gateway.stopping') {
             for (const stop of stopTraffic) stop();
           }

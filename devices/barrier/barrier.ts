@@ -39,7 +39,7 @@ export class Barrier extends DeviceBase<BarrierState> implements Device {
   ) {
     super(ctx);
     this.id = config.id;
-    this.display = display?.((code, message) => this.setPartFault(code, message));
+    this.display = display?.({ faultChanged: (code, message) => this.setPartFault(code, message), shown: () => this.publishState() });
     this.openOut = this.output(config.open, 'open');
     this.closeOut = config.close ? this.output(config.close, 'close') : undefined;
     if (config.safetyLoop) this.boards.add(config.safetyLoop.io);

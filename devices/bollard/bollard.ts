@@ -47,7 +47,7 @@ export class Bollard extends DeviceBase<BollardState> implements Device {
   ) {
     super(ctx);
     this.id = config.id;
-    this.display = display?.((code, message) => this.setPartFault(code, message));
+    this.display = display?.({ faultChanged: (code, message) => this.setPartFault(code, message), shown: () => this.publishState() });
     this.lowerOut = this.output(config.lower, 'lower');
     this.raiseOut = this.output(config.raise, 'raise');
     this.boards.add(config.safetyLoop.io);

@@ -202,3 +202,22 @@ export function spacesFrame(spaces: number, showSec: number, address = 0): Buffe
 export function ackOf(f: Frame): number | undefined {
   return f.data.length === 1 ? f.data[0] : undefined;
 }
+
+/**
+ * What a frame we send shows, in one line for a person (the demo's terminal, logs): the lines of
+ * a 0x6E joined by " / " and its voice after a "🔊", or undefined for frames that show no text.
+ */
+export function describeFrame(f: Frame): string | undefined {
+  if (f.cmd !== CMD.lines) return undefined;
+  const d = f.data;
+  const lines: string[] = [];
+  let at = 2;
+  for (let n = 0; n < (d[1] ?? 0) && at + 10 <= d.length; n++) {
+    const tl = d[at + 9]!;
+    lines.push(iconv.decode(d.subarray(at + 10, at + 10 + tl), 'gbk'));
+    at += 11 + tl;
+  }
+  const vtl = d[at + 1] ?? 0;
+  const voice = vtl ? iconv.decode(d.subarray(at + 2, at + 2 + vtl), 'gbk') : '';
+  return `${lines.join(' / ')}${voice ? `  🔊 ${voice}` : ''}`;
+}

@@ -41,10 +41,9 @@ export function registerAccessApi(api: Api): void {
     if (typeof used !== 'number' || !Number.isInteger(used) || used < 0 || used > 100_000) {
       return api.deny(reply, 400, 'bad-request', `used: expected a whole number of spaces in use, 0-100000, got ${JSON.stringify(used ?? null).slice(0, 40)}`);
     }
-    const parks = api.deps.access.carParks;
-    if (!parks.set(req.params.id, used, true)) return api.deny(reply, 404, 'not-found', `no car park ${req.params.id}`);
-    api.deps.audit('audit.command', { id: `console-${Date.now().toString(36)}`, action: 'spaces.set', by: session.user, device: req.params.id, ok: true });
-    return parks.state(req.params.id);
+    const park = api.deps.access.correctSpaces(req.params.id, used, { by: 'console', user: session.user });
+    if (!park) return api.deny(reply, 404, 'not-found', `no car park ${req.params.id}`);
+    return park;
   });
 
   api.app.get('/api/visitors', async (req, reply) => {

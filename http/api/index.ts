@@ -41,7 +41,7 @@ export interface ApiDeps {
   eventBus: GatewayBus;
   fireAlarmActive(): boolean;
   readEvents(q: { after: number; limit: number; type?: string }): Promise<JournaledEvent[]>;
-  audit<T extends 'audit.login' | 'audit.login-failed' | 'audit.command'>(type: T, data: EventData[T]): void;
+  audit<T extends 'audit.login' | 'audit.login-failed'>(type: T, data: EventData[T]): void;
   metrics(): string;
   actuated(seconds: number): void;
 }
