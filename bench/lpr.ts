@@ -23,7 +23,7 @@ import { launchGateway } from './launch.js';
 const make = eventMaker('bench', 'gw-bench', systemClock);
 
 /** Fills a journal with `n` pending events, as a week-long outage would. */
-async function fillJournal(dataDir: string, n: number): Promise<void> {
+export async function fillJournal(dataDir: string, n: number): Promise<void> {
   const journal = await Journal.open({ dataDir, maxBytes: 20e9, keepForwardedDays: 7 });
   await new Promise<void>((resolve) => {
     journal.onDurable((upTo) => upTo >= n && resolve());
@@ -39,7 +39,7 @@ async function fillJournal(dataDir: string, n: number): Promise<void> {
   await journal.close();
 }
 
-function post(port: number, agent: Agent, path: string, body: string, t0 = performance.now()): Promise<number> {
+export function post(port: number, agent: Agent, path: string, body: string, t0 = performance.now()): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
       res.resume();
@@ -50,7 +50,7 @@ function post(port: number, agent: Agent, path: string, body: string, t0 = perfo
   });
 }
 
-async function waitFor(url: string): Promise<void> {
+export async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
     if (
       await fetch(url).then(
@@ -95,11 +95,16 @@ export interface LprLatency {
  * Fills the journal once, then measures `runs` times (a fresh gateway and echo server each run)
  * and gives the median of each figure: the machines here are noisy.
  */
-export async function lprLatency(ports: () => Promise<{ http: number; echo: number; deadBroker: number }>, backlog = 1_000_000, runs = 3): Promise<LprLatency> {
+export async function lprLatency(
+  ports: () => Promise<{ http: number; echo: number; deadBroker: number }>,
+  backlog = 1_000_000,
+  runs = 3,
+  variant: LaneVariant = BARE_LANE,
+): Promise<LprLatency> {
   const dir = mkdtempSync(join(tmpdir(), 'eg-bench-lpr-'));
   await fillJournal(join(dir, 'data'), backlog);
   const results: LprLatency[] = [];
-  for (let r = 0; r < runs; r++) results.push(await measure(dir, await ports()));
+  for (let r = 0; r < runs; r++) results.push(await measure(dir, await ports(), variant));
   const median = (f: (x: LprLatency) => number) => results.map(f).sort((a, b) => a - b)[Math.floor(results.length / 2)]!;
   const both = (k: 'gateway' | 'reply' | 'echo' | 'fsync') => ({ p50: median((x) => x[k].p50), p99: median((x) => x[k].p99) });
   return { backlog: median((x) => x.backlog), gateway: both('gateway'), reply: both('reply'), echo: both('echo'), fsync: both('fsync') };
@@ -127,7 +132,7 @@ function bareFsync(dir: string, n = 1000, bytes = 1024): Percentiles {
  * The lane output's trace lines as they arrive on the FIFO: each push waits for the next
  * "pin 1 driven to 1" line. Opened read-write so that it never sees end-of-file between writes.
  */
-function outputWatcher(fifo: string) {
+export function outputWatcher(fifo: string) {
   const fd = openSync(fifo, 'r+');
   const arrivals: number[] = [];
   let wake: (() => void) | undefined;
@@ -154,7 +159,38 @@ function outputWatcher(fifo: string) {
   };
 }
 
-async function measure(dir: string, ports: { http: number; echo: number; deadBroker: number }, requests = 4000): Promise<LprLatency> {
+/**
+ * The lane a latency figure is taken at: its devices and access section (YAML flow lines), the
+ * push its camera sends, and what each reply must carry.
+ */
+export interface LaneVariant {
+  devices: string;
+  access: string;
+  push(plate: string): string;
+  /** a reply that does not carry what it should (the screen's frames) is an error, not a figure */
+  check?(reply: string): void;
+}
+
+/** A plain lane: a generic camera, no screen. */
+export const BARE_LANE: LaneVariant = {
+  devices: `  - { id: gate, type: barrier, open: { io: sim, pin: 1 }, safetyLoop: { io: sim, pin: 2 } }
+  - { id: cam, type: lpr-camera, vendor: generic, direction: in, lane: gate, allowFrom: [127.0.0.1] }`,
+  access: '{ visitors: record }',
+  push: (plate) => JSON.stringify({ plate, confidence: 95 }),
+};
+
+/** A Chinese estate lane: a Vzenith camera whose replies carry the lane screen's frames, a car park counting. */
+export const SCREEN_LANE: LaneVariant = {
+  devices: `  - { id: gate, type: barrier, open: { io: sim, pin: 1 }, safetyLoop: { io: sim, pin: 2 }, display: { camera: cam } }
+  - { id: cam, type: lpr-camera, vendor: vzenith, direction: in, lane: gate, allowFrom: [127.0.0.1] }`,
+  access: '{ visitors: record, carParks: [{ id: p1, capacity: 100000, lanes: [gate] }] }',
+  push: (plate) => JSON.stringify({ AlarmInfoPlate: { channel: 0, result: { PlateResult: { license: plate, confidence: 95, plateid: 1 } } } }),
+  check: (reply) => {
+    if (!reply.includes('"serialData"')) throw new Error(`a reply without the screen's frames: ${reply.slice(0, 200)}`);
+  },
+};
+
+async function measure(dir: string, ports: { http: number; echo: number; deadBroker: number }, variant: LaneVariant, requests = 4000): Promise<LprLatency> {
   const config = join(dir, 'site.yaml');
   const fifo = join(dir, `outputs-${ports.http}.fifo`);
   execFileSync('mkfifo', [fifo]);
@@ -167,9 +203,8 @@ upstream: { mqtt: { url: "mqtt://127.0.0.1:${ports.deadBroker}" } }
 console: { listen: "127.0.0.1:${ports.http}" }
 io: [{ id: sim, type: sim, traceFile: ${fifo} }]
 devices:
-  - { id: gate, type: barrier, open: { io: sim, pin: 1 }, safetyLoop: { io: sim, pin: 2 } }
-  - { id: cam, type: lpr-camera, vendor: generic, direction: in, lane: gate, allowFrom: [127.0.0.1] }
-access: { visitors: record }
+${variant.devices}
+access: ${variant.access}
 `,
   );
   const children: ChildProcess[] = [
@@ -182,7 +217,8 @@ access: { visitors: record }
     await waitFor(`http://127.0.0.1:${ports.echo}/`).catch(() => undefined);
     const health = (await (await fetch(`http://127.0.0.1:${ports.http}/api/health`)).json()) as { journal?: { depth: number } };
     let plate = 0;
-    const push = () => JSON.stringify({ plate: `粤A${String(plate++ % 100_000).padStart(5, '0')}`, confidence: 95 });
+    const push = () => variant.push(`粤A${String(plate++ % 100_000).padStart(5, '0')}`);
+    if (variant.check) variant.check(await postText(ports.http, '/lpr/cam', push()));
     const gw: number[] = [];
     const replies: number[] = [];
     const echo: number[] = [];
@@ -212,4 +248,10 @@ access: { visitors: record }
     agent.destroy();
     for (const c of children) c.kill('SIGTERM');
   }
+}
+
+/** One push and its reply's body (to check what a reply carries). */
+export async function postText(port: number, path: string, body: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return res.text();
 }

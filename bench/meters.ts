@@ -19,9 +19,9 @@ import { launchGateway, launchLikeGateway } from './launch.js';
 import { modbusPeer, ptyPair } from './peers.js';
 import { silentLog } from './quiet.js';
 
-const floats = (values: Record<number, number>) => Object.fromEntries(Object.entries(values).map(([a, v]) => [String(a), encode(v, 'float32')]));
-const SDM630_REGS = { 0x0000: 230.1, 0x0002: 231.2, 0x0004: 229.9, 0x0006: 5.5, 0x0008: 6.25, 0x000a: 7, 0x000c: 1265.6, 0x0156: 12358.1 };
-const REGISTERS = [
+export const floats = (values: Record<number, number>) => Object.fromEntries(Object.entries(values).map(([a, v]) => [String(a), encode(v, 'float32')]));
+export const SDM630_REGS = { 0x0000: 230.1, 0x0002: 231.2, 0x0004: 229.9, 0x0006: 5.5, 0x0008: 6.25, 0x000a: 7, 0x000c: 1265.6, 0x0156: 12358.1 };
+export const REGISTERS = [
   ['voltageL1V', 0x0000],
   ['voltageL2V', 0x0002],
   ['voltageL3V', 0x0004],

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { barePublisherRate, uplinkDrain } from './drain.js';
 import { housekeepingRound, journalAppendRate, rawInsertRate } from './journal.js';
-import { lprLatency } from './lpr.js';
+import { laneUnderLoad } from './lane-load.js';
+import { SCREEN_LANE, lprLatency } from './lpr.js';
 import { memoryAfterLoad } from './memory.js';
 import { passLatency } from './credentials.js';
 import { footprint, nodeFloorMs } from './startup.js';
@@ -135,6 +136,19 @@ async function main(): Promise<void> {
   line('lpr.bare_fsync_p50', lpr.fsync.p50, 'ms');
   line('lpr.bare_fsync_p99', lpr.fsync.p99, 'ms');
 
+  // The same with the lane screen's frames in every reply (a Vzenith camera, a car park counting: #20).
+  const screen = await lprLatency(
+    async () => ({ http: await freePort(), echo: await freePort(), deadBroker: await freePort() }),
+    Number(process.env.BENCH_LPR_BACKLOG ?? 1_000_000),
+    runs,
+    SCREEN_LANE,
+  );
+  line('lane_screen.push_to_output_p50', screen.gateway.p50, 'ms');
+  line('lane_screen.push_to_output_p99', screen.gateway.p99, 'ms');
+  line('lane_screen.bare_http_echo_p99', screen.echo.p99, 'ms');
+  line('lane_screen.p99_ratio', screen.gateway.p99 / screen.echo.p99, 'x (target <= 1.5)');
+  line('lane_screen.push_to_reply_p99', screen.reply.p99, 'ms');
+
   // A visitor pass at a serial reader to the lock output, its use written to disk first (#15: <= 50 ms).
   const pass = await passLatency(Number(process.env.BENCH_PASSES ?? 500));
   line('pass.read_to_unlock_p50', pass.gateway.p50, 'ms');
@@ -198,6 +212,16 @@ async function main(): Promise<void> {
     line('meters.sdm630_cycle_9600', median(cycles), 'ms');
     line('meters.sdm630_wire_floor_9600', floor, 'ms');
     line('meters.cycle_to_floor', median(cycles) / floor, 'x (target <= 1.15)');
+
+    // 6. The lane with its screen under the whole load: a 1,000,000-event backlog draining to
+    // mosquitto, 32 meters every second, pushes at 10 a second (#20: p99 <= 2x the lane idle).
+    const load = await laneUnderLoad({ http: await freePort(), modbus: await freePort() }, broker.url, Number(process.env.BENCH_LPR_BACKLOG ?? 1_000_000));
+    line('lane_load.journal_backlog_at_start', load.backlogAtStart, 'events pending');
+    line('lane_load.drained_while_timed', load.drainedDuringPushes / load.seconds, 'events/s (the backlog draining meanwhile)');
+    line('lane_load.meter_readings_while_timed', load.readings / load.seconds, 'readings/s (32 meters, every second)');
+    line('lane_load.push_to_output_p50', load.p50, `ms (${load.pushes} pushes at 10/s)`);
+    line('lane_load.push_to_output_p99', load.p99, 'ms');
+    line('lane_load.p99_to_idle', load.p99 / screen.gateway.p99, 'x (to lane_screen.push_to_output_p99; target <= 2)');
   } finally {
     broker.stop();
   }

@@ -267,3 +267,26 @@ describe('the idle page and the other camera', () => {
     expect(said(serialDataShown(JSON.parse(a.body)))).toEqual([{ lines: ['粤B44444', '业主车', '欢迎光临'], voice: '粤B44444，欢迎光临' }]);
   });
 });
+
+describe("the doctor's look at lane screens", () => {
+  it('passes a screen port that is there, fails one that is not with the hint, and leaves a camera-fed screen to its camera', async () => {
+    const { laneScreenDoctor } = await import('../devices/lane-display-check.js');
+    const display = (d: Record<string, unknown>) => ({ channel: 0 as const, baudRate: 9600, address: 0, lines: 4, width: 16, voice: true, spacesPage: false, ...d });
+    const checks = await laneScreenDoctor([
+      { id: 'gate-a', display: display({ port: '/dev/null' }) },
+      { id: 'gate-b', display: display({ port: '/dev/eg-test-no-such-screen' }) },
+      { id: 'gate-c', display: display({ camera: 'cam-c' }) },
+      { id: 'gate-d' },
+    ]);
+    expect(checks).toEqual([
+      { name: 'screen gate-a', result: 'ok', detail: '/dev/null is there and writable (9600 baud, address 0)' },
+      {
+        name: 'screen gate-b',
+        result: 'FAIL',
+        detail: '/dev/eg-test-no-such-screen is missing or not writable',
+        hint: "plug the USB-RS485 adapter in and give its stable name (ls -l /dev/serial/by-id/); the service's user needs the dialout group",
+      },
+      { name: 'screen gate-c', result: 'ok', detail: "through camera cam-c, RS485 port 0: it gets the frames in that camera's replies (see its line)" },
+    ]);
+  });
+});

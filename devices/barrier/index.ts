@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { displayName, laneDisplay, pinRef } from '../../schema/sections.js';
 import { id, millis } from '../../schema/units.js';
 import { kind } from '../kind.js';
-import { laneDisplayReferences } from '../lane-display-check.js';
+import { laneDisplayReferences, laneScreenDoctor } from '../lane-display-check.js';
 
 export const barrier = z.strictObject({
   id,
@@ -63,7 +63,7 @@ export const BARRIER = kind({
     { show: 'screen', field: 'display', label: 'screen' },
   ],
   health: null,
-  doctor: null,
+  doctor: laneScreenDoctor,
   push: null,
   load: async () => {
     const [{ Barrier }, { displayFor }] = await Promise.all([import('./barrier.js'), import('../lane-display.js')]);
