@@ -16,6 +16,7 @@ import { UserStore } from '../../http/users.js';
 import { formatEvent } from '../event-format.js';
 import type { Logger } from '../../core/log.js';
 import { packagePath } from '../../core/paths.js';
+import { maskPlatesInText } from '../../core/privacy.js';
 import { playDemoTraffic } from './demo-cameras.js';
 import { prepareDemoDoors } from './demo-doors.js';
 import { startDemoBroker, startDemoMeters } from './demo-plant.js';
@@ -77,7 +78,7 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
         gateway.eventBus.on('event', 'demo-cameras', (ev) => {
           if (ev.type === 'gateway.started' && gateway.address) {
             stopTraffic = [
-              playDemoTraffic(gateway.address.port, note, undefined, (text) => opts.out.stdout(`${' '.repeat(14)}[北门屏 north gate screen] ${text}`)),
+              playDemoTraffic(gateway.address.port, note, undefined, (text) => opts.out.stdout(`${' '.repeat(14)}[北门屏 north gate screen] ${maskPlatesInText(text)}`)),
               doors.play(gateway.address.port, note),
             ];
           } else if (ev.type === 'gateway.stopping') {
