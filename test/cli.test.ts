@@ -247,7 +247,7 @@ describe('estate-gateway demo', () => {
     expect(stdout).toMatch(/gate-north\s+barrier\.opened\s+by camera \(cam-north-in\)/);
     expect(stdout).toMatch(/cam-north-in\s+vehicle\.entry\s+粤\*\*\*\*45 granted \(resident, owner\)/);
     // what the lane screen shows and says, plates masked like every line here
-    expect(stdout).toMatch(/\[北门屏 north gate screen\] 粤\*\*\*\*45 \/ 业主车 \/ 欢迎光临  🔊 粤\*\*\*\*45，欢迎光临/);
+    expect(stdout).toMatch(/\[北门屏 north gate screen\] 粤\*\*\*\*45 \/ 业主车 \/ 欢迎光临 {2}🔊 粤\*\*\*\*45，欢迎光临/);
   }, 20_000);
 
   it('reads its simulated meters and forwards every event to its embedded broker', async () => {

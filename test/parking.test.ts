@@ -271,7 +271,16 @@ describe('the idle page and the other camera', () => {
 describe("the doctor's look at lane screens", () => {
   it('passes a screen port that is there, fails one that is not with the hint, and leaves a camera-fed screen to its camera', async () => {
     const { laneScreenDoctor } = await import('../devices/lane-display-check.js');
-    const display = (d: Record<string, unknown>) => ({ channel: 0 as const, baudRate: 9600, address: 0, lines: 4, width: 16, voice: true, spacesPage: false, ...d });
+    const display = (d: Record<string, unknown>) => ({
+      channel: 0 as const,
+      baudRate: 9600,
+      address: 0,
+      lines: 4,
+      width: 16,
+      voice: true,
+      spacesPage: false,
+      ...d,
+    });
     const checks = await laneScreenDoctor([
       { id: 'gate-a', display: display({ port: '/dev/null' }) },
       { id: 'gate-b', display: display({ port: '/dev/eg-test-no-such-screen' }) },
@@ -287,6 +296,75 @@ describe("the doctor's look at lane screens", () => {
         hint: "plug the USB-RS485 adapter in and give its stable name (ls -l /dev/serial/by-id/); the service's user needs the dialout group",
       },
       { name: 'screen gate-c', result: 'ok', detail: "through camera cam-c, RS485 port 0: it gets the frames in that camera's replies (see its line)" },
+    ]);
+  });
+});
+
+describe('validate, for lanes with screens and car parks', () => {
+  const problemsOf = async (extra: { devices?: unknown[]; access?: Record<string, unknown> }) => {
+    const { validateConfig } = await import('../config/load.js');
+    const base = site();
+    const result = validateConfig({
+      site: { id: 's' },
+      gateway: { id: 'g', dataDir: '/tmp/eg-unused' },
+      io: [{ id: 'sim', type: 'sim' }],
+      devices: [...base.devices, ...(extra.devices ?? [])],
+      access: { ...base.access, ...extra.access },
+    });
+    return result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`);
+  };
+
+  it('accepts the lanes above', async () => {
+    expect(await problemsOf({})).toEqual([]);
+  });
+
+  it('refuses a template that cannot fit a screen, naming the template and the lane, and an unknown placeholder', async () => {
+    expect(await problemsOf({ access: { screen: { messages: { welcome: { lines: ['欢迎光临 {plate} {klass}'], voice: '{plate}' } } } } })).toEqual([
+      'access.screen.messages.welcome.lines[0]: unknown placeholder {klass} (known: {plate}, {class}, {days}, {until}, {fee}, {duration}, {spaces}, {reason}, {time})',
+      'access.screen.messages.welcome.lines[0]: "欢迎光临 {plate} {klass}" can take 20 cells (a Chinese character takes 2); the screen of gate-in is 16 wide (devices[0].display.width)',
+      'access.screen.messages.welcome.lines[0]: "欢迎光临 {plate} {klass}" can take 20 cells (a Chinese character takes 2); the screen of gate-out is 16 wide (devices[1].display.width)',
+    ]);
+  });
+
+  it('says once per lane when the built-in messages do not fit a narrow screen', async () => {
+    const narrow = site().devices.map((d) => (d.id === 'gate-in' ? { ...d, display: { camera: 'cam-in', width: 8 } } : d));
+    const { validateConfig } = await import('../config/load.js');
+    const result = validateConfig({
+      site: { id: 's' },
+      gateway: { id: 'g', dataDir: '/tmp/eg-unused' },
+      io: [{ id: 'sim', type: 'sim' }],
+      devices: narrow,
+      access: site().access,
+    });
+    expect(result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'devices[0].display.width: the built-in messages need 16 cells per line (e.g. "停车{duration}"); this screen is 8 wide: write access.screen.messages that fit it',
+    ]);
+  });
+
+  it('refuses a screen through a camera that cannot pass bytes, or of another lane, and car parks that do not add up', async () => {
+    expect(
+      await problemsOf({
+        devices: [
+          { id: 'gate-hik', type: 'barrier', open: { io: 'sim', pin: 20 }, display: { camera: 'cam-hik' } },
+          { id: 'cam-hik', type: 'lpr-camera', vendor: 'hikvision', direction: 'in', lane: 'gate-hik', allowFrom: ['127.0.0.1'] },
+          { id: 'gate-x', type: 'barrier', open: { io: 'sim', pin: 21 }, display: { camera: 'cam-in' } },
+          { id: 'gate-y', type: 'barrier', open: { io: 'sim', pin: 22 }, display: {} },
+        ],
+        access: {
+          carParks: [
+            { id: 'p1', capacity: 2, lanes: ['gate-in'] },
+            { id: 'cam-in', capacity: 1, lanes: ['gate-in', 'cam-out', 'gate-z'] },
+          ],
+        },
+      }),
+    ).toEqual([
+      'devices[7].display.camera: give camera (its RS485 passthrough) or port (a serial port of the gateway)',
+      'devices[4].display.camera: "cam-hik" is a hikvision camera; only Vzenith/Alphadigi cameras (vendor: vzenith) pass bytes to a screen: wire the screen to a serial port of the gateway instead (display.port)',
+      'devices[6].display.camera: "cam-in" watches lane gate-in, not gate-x; a screen is fed through a camera of its own lane',
+      'access.carParks[1].id: "cam-in" is also a device id; a car park needs an id of its own (both name P/state/{id})',
+      'access.carParks[1].lanes[0]: lane gate-in already counts for car park p1; a lane counts for one car park',
+      'access.carParks[1].lanes[1]: "cam-out" is a lpr-camera; a car park\'s lanes are barriers and bollards',
+      'access.carParks[1].lanes[2]: no barrier or bollard "gate-z"; did you mean "gate-x"?',
     ]);
   });
 });
