@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +15,15 @@ import { createLogger } from '../core/log.js';
 import type { Logger } from '../core/log.js';
 import { Gateway } from '../gateway/main.js';
 import { freePort } from './peers/modbus.js';
+import { suiteLogFile, suiteLogger } from './suite-logs.js';
 
 const BIN = fileURLToPath(new URL('../bin/estate-gateway.js', import.meta.url));
 
-export const silentLog = createLogger({ level: 'silent' });
+/**
+ * What in-process gateways log in tests: nothing on screen; during a suite run, info and above
+ * into the run's log folder, read for secrets at the end (test/suite-logs.ts).
+ */
+export const silentLog = suiteLogger();
 
 /** A logger whose JSON lines are collected in `lines`. */
 export function capturingLog(level: 'info' | 'debug' | 'trace' = 'info'): { log: Logger; lines: () => Array<Record<string, unknown>> } {
@@ -120,7 +125,11 @@ export async function siteFile(yaml: (port: number) => string): Promise<{ file: 
 
 /** `estate-gateway run` as a real child process; resolves once GET /api/health answers on `port`. */
 export async function runGatewayProcess(file: string, port: number): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [BIN, 'run', '--config', file, '--log-level', 'fatal'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // its log goes to the run's log folder (read for secrets at the end), or nowhere
+  const logFile = suiteLogFile('process');
+  const out = logFile ? openSync(logFile, 'a') : 'ignore';
+  const child = spawn(process.execPath, [BIN, 'run', '--config', file, '--log-level', logFile ? 'info' : 'fatal'], { stdio: ['ignore', out, 'pipe'] });
+  if (typeof out === 'number') closeSync(out);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
   let exited = false;

@@ -84,3 +84,20 @@ describe('secrets stay out of logs', () => {
     expect(log).not.toContain(SECRET.slice(0, 8));
   });
 });
+
+describe("the whole suite's logs are read for secrets", () => {
+  it("in-process gateways log into the run's folder, and a secret there is found with its file and line", async () => {
+    const { SUITE_LOG_DIR, TEST_SECRETS } = await import('./suite-logs.js');
+    const { secretsIn } = await import('./global-logs.js');
+    const { silentLog } = await import('./helpers.js');
+    expect(SUITE_LOG_DIR).toBeDefined(); // set by test/global-logs.ts for every run
+    silentLog.info('a line from this test, nothing secret');
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const mine = readdirSync(SUITE_LOG_DIR!).filter((n) => n.startsWith(`in-process-${process.pid}-`));
+    expect(mine.some((n) => readFileSync(join(SUITE_LOG_DIR!, n), 'utf8').includes('a line from this test'))).toBe(true);
+    // the grep itself, on a folder of its own
+    const folder = mkdtempSync(join(tmpdir(), 'eg-secret-grep-'));
+    writeFileSync(join(folder, 'a.ndjson'), `{"msg":"fine"}\n{"msg":"login for guard with ${TEST_SECRETS[8]}"}\n`);
+    expect(secretsIn(folder, TEST_SECRETS).found).toEqual([`a.ndjson:2: "${TEST_SECRETS[8]}" in {"msg":"login for guard with ${TEST_SECRETS[8]}"}`]);
+  });
+});
