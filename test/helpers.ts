@@ -124,11 +124,13 @@ export async function siteFile(yaml: (port: number) => string): Promise<{ file: 
 }
 
 /** `estate-gateway run` as a real child process; resolves once GET /api/health answers on `port`. */
-export async function runGatewayProcess(file: string, port: number): Promise<GatewayProcess> {
+export async function runGatewayProcess(file: string, port: number, opts: { as?: string[] } = {}): Promise<GatewayProcess> {
   // its log goes to the run's log folder (read for secrets at the end), or nowhere
   const logFile = suiteLogFile('process');
   const out = logFile ? openSync(logFile, 'a') : 'ignore';
-  const child = spawn(process.execPath, [BIN, 'run', '--config', file, '--log-level', logFile ? 'info' : 'fatal'], { stdio: ['ignore', out, 'pipe'] });
+  // `as`: a command the process is started through (setpriv, to run as another user)
+  const [cmd, ...args] = [...(opts.as ?? []), process.execPath, BIN, 'run', '--config', file, '--log-level', logFile ? 'info' : 'fatal'];
+  const child = spawn(cmd!, args, { stdio: ['ignore', out, 'pipe'] });
   if (typeof out === 'number') closeSync(out);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
