@@ -6,10 +6,13 @@
  */
 import type { z } from 'zod';
 import { cardEntry } from '../schema/sections.js';
+import type { CanonicalCard } from './card-format.js';
+import { low24Of } from './card-format.js';
 import type { Clock } from '../core/clock.js';
 import { clockTrusted } from '../core/clock.js';
 import type { AccessRefusal } from '../core/events.js';
 import type { Logger } from '../core/log.js';
+import type { EntrySource } from './synced-list.js';
 import { SyncedList, endOf, startOf } from './synced-list.js';
 
 export type CardEntry = z.output<typeof cardEntry>;
@@ -57,9 +60,28 @@ export class CardList extends SyncedList<CardEntry> {
     );
   }
 
-  /** Whether the card (normalised) opens `door` now. */
-  check(card: string, door: string): CardCheck {
-    const entry = this.find(card);
+  private low24: { revision: number; index: Map<string, CardEntry & { source: EntrySource }> } | undefined;
+
+  /** The entry whose card's low 24 bits are `value` (a Wiegand 26 read), indexed once per change of the list. */
+  private findLow24(value: string): (CardEntry & { source: EntrySource }) | undefined {
+    if (this.low24?.revision !== this.revision) {
+      const index = new Map<string, CardEntry & { source: EntrySource }>();
+      for (const e of this.list()) {
+        const low = low24Of(normalizeCard(e.card) ?? '');
+        if (low !== undefined && !index.has(low)) index.set(low, e);
+      }
+      this.low24 = { revision: this.revision, index };
+    }
+    return this.low24.index.get(value);
+  }
+
+  /**
+   * Whether the card opens `door` now: `card` normalised, or a read in the list's form
+   * (access/card-format.ts), which for a Wiegand 26 reader is only the card's low 24 bits.
+   */
+  check(card: string | CanonicalCard, door: string): CardCheck {
+    const read = typeof card === 'string' ? { card } : card;
+    const entry = read.low24 ? this.findLow24(read.card) : this.find(read.card);
     if (!entry) return { ok: false, reason: 'not-listed' };
     if (entry.doors && !entry.doors.includes(door)) return { ok: false, reason: 'wrong-door' };
     const timed = entry.from !== undefined || entry.until !== undefined || entry.schedule !== undefined;

@@ -9,6 +9,8 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { AccessRefusal } from '../core/events.js';
 import type { Logger } from '../core/log.js';
+import type { CardFormat } from './card-format.js';
+import { canonicalCard } from './card-format.js';
 import { CardList, normalizeCard } from './cards.js';
 import { PassBook, loadPublicKey, looksLikePass, readPass } from './passes.js';
 
@@ -52,7 +54,7 @@ export class Credentials {
    * Decides a reader's text at `door`. A pass that opens has its use written to disk before this
    * returns. `accepts`: what the reader is configured to take.
    */
-  decide(text: string, door: string, accepts: readonly CredentialKind[]): CredentialDecision {
+  decide(text: string, door: string, accepts: readonly CredentialKind[], cardFormat: CardFormat = 'as-read'): CredentialDecision {
     const t = text.trim();
     if (looksLikePass(t)) {
       if (!accepts.includes('qr')) return { ok: false, kind: 'qr', reason: 'not-accepted' };
@@ -66,10 +68,12 @@ export class Credentials {
       }
       return { ok: true, kind: 'qr', pass: use.pass.id, remainingUses: use.remainingUses, ...(use.pass.name ? { name: use.pass.name } : {}) };
     }
-    const card = normalizeCard(t);
+    // a card number, in the list's form (access/card-format.ts); as read when it is not in the reader's format
+    const read = canonicalCard(t, cardFormat);
+    const card = read?.card ?? normalizeCard(t);
     if (!card) return { ok: false, kind: undefined, reason: 'unreadable' };
     if (!accepts.includes('card')) return { ok: false, kind: 'card', reason: 'not-accepted', card };
-    const check = this.cards.check(card, door);
+    const check = this.cards.check(read ?? card, door);
     if (!check.ok) return { ok: false, kind: 'card', reason: check.reason, card };
     return { ok: true, kind: 'card', card, ...(check.entry.name ? { name: check.entry.name } : {}) };
   }

@@ -19,8 +19,10 @@ export interface CredentialData {
   pass?: string;
   /** uses the pass has left after this one */
   remainingUses?: number;
-  /** the card number as the reader or terminal gave it */
+  /** the card number, in the card list's form when the reader or terminal has a cardFormat */
   card?: string;
+  /** the card number as a terminal reported it, when its cardFormat changed it */
+  cardAsRead?: string;
   /** the terminal's person (employee) number */
   person?: string;
   /** how a terminal verified: face, card, fingerprint, password, ... */

@@ -19,7 +19,7 @@ export function maskPlatesInText(text: string): string {
 
 const PLATE_KEYS = new Set(['plate', 'rawPlate', 'license', 'licensePlate', 'plateNumber', 'PlateNumber']);
 /** Card and person numbers (readers, terminals) are personal too: logs keep the last two characters. */
-const NUMBER_KEYS = new Set(['card', 'cardNo', 'CardNo', 'person', 'employeeNoString', 'UserID']);
+const NUMBER_KEYS = new Set(['card', 'cardAsRead', 'cardNo', 'CardNo', 'person', 'employeeNoString', 'UserID']);
 
 export function maskNumber(value: string): string {
   const chars = [...value];

@@ -43,7 +43,11 @@ export async function laneScreenDoctor(lanes: ReadonlyArray<{ id: string; displa
     const d = lane.display;
     if (!d) continue;
     if (d.camera !== undefined) {
-      checks.push({ name: `screen ${lane.id}`, result: 'ok', detail: `through camera ${d.camera}, RS485 port ${d.channel}: it gets the frames in that camera's replies (see its line)` });
+      checks.push({
+        name: `screen ${lane.id}`,
+        result: 'ok',
+        detail: `through camera ${d.camera}, RS485 port ${d.channel}: it gets the frames in that camera's replies (see its line)`,
+      });
       continue;
     }
     try {

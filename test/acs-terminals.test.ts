@@ -169,3 +169,19 @@ describe('bad pushes stay 4xx and record nothing', () => {
     expect(a.status).toBe(413);
   });
 });
+
+describe("a terminal's cardFormat", () => {
+  it('events carry the card in the list’s 10-digit form, with what the terminal said beside it', async () => {
+    h = await startGateway(
+      { devices: [{ id: 'hik-hex', type: 'access-terminal', vendor: 'hikvision', allowFrom: ['127.0.0.1'], cardFormat: 'hex' }] },
+      undefined,
+      { listen: '127.0.0.1:0', journal: true },
+    );
+    // the field capture, its card number as a hex terminal prints one (the DOMAIN.md example)
+    const body = fixture('hikvision-acs-fingerprint-pass.json').toString().replace('"cardNo":\t"11"', '"cardNo":\t"87FA368D"');
+    expect(body).toContain('87FA368D');
+    const a = await rawPost(h.gateway.address!.port, '/acs/hik-hex', Buffer.from(body), 'application/json', 'http1.0');
+    expect(a.status).toBe(200);
+    expect(access()).toEqual([['door.unlocked', 'hik-hex', expect.objectContaining({ by: 'terminal', card: '2369190535', cardAsRead: '87FA368D' })]]);
+  });
+});

@@ -78,7 +78,9 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
         gateway.eventBus.on('event', 'demo-cameras', (ev) => {
           if (ev.type === 'gateway.started' && gateway.address) {
             stopTraffic = [
-              playDemoTraffic(gateway.address.port, note, undefined, (text) => opts.out.stdout(`${' '.repeat(14)}[北门屏 north gate screen] ${maskPlatesInText(text)}`)),
+              playDemoTraffic(gateway.address.port, note, undefined, (text) =>
+                opts.out.stdout(`${' '.repeat(14)}[北门屏 north gate screen] ${maskPlatesInText(text)}`),
+              ),
               doors.play(gateway.address.port, note),
             ];
           } else if (ev.type === 'gateway.stopping') {

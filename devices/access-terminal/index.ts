@@ -4,6 +4,7 @@
  * class is devices/access-terminal/terminal.ts; the vendors' formats load with it.
  */
 import { z } from 'zod';
+import { CARD_FORMATS } from '../../access/card-format.js';
 import { TERMINAL_VENDORS } from '../../drivers/acs/types.js';
 import { addressOrCidr, displayName } from '../../schema/sections.js';
 import { id, oneOf } from '../../schema/units.js';
@@ -19,6 +20,12 @@ export const accessTerminal = z.strictObject({
   name: displayName,
   vendor: oneOf(TERMINAL_VENDORS),
   allowFrom: z.array(addressOrCidr, { error: 'expected a list of IP addresses' }).min(1, { error: 'expected at least one address the terminal pushes from' }),
+  cardFormat: oneOf(CARD_FORMATS)
+    .default('as-read')
+    .meta({
+      description:
+        "how it reports a card: decimal, hex, hex-reversed, decimal-reversed, wiegand26; events carry the list's 10-digit form (docs/credentials.md)",
+    }),
 });
 export type AccessTerminalConfig = z.output<typeof accessTerminal>;
 

@@ -5,6 +5,7 @@
  * person and card numbers (masked in logs) and forwards it; pictures in the push are dropped
  * unread. Pushes come over HTTP like the cameras' (`POST /acs/{id}`, allowFrom, size limits).
  */
+import { canonicalCard } from '../../access/card-format.js';
 import type { AccessTerminalConfig, AccessTerminalState } from './index.js';
 import type { AcsProtocol, AcsRecord } from '../../drivers/acs/types.js';
 import type { CameraReply } from '../../drivers/lpr/types.js';
@@ -71,12 +72,18 @@ export class AccessTerminal extends DeviceBase<AccessTerminalState> implements D
     return this.protocol.reply();
   }
 
+  /** A reported card in the list's form (cardFormat), with what the terminal said when that differs. */
+  private cardOf(reported: string): { card: string; cardAsRead?: string } {
+    const card = canonicalCard(reported, this.config.cardFormat)?.card ?? reported;
+    return card === reported ? { card } : { card, cardAsRead: reported };
+  }
+
   private record(r: AcsRecord): void {
     const who = {
       method: r.method,
       terminalCode: r.terminalCode,
       ...(r.person !== undefined ? { person: r.person } : {}),
-      ...(r.card !== undefined ? { card: r.card } : {}),
+      ...(r.card !== undefined ? this.cardOf(r.card) : {}),
       ...(r.terminalTime !== undefined ? { terminalTime: r.terminalTime } : {}),
     };
     if (r.outcome === 'granted') this.ctx.emit('door.unlocked', { by: 'terminal', ...who });

@@ -124,7 +124,7 @@ export class Reader extends DeviceBase<ReaderState> implements Device {
       if (wasWaiting) this.publishState();
       return;
     }
-    const decision = this.deps.credentials.decide(text, this.target, this.config.accepts);
+    const decision = this.deps.credentials.decide(text, this.target, this.config.accepts, this.config.cardFormat);
     if (!decision.ok && decision.reason === 'unreadable') {
       this.onUnreadable();
       if (wasWaiting) this.publishState();
