@@ -37,8 +37,9 @@ export function canonicalCard(text: string, format: CardFormat): CanonicalCard |
     }
     case 'decimal':
     case 'decimal-reversed': {
-      if (!/^\d{1,10}$/.test(t)) return null;
-      const n = Number(t);
+      const digits = t.replace(/^0+(?=\d)/, ''); // readers pad to 10 or more digits
+      if (!/^\d{1,10}$/.test(digits)) return null;
+      const n = Number(digits);
       if (n > U32) return null;
       return { card: String(format === 'decimal' ? n : reverse32(n)) };
     }

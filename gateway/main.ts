@@ -256,6 +256,7 @@ export class Gateway {
         audit: (type, data) => this.emit(type, 'console', data),
         actuated: (seconds) => this.actuation.observe(seconds),
         unmatched: (result) => this.unmatchedPushes[result]++,
+        pushed: () => this.uplink?.siteActive(),
       });
       this.http = served.http;
       this.address = served.address;

@@ -35,6 +35,8 @@ export interface PushRouteDeps {
   routes: readonly PushRoute[];
   /** pushes refused because no device lists their address (fixed paths), or for an unknown id */
   unmatched(result: 'refused' | 'unknown-camera'): void;
+  /** a device's push is being handled (a car at a lane, a person at a terminal): the uplink gives way */
+  pushed?(): void;
 }
 
 declare module 'fastify' {
@@ -93,6 +95,7 @@ export async function registerPushRoutes(app: FastifyInstance, deps: PushRouteDe
       if (!camera) return reply.code(404).send({ error: 'not-found', message: 'no camera' });
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const path = req.url.split('?')[0] ?? req.url;
+      deps.pushed?.();
       try {
         const encoding = req.headers['content-encoding'];
         const answer = camera.handlePush(body, req.headers['content-type'], path, address(req), typeof encoding === 'string' ? encoding : undefined);

@@ -31,10 +31,11 @@ export interface ServeDeps
   health(): HealthReport;
   committed(): Promise<void>;
   unmatched: PushRouteDeps['unmatched'];
+  pushed?: PushRouteDeps['pushed'];
 }
 
 export async function serveHttp(listen: string, deps: ServeDeps): Promise<{ http: FastifyInstance; address: { host: string; port: number } }> {
-  const { config, log, clock, pushSources, health, committed, unmatched, ...api } = deps;
+  const { config, log, clock, pushSources, health, committed, unmatched, pushed, ...api } = deps;
   const { host, port } = parseListen(listen);
   const http = createHttpServer({ log, health, committed });
   const users = new UserStore(config.gateway.dataDir);
@@ -48,7 +49,7 @@ export async function serveHttp(listen: string, deps: ServeDeps): Promise<{ http
     pins: pinUses(config),
   });
   registerConsole(http);
-  await registerPushRoutes(http, { log: log.child({ component: 'lpr' }), routes: pushRoutes(config, pushSources), unmatched });
+  await registerPushRoutes(http, { log: log.child({ component: 'lpr' }), routes: pushRoutes(config, pushSources), unmatched, ...(pushed ? { pushed } : {}) });
   try {
     await http.listen({ host, port });
   } catch (err) {

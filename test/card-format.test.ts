@@ -48,7 +48,11 @@ describe('card formats', () => {
 });
 
 describe('one card opens the same entry from every reader', () => {
-  const config = siteConfig({ access: { cards: [{ card: `0${TEN_DIGIT}`, doors: ['door-a'], name: '3-1201' }] } });
+  const config = siteConfig({
+    io: [{ id: 'sim', type: 'sim' }],
+    devices: ['door-a', 'door-b'].map((id, i) => ({ id, type: 'door', lock: { io: 'sim', pin: i + 1 }, lockType: 'fail-secure' })),
+    access: { cards: [{ card: `0${TEN_DIGIT}`, doors: ['door-a'], name: '3-1201' }] },
+  });
   const credentials = new Credentials({ access: config.access, dataDir: config.gateway.dataDir, clock: systemClock, log: silentLog });
   credentials.cards.load();
 

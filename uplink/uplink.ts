@@ -8,6 +8,12 @@
  * appended from then on go out live, ahead of the backlog; the backlog (everything unforwarded
  * below the first live seq) is drained in seq order behind them, with a window of messages in
  * flight, flagged `historical: true`.
+ *
+ * The site's own traffic comes first: while devices push to the gateway (cars at a lane, people at
+ * a terminal: `siteActive`, within the last LIVE_QUIET_MS), the backlog drains at most BUSY_RATE
+ * events a second in small journal pages, so the thread that moves barriers keeps time for them;
+ * live events are never held back, and with nobody at the gates the backlog drains at full speed
+ * (npm run bench: lane_load.*, uplink.backlog_drain; docs/benchmarks.md).
  */
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
@@ -93,6 +99,13 @@ export function connectionOptions(o: UplinkOptions): IClientOptions {
   };
 }
 
+/** While devices push, and for this long after, the backlog gives way. */
+export const LIVE_QUIET_MS = 2000;
+/** The backlog's pace while it gives way: events a second, in slices of BUSY_SLICE_MS; its journal pages. */
+export const BUSY_RATE = 500;
+const BUSY_SLICE_MS = 100;
+const BUSY_PAGE = 200;
+
 export class Uplink {
   private state: UplinkState = 'idle';
   private client: MqttClient | undefined;
@@ -175,6 +188,7 @@ export class Uplink {
     const wasOnline = this.state === 'online';
     this.state = 'stopping';
     this.clock.clearTimeout(this.reconnectTimer);
+    this.clock.clearTimeout(this.sliceTimer);
     this.unsubscribe?.();
     if (!client) return;
     if (wasOnline) {
@@ -326,7 +340,9 @@ export class Uplink {
     // again after a crash, to another event.
     const durable = this.o.journal.durable;
     while (this.state === 'online' && this.inFlight < window) {
-      const next = (this.live[0] && this.live[0].seq <= durable ? this.live.shift() : undefined) ?? this.backlog.shift();
+      const live = this.live[0] && this.live[0].seq <= durable ? this.live.shift() : undefined;
+      if (!live && this.backlog.length && !this.backlogAllowed()) break;
+      const next = live ?? this.backlog.shift();
       if (!next) {
         this.loadBacklog();
         break;
@@ -335,12 +351,49 @@ export class Uplink {
     }
   }
 
+  /** When a device last pushed to the gateway. */
+  private liveAt = Number.NEGATIVE_INFINITY;
+
+  /** A device is pushing (a car at a lane): for LIVE_QUIET_MS the backlog gives way. */
+  siteActive(): void {
+    this.liveAt = this.clock.now();
+  }
+  /** Backlog events still allowed in this BUSY_SLICE_MS while the site is busy, and when the slice began. */
+  private slice = { at: Number.NEGATIVE_INFINITY, left: 0 };
+  private sliceTimer: TimerHandle | undefined;
+
+  /** Whether a device pushed within LIVE_QUIET_MS: then the backlog gives way. */
+  private busy(): boolean {
+    return this.clock.now() - this.liveAt < LIVE_QUIET_MS;
+  }
+
+  /** Whether one more backlog event may go now; when not, a pump is set for the next slice. */
+  private backlogAllowed(): boolean {
+    if (!this.busy()) return true;
+    const now = this.clock.now();
+    if (now - this.slice.at >= BUSY_SLICE_MS) this.slice = { at: now, left: (BUSY_RATE * BUSY_SLICE_MS) / 1000 };
+    if (this.slice.left > 0) {
+      this.slice.left--;
+      return true;
+    }
+    if (!this.sliceTimer) {
+      this.sliceTimer = this.clock.setTimeout(
+        () => {
+          this.sliceTimer = undefined;
+          this.pump();
+        },
+        this.slice.at + BUSY_SLICE_MS - now,
+      );
+    }
+    return false;
+  }
+
   private loadBacklog(): void {
     if (this.backlogDone || this.loadingBacklog || this.state !== 'online') return;
     this.loadingBacklog = true;
     const client = this.client;
     this.o.journal
-      .pendingRows(this.backlogCursor, this.firstLiveSeq, this.o.page ?? 1000)
+      .pendingRows(this.backlogCursor, this.firstLiveSeq, this.busy() ? Math.min(this.o.page ?? 1000, BUSY_PAGE) : (this.o.page ?? 1000))
       .then((rows) => {
         this.loadingBacklog = false;
         if (this.client !== client || this.state !== 'online') return;

@@ -20,12 +20,9 @@ export const accessTerminal = z.strictObject({
   name: displayName,
   vendor: oneOf(TERMINAL_VENDORS),
   allowFrom: z.array(addressOrCidr, { error: 'expected a list of IP addresses' }).min(1, { error: 'expected at least one address the terminal pushes from' }),
-  cardFormat: oneOf(CARD_FORMATS)
-    .default('as-read')
-    .meta({
-      description:
-        "how it reports a card: decimal, hex, hex-reversed, decimal-reversed, wiegand26; events carry the list's 10-digit form (docs/credentials.md)",
-    }),
+  cardFormat: oneOf(CARD_FORMATS).default('as-read').meta({
+    description: "how it reports a card: decimal, hex, hex-reversed, decimal-reversed, wiegand26; events carry the list's 10-digit form (docs/credentials.md)",
+  }),
 });
 export type AccessTerminalConfig = z.output<typeof accessTerminal>;
 

@@ -20,12 +20,9 @@ export const reader = z
     door: ref.optional().meta({ description: 'the door this reader opens (or give lane)' }),
     lane: ref.optional().meta({ description: 'the barrier or bollard this reader opens, e.g. a visitor QR kiosk at a car lane (or give door)' }),
     accepts: z.array(oneOf(CREDENTIAL_KINDS)).min(1).default(['qr', 'card']).meta({ description: 'qr (visitor passes), card (card numbers)' }),
-    cardFormat: oneOf(CARD_FORMATS)
-      .default('as-read')
-      .meta({
-        description:
-          "how it prints a card: decimal, hex, hex-reversed, decimal-reversed, wiegand26; turned into the list's 10-digit form (docs/credentials.md)",
-      }),
+    cardFormat: oneOf(CARD_FORMATS).default('as-read').meta({
+      description: "how it prints a card: decimal, hex, hex-reversed, decimal-reversed, wiegand26; turned into the list's 10-digit form (docs/credentials.md)",
+    }),
     port: nonEmpty.optional().meta({ description: 'serial reader: its device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' }),
     baudRate: intRange(1200, 921_600).default(9600),
     keyboard: nonEmpty.optional().meta({ description: 'keyboard-mode reader: its input event device, e.g. /dev/input/by-id/usb-...-event-kbd' }),
