@@ -131,6 +131,11 @@ export class Gateway {
     });
     this.eventBus.on('state', 'uplink', ({ device, state }) => this.uplink?.publishState(device, state));
     this.eventBus.on('carPark', 'uplink', (park) => this.uplink?.publishState(park.id, carParkState(park)));
+    // a person at a reader is a push too: the backlog gives way (camera and terminal pushes say so in http/pushes.ts)
+    this.eventBus.on('event', 'give-way', (ev) => {
+      const by = (ev.data as { by?: unknown }).by;
+      if ((ev.type === 'door.unlocked' || ev.type === 'access.denied') && (by === 'qr' || by === 'card')) this.uplink?.siteActive();
+    });
     // after a burst of work, once quiet, the heap is given back (core/settle.ts)
     this.eventBus.on('event', 'settle', () => this.settler?.busy());
     options.onBuilt?.(this);

@@ -97,3 +97,45 @@ describe('the backlog gives way to a busy lane', () => {
     );
   }, 30_000);
 });
+
+describe('what makes the backlog give way, in the gateway', () => {
+  it('a camera push, and a card or pass at a reader; not a door contact or a meter', async () => {
+    const { startGateway } = await import('./helpers.js');
+    const { startAedes } = await import('./peers/broker.js');
+    const { rawPost } = await import('./peers/raw-http.js');
+    const broker = await startAedes();
+    cleanups.push(() => broker.stop());
+    const h = await startGateway(
+      {
+        upstream: { mqtt: { url: `mqtt://127.0.0.1:${broker.port}` } },
+        devices: [
+          { id: 'gate', type: 'barrier', open: { io: 'sim', pin: 1 } },
+          { id: 'cam', type: 'lpr-camera', vendor: 'generic', direction: 'in', lane: 'gate', allowFrom: ['127.0.0.1'] },
+        ],
+      },
+      undefined,
+      { listen: '127.0.0.1:0', journal: true },
+    );
+    cleanups.push(() => h.gateway.stop());
+    await until('the uplink', () => h.gateway.uplink !== undefined);
+    const calls: string[] = [];
+    const uplink = h.gateway.uplink!;
+    const original = uplink.siteActive.bind(uplink);
+    uplink.siteActive = () => {
+      calls.push('active');
+      original();
+    };
+    // events made as the devices make them (the gateway's own emit: journaled, numbered)
+    const emit = (h.gateway as unknown as { emit(type: string, device: string, data: unknown): string }).emit.bind(h.gateway);
+    const event = (type: string, data: Record<string, unknown>) => emit(type, 'd', data);
+    event('door.opened', {});
+    event('meter.reading', { values: {} });
+    event('door.unlocked', { by: 'exit-button' });
+    expect(calls).toEqual([]);
+    event('door.unlocked', { by: 'card', card: '1' });
+    event('access.denied', { by: 'qr', reason: 'expired' });
+    expect(calls).toEqual(['active', 'active']);
+    await rawPost(h.gateway.address!.port, '/lpr/cam', Buffer.from('{"plate":"粤B12345","confidence":95}'), 'application/json', 'http1.0');
+    expect(calls).toEqual(['active', 'active', 'active']);
+  });
+});
