@@ -366,13 +366,15 @@ export class AccessControl {
       return { ...verdict, decision: policy === 'refuse' ? 'denied' : 'pending', reason: 'never-entered' };
     }
     const temporary = temporaryStay(stay);
+    const cls = stay.class ?? (stay.visitor ? 'temporary' : facts.class);
     const verdict: Verdict = {
       decision: 'granted',
       reason: 'exit',
       visitor: stay.visitor,
       ...facts,
-      class: stay.class ?? (stay.visitor ? 'temporary' : facts.class),
-      ...(temporary && !stay.visitor ? { chargedAs: 'temporary' as const } : {}),
+      class: cls,
+      // a listed car that pays: an expired monthly car, a household's extra car
+      ...(temporary && cls !== 'temporary' ? { chargedAs: 'temporary' as const } : {}),
     };
     verdict.durationSec = Math.max(0, Math.round((now - stay.enteredAt) / 1000));
     const tariff = this.deps.config.access.tariff;

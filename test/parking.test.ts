@@ -99,6 +99,11 @@ describe('classes at the entry, shown and spoken', () => {
     await start();
     expect((await push('cam-in', '粤B33333')).data).toMatchObject({ chargedAs: 'temporary', visitor: true });
     expect(health().carParks['p1']).toMatchObject({ used: 1, free: 1 });
+    h.gateway.access.openStays().find((s) => s.plate === '粤B33333')!.enteredAt -= 3600_000; // an hour ago
+    const out = await push('cam-out', '粤B33333');
+    expect(out.data).toMatchObject({ decision: 'granted', class: 'monthly', chargedAs: 'temporary', feeCents: 500 });
+    expect(health().carParks['p1']).toMatchObject({ used: 0 });
+    await push('cam-in', '粤B33333');
     const blocked = await push('cam-in', '粤B66666');
     expect(blocked.data).toMatchObject({ decision: 'denied', reason: 'blocked', class: 'blocked' });
     expect(health().carParks['p1']).toMatchObject({ used: 1 });
