@@ -170,3 +170,15 @@ export async function drained(httpPort: number, ms = 30_000): Promise<void> {
   }
   await new Promise((r) => setTimeout(r, 500));
 }
+
+/** Logs in to a running gateway's API; the header that authorises later requests. */
+export async function bearer(base: string, username: string, password: string): Promise<{ authorization: string }> {
+  const login = await fetch(`${base}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (login.status !== 200) throw new Error(`login as ${username}: HTTP ${login.status}`);
+  const { token } = (await login.json()) as { token: string };
+  return { authorization: `Bearer ${token}` };
+}

@@ -17,7 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '../drivers/modbus/decode.js';
 import { UserStore } from '../http/users.js';
 import type { GatewayProcess } from './helpers.js';
-import { runGatewayProcess } from './helpers.js';
+import { bearer, runGatewayProcess } from './helpers.js';
 import { RUN_PEER_TESTS, freePort, ptyPair, startModbusPeer } from './peers/modbus.js';
 import { until } from './peers/until.js';
 
@@ -80,13 +80,7 @@ devices:
     cleanups.push(() => gw.stop());
     const base = `http://127.0.0.1:${http}`;
     expect(gw.exited(), gw.stderr()).toBe(false);
-    const login = await fetch(`${base}/api/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'ian', password: 'a long installer password' }),
-    });
-    const { token } = (await login.json()) as { token: string };
-    const auth = { authorization: `Bearer ${token}` };
+    const auth = await bearer(base, 'ian', 'a long installer password');
     const devices = async () =>
       new Map(((await (await fetch(`${base}/api/devices`, { headers: auth })).json()) as { devices: Snapshot[] }).devices.map((d) => [d.id, d]));
     const faultOf = async (id: string) => (await devices()).get(id)?.fault ?? null;

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserStore } from '../http/users.js';
 import type { GatewayProcess } from './helpers.js';
-import { runGatewayProcess } from './helpers.js';
+import { bearer, runGatewayProcess } from './helpers.js';
 import { HAVE_SOCAT, freePort, ptyPair } from './peers/modbus.js';
 import { until } from './peers/until.js';
 
@@ -78,13 +78,7 @@ devices:
     cleanups.push(() => gw?.stop());
     const base = `http://127.0.0.1:${http}`;
     expect([gw.exited(), gw.stderr()]).toEqual([false, '']);
-    const login = await fetch(`${base}/api/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: base },
-      body: JSON.stringify({ username: 'ian', password: 'a long installer password' }),
-    });
-    const { token } = (await login.json()) as { token: string };
-    const auth = { authorization: `Bearer ${token}` };
+    const auth = await bearer(base, 'ian', 'a long installer password');
     const faults = async () =>
       (
         (await (await fetch(`${base}/api/events?limit=100&type=device.fault`, { headers: auth })).json()) as {
@@ -93,7 +87,7 @@ devices:
       ).events.map((e) => [e.device, e.data.code, e.data.message ?? '']);
     const devicesNow = async () => JSON.stringify(await (await fetch(`${base}/api/devices`, { headers: auth })).json());
     await until(
-      async () => `${JSON.stringify(await faults())} ${await devicesNow()} login ${login.status}`,
+      async () => `${JSON.stringify(await faults())} ${await devicesNow()}`,
       async () => (await faults()).length === 2,
       8000,
     );
