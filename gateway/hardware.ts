@@ -11,7 +11,7 @@ import type { DigitalIo, PinPlan } from '../drivers/io/types.js';
 import type { ModbusBus } from '../drivers/modbus/types.js';
 import type { PinRef } from '../schema/sections.js';
 import { InputPin, OutputPin } from '../drivers/io/pin.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { every } from '../core/clock.js';
 import { GatewayError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -56,19 +56,45 @@ export async function openBoards(
   const plans = pinPlans(config);
   for (const boardConfig of config.io) into.set(boardConfig.id, given?.get(boardConfig.id) ?? (await createBoard(boardConfig, { ...deps, buses })));
   // A board that cannot be opened (no GPIO header, a missing adapter) is that board's fault: it
-  // starts offline, its devices fault with the reason, and it is opened again (retryBoards).
+  // starts offline, its devices fault with the reason, and it is opened again (retryBoards). One
+  // that does not answer in BOARD_START_WAIT_MS (a port with the wrong device on it, garbage on the
+  // line) does not hold the rest of the site back either: it starts offline and its opening goes
+  // on; when it answers, its devices recover through the board's status.
   const failed = new Map<string, string>();
   await Promise.all(
     [...into].map(async ([id, board]) => {
+      let settled = false;
+      const opening = board.open(plans.get(id) ?? []).finally(() => {
+        settled = true;
+        stillOpening.delete(board);
+      });
+      let timer: TimerHandle | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = deps.clock.setTimeout(resolve, BOARD_START_WAIT_MS)));
       try {
-        await board.open(plans.get(id) ?? []);
+        await Promise.race([opening, deadline]);
+        if (!settled) {
+          stillOpening.set(board, opening);
+          opening.catch(() => undefined); // its failure is the retry's business now
+          failed.set(id, `no answer in ${BOARD_START_WAIT_MS / 1000} s (still trying: is the right device on this port?)`);
+        }
       } catch (err) {
         failed.set(id, `could not be opened: ${errorMessage(err)}`);
+      } finally {
+        deps.clock.clearTimeout(timer);
       }
     }),
   );
   return failed;
 }
+
+/**
+ * How long the start waits for a board to answer before it goes on without it: longer than an
+ * Arduino takes to reset and answer StandardFirmata (2-3 s), so a good board never starts faulted.
+ */
+export const BOARD_START_WAIT_MS = 5000;
+
+/** Boards whose first opening outlived the start: not opened again while it is still going. */
+const stillOpening = new WeakMap<DigitalIo, Promise<void>>();
 
 /** How often a board that could not be opened is tried again. */
 export const BOARD_RETRY_MS = 5000;
@@ -88,6 +114,7 @@ export function retryBoards(config: SiteConfig, failed: ReadonlyMap<string, stri
       [...waiting].map(async (id) => {
         const board = boards.get(id);
         if (!board || board.online) return void waiting.delete(id);
+        if (stillOpening.has(board)) return; // its first opening is still waiting for an answer
         try {
           await board.open(plans.get(id) ?? []);
           waiting.delete(id);
