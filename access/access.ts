@@ -19,21 +19,22 @@
  * `ask`, a temporary car that owes a fee waits for staff (who collect it) instead of leaving.
  * Temporary cars take a space of the lane's car park on entry and give it back on exit.
  */
-import { join } from 'node:path';
-import { z } from 'zod';
 import type { AccessConfig, VehicleClass } from '../schema/sections.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { clockTrusted } from '../core/clock.js';
-import { errorMessage } from '../core/errors.js';
 import type { EventData } from '../core/events.js';
-import { JsonFile } from '../core/json-file.js';
 import type { Logger } from '../core/log.js';
 import { Credentials } from './credentials.js';
 import { CarParks } from './car-parks.js';
 import type { CarParkState } from './car-parks.js';
 import type { AllowedEntry } from './plates.js';
 import { PlateList, classOf, endOf } from './plates.js';
+import type { Stay, StayInfo } from './stays.js';
+import { Stays, temporaryStay } from './stays.js';
 import { feeCents } from './tariff.js';
+
+export type { Stay } from './stays.js';
+export { STAY_MAX_DAYS } from './stays.js';
 
 export type Decision = 'granted' | 'denied' | 'pending';
 
@@ -98,29 +99,6 @@ export interface Verdict {
   feeWithheld?: 'clock-unsynced';
 }
 
-export interface Stay {
-  plate: string;
-  /** ms since the epoch */
-  enteredAt: number;
-  lane: string;
-  camera: string;
-  visitor: boolean;
-  /** entered while the clock was not synchronised: its duration cannot be trusted for a fee */
-  unsyncedClock?: true;
-  /** the car's class when it entered (absent in stays saved before classes: read as visitor ? temporary : owner) */
-  class?: VehicleClass;
-  /** charged as temporary at exit and holding a space of `carPark` (absent: as `visitor`) */
-  temporary?: boolean;
-  carPark?: string;
-  /** its household (一位多车), to count the household's cars inside */
-  group?: string;
-}
-
-/** What a stay was entered as. */
-type StayInfo = Pick<Stay, 'visitor' | 'class' | 'temporary' | 'carPark' | 'group'>;
-
-const temporaryStay = (stay: Stay) => stay.temporary ?? stay.visitor;
-
 export interface PendingDecision {
   id: string;
   plate: string | null;
@@ -159,26 +137,6 @@ export function decidedData(pending: PendingDecision, outcome: PendingOutcome, l
   };
 }
 
-const staysFile = z.strictObject({
-  stays: z.array(
-    z.strictObject({
-      plate: z.string(),
-      enteredAt: z.number(),
-      lane: z.string(),
-      camera: z.string(),
-      visitor: z.boolean(),
-      unsyncedClock: z.literal(true).optional(),
-      class: z.enum(['monthly', 'owner', 'free', 'blocked', 'temporary']).optional(),
-      temporary: z.boolean().optional(),
-      carPark: z.string().optional(),
-      group: z.string().optional(),
-    }),
-  ),
-});
-
-/** Stays are personal data: one older than this is forgotten (a car that left unseen). */
-export const STAY_MAX_DAYS = 30;
-const MAX_STAYS = 50_000;
 const MAX_PENDING = 200;
 
 export interface AccessDeps {
@@ -203,9 +161,8 @@ export class AccessControl {
   /** people at doors: QR visitor passes and residents' cards (access/credentials.ts) */
   readonly credentials: Credentials;
   readonly carParks: CarParks;
-  private readonly stays = new Map<string, Stay>();
+  private readonly stays: Stays;
   private readonly pending = new Map<string, PendingDecision & { timer: TimerHandle }>();
-  private readonly staysFile: JsonFile<z.output<typeof staysFile>> | undefined;
   private pendingSeq = 0;
 
   constructor(private readonly deps: AccessDeps) {
@@ -213,15 +170,7 @@ export class AccessControl {
     this.plates = new PlateList(access.plates, deps.dataDir, deps.clock, deps.log.child({ component: 'plates' }));
     this.credentials = new Credentials({ access, dataDir: deps.dataDir, clock: deps.clock, log: deps.log });
     this.carParks = new CarParks(access.carParks, deps.dataDir, deps.log.child({ component: 'car-parks' }), (park) => deps.onCarParkChanged?.(park));
-    this.staysFile = deps.dataDir
-      ? new JsonFile(join(deps.dataDir, 'stays.json'), {
-          mode: 0o600,
-          delayMs: 1000,
-          // one stay per line: readable, and cheap to write with thousands of cars inside
-          format: (v) => `{"stays": [${v.stays.map((stay: Stay) => `\n  ${JSON.stringify(stay)}`).join(',')}${v.stays.length ? '\n' : ''}]}`,
-          onError: (err) => deps.log.error({ err: errorMessage(err) }, 'open stays could not be saved; kept in memory'),
-        })
-      : undefined;
+    this.stays = new Stays(deps.dataDir, deps.clock, deps.log, this.carParks);
   }
 
   /**
@@ -248,15 +197,9 @@ export class AccessControl {
       const loaded = list.load();
       if (loaded.movedTo) problems.push({ movedTo: loaded.movedTo, reason: loaded.reason ?? 'unreadable' });
     }
-    if (this.staysFile) {
-      const result = this.staysFile.load((v) => staysFile.parse(v));
-      if (!result.ok) {
-        this.deps.log.error({ movedTo: result.movedTo, reason: result.reason }, 'stays.json was unreadable and was moved aside');
-        problems.push({ movedTo: result.movedTo, reason: result.reason });
-      } else for (const stay of result.value?.stays ?? []) this.stays.set(stay.plate, stay);
-      this.forgetOldStays();
-    }
-    const parks = this.carParks.load((park) => [...this.stays.values()].filter((s) => s.carPark === park && temporaryStay(s)).length);
+    const stays = this.stays.load();
+    if (stays) problems.push(stays);
+    const parks = this.carParks.load((park) => this.stays.temporaryIn(park));
     if (parks) problems.push(parks);
     return problems;
   }
@@ -305,9 +248,9 @@ export class AccessControl {
     const group = who.entry?.group;
     if (listed) {
       const spaces = group !== undefined ? this.plates.groupSpaces(group) : undefined;
-      const household = spaces === undefined ? 0 : this.householdInside(group!, plate);
+      const household = spaces === undefined ? 0 : this.stays.householdInside(group!, plate);
       if (spaces === undefined || household < spaces || who.cls === 'free') {
-        this.recordEntry(plate, camera, now, { visitor: false, class: who.cls, temporary: false, group });
+        this.stays.record(plate, camera, now, { visitor: false, class: who.cls, temporary: false, group });
         return { decision: 'granted', reason: who.cls === 'free' ? 'free' : 'resident', visitor: false, ...facts, ...inside };
       }
     }
@@ -320,7 +263,7 @@ export class AccessControl {
     const info: StayInfo = { visitor: !listed, class: who.cls, temporary: true, group };
     if (listed) {
       // a household's car beyond its spaces: known, let in, and charged as temporary
-      this.recordEntry(plate, camera, now, info);
+      this.stays.record(plate, camera, now, info);
       return { decision: 'granted', reason: 'spaces-taken', visitor: false, ...temporary, ...this.spacesLeft(facts.carPark) };
     }
     // A listed car on another lane, or whose permission ran out, is treated as a visitor.
@@ -329,18 +272,11 @@ export class AccessControl {
       case 'deny':
         return { decision: 'denied', reason: why, visitor: true, ...temporary };
       case 'record':
-        this.recordEntry(plate, camera, now, info);
+        this.stays.record(plate, camera, now, info);
         return { decision: 'granted', reason: why, visitor: true, ...temporary, ...this.spacesLeft(facts.carPark) };
       case 'ask':
         return { decision: 'pending', reason: why, visitor: true, ...temporary };
     }
-  }
-
-  /** The household's other cars inside on its own spaces. */
-  private householdInside(group: string, plate: string): number {
-    let n = 0;
-    for (const stay of this.stays.values()) if (stay.group === group && stay.plate !== plate && !temporaryStay(stay)) n++;
-    return n;
   }
 
   /** A car re-entering (its exit missed) already holds its space. */
@@ -387,7 +323,7 @@ export class AccessControl {
     if (temporary && (verdict.feeCents ?? 0) > 0 && this.deps.config.access.visitors === 'ask') {
       return { ...verdict, decision: 'pending', reason: 'fee-due' };
     }
-    this.closeStay(plate);
+    this.stays.close(plate);
     return verdict;
   }
 
@@ -431,9 +367,9 @@ export class AccessControl {
     const { timer: _timer, ...decided } = pending;
     if (outcome.decision === 'granted' && decided.plate) {
       if (decided.direction === 'in') {
-        this.recordEntry(decided.plate, { id: decided.camera, lane: decided.lane }, this.deps.clock.now(), decided.stay);
+        this.stays.record(decided.plate, { id: decided.camera, lane: decided.lane }, this.deps.clock.now(), decided.stay);
       } else {
-        this.closeStay(decided.plate);
+        this.stays.close(decided.plate);
       }
     }
     this.deps.onPendingDecided(decided, outcome);
@@ -452,68 +388,19 @@ export class AccessControl {
   }
 
   openStays(): Stay[] {
-    return [...this.stays.values()];
+    return this.stays.list();
   }
 
   /** Forgets waiting vehicles (they are denied by nobody: the gateway is going) and saves the stays. */
   async stop(): Promise<void> {
     for (const p of this.pending.values()) this.deps.clock.clearTimeout(p.timer);
     this.pending.clear();
-    if (this.staysFile) {
-      void this.staysFile.save({ stays: [...this.stays.values()] });
-      await this.flush();
-    }
+    this.stays.save();
+    await this.flush();
   }
 
   async flush(): Promise<void> {
-    await Promise.all([this.plates.flush(), this.staysFile?.flush(), this.carParks.flush()]);
-  }
-
-  private recordEntry(plate: string, camera: Pick<CameraPlace, 'id' | 'lane'>, now: number, info: StayInfo): void {
-    // A car entering again without an exit between means its exit was missed (or it turned back
-    // at the gate): the new entry starts the stay, so a missed exit is never charged for.
-    if (!this.stays.has(plate) && this.stays.size >= MAX_STAYS) this.forgetOldStays(true);
-    const park = this.carParks.of(camera.lane)?.id;
-    this.closeStay(plate, false); // re-inserted last: the map stays in entry order
-    const stay: Stay = {
-      plate,
-      enteredAt: now,
-      lane: camera.lane,
-      camera: camera.id,
-      visitor: info.visitor,
-      ...(clockTrusted(this.deps.clock) ? {} : { unsyncedClock: true as const }),
-      ...(info.class ? { class: info.class } : {}),
-      temporary: info.temporary ?? info.visitor,
-      ...(park ? { carPark: park } : {}),
-      ...(info.group !== undefined ? { group: info.group } : {}),
-    };
-    this.stays.set(plate, stay);
-    if (park && stay.temporary) this.carParks.take(park);
-    this.saveStays();
-  }
-
-  private closeStay(plate: string, save = true): void {
-    const stay = this.stays.get(plate);
-    if (!stay) return;
-    this.stays.delete(plate);
-    if (stay.carPark && temporaryStay(stay) && this.carParks.has(stay.carPark)) this.carParks.release(stay.carPark);
-    if (save) this.saveStays();
-  }
-
-  private forgetOldStays(evenRecent = false): void {
-    const horizon = this.deps.clock.now() - STAY_MAX_DAYS * 86_400_000;
-    let forgotten = 0;
-    for (const [plate, stay] of this.stays) {
-      if (stay.enteredAt < horizon || (evenRecent && forgotten === 0)) {
-        this.stays.delete(plate);
-        forgotten++;
-      }
-    }
-    if (forgotten) this.saveStays();
-  }
-
-  private saveStays(): void {
-    void this.staysFile?.save({ stays: [...this.stays.values()] });
+    await Promise.all([this.plates.flush(), this.stays.flush(), this.carParks.flush()]);
   }
 }
 

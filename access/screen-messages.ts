@@ -8,6 +8,7 @@
  */
 import type { LaneDisplayConfig, ScreenConfig, ScreenMessage, ScreenOutcome, VehicleClass } from '../schema/sections.js';
 import { SCREEN_OUTCOMES } from '../schema/sections.js';
+import { MAX_VOICE_BYTES } from '../drivers/screen/limits.js';
 
 export type ScreenLanguage = ScreenConfig['language'];
 
@@ -157,9 +158,6 @@ export function fitCells(text: string, cells: number): string {
   return out;
 }
 
-/** The most voice bytes the screen takes in one frame (drivers/screen/frames.ts MAX_VOICE_BYTES). */
-export const VOICE_CELLS = 64;
-
 export interface FitProblem {
   path: string;
   message: string;
@@ -191,8 +189,8 @@ export function checkScreenFit(screen: ScreenConfig, lanes: ReadonlyArray<{ id: 
       }
       if (m.voice !== undefined) {
         const { cells } = measure(m.voice, screen.language);
-        if (cells > VOICE_CELLS)
-          problems.push({ path: `${where}.voice`, message: `"${m.voice}" can take ${cells} bytes spoken; a screen takes ${VOICE_CELLS}` });
+        if (cells > MAX_VOICE_BYTES)
+          problems.push({ path: `${where}.voice`, message: `"${m.voice}" can take ${cells} bytes spoken; a screen takes ${MAX_VOICE_BYTES}` });
       }
     }
     for (const lane of lanes) {

@@ -19,7 +19,7 @@ import { every } from '../core/clock.js';
 import type { FaultCode } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Rgba } from '../drivers/screen/frames.js';
-import { GREEN, RED, YELLOW, clockFrame, linesFrame, spacesFrame, voiceFrame } from '../drivers/screen/frames.js';
+import { GREEN, MAX_VOICE_BYTES, RED, YELLOW, clockFrame, linesFrame, spacesFrame, voiceFrame } from '../drivers/screen/frames.js';
 import { SerialScreen } from '../drivers/screen/serial.js';
 import type { LaneDisplayConfig, ScreenConfig, ScreenMessage, ScreenOutcome } from '../schema/sections.js';
 
@@ -119,7 +119,7 @@ export class LaneDisplay {
   show(show: ScreenShow): void {
     const m = this.messages[show.outcome];
     const lines = m.lines.map((line) => fitCells(render(line, show.values), this.config.width)).slice(0, this.config.lines);
-    const voice = this.config.voice && m.voice !== undefined ? fitCells(render(m.voice, show.values), 64) : undefined;
+    const voice = this.config.voice && m.voice !== undefined ? fitCells(render(m.voice, show.values), MAX_VOICE_BYTES) : undefined;
     const frames: Buffer[] = [];
     try {
       if (lines.length) {

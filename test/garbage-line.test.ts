@@ -6,12 +6,11 @@
  * door on the board that is there opens as usual.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UserStore } from '../http/users.js';
-import { bearer, runGatewayProcess } from './helpers.js';
+import { INSTALLER, bearer, installerSite, runGatewayProcess } from './helpers.js';
 import { HAVE_SOCAT, RUN_PEER_TESTS, freePort, ptyPair } from './peers/modbus.js';
 import { until } from './peers/until.js';
 
@@ -28,16 +27,10 @@ describe.runIf(RUN_PEER_TESTS || HAVE_SOCAT)('garbage on a line (the real proces
     const reader = await ptyPair();
     cleanups.push(() => reader.stop());
     const http = await freePort();
-    const dataDir = join(dir, 'data');
-    mkdirSync(dataDir);
-    await new UserStore(dataDir).add('ian', 'installer', 'a long installer password');
-    const site = join(dir, 'site.yaml');
-    writeFileSync(
-      site,
-      `site: { id: s }
-gateway: { id: g, dataDir: ${dataDir} }
-console: { listen: "127.0.0.1:${http}" }
-io:
+    const { site } = await installerSite(
+      dir,
+      http,
+      `io:
   - { id: sim, type: sim }
   - { id: uno, type: firmata, port: ${board.a} }
 devices:
@@ -64,7 +57,7 @@ devices:
     cleanups.push(() => gw.stop());
     const base = `http://127.0.0.1:${http}`;
     expect(gw.exited(), gw.stderr()).toBe(false);
-    const auth = await bearer(base, 'ian', 'a long installer password');
+    const auth = await bearer(base, INSTALLER.username, INSTALLER.password);
     const devices = async () =>
       new Map(
         ((await (await fetch(`${base}/api/devices`, { headers: auth })).json()) as { devices: Array<{ id: string; fault: string | null }> }).devices.map(

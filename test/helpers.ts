@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import type { GatewayEvent } from '../core/events.js';
 import { createLogger } from '../core/log.js';
 import type { Logger } from '../core/log.js';
 import { Gateway } from '../gateway/main.js';
+import { UserStore } from '../http/users.js';
 import { freePort } from './peers/modbus.js';
 import { suiteLogFile, suiteLogger } from './suite-logs.js';
 
@@ -181,4 +182,20 @@ export async function bearer(base: string, username: string, password: string): 
   if (login.status !== 200) throw new Error(`login as ${username}: HTTP ${login.status}`);
   const { token } = (await login.json()) as { token: string };
   return { authorization: `Bearer ${token}` };
+}
+
+/** The installer account the real-process tests log in with. */
+export const INSTALLER = { username: 'ian', password: 'a long installer password' } as const;
+
+/**
+ * A site file in `dir` for a real-process test: its data dir with the INSTALLER account, site and
+ * gateway ids, the console on `http`, then `rest` (the file's other sections, as YAML).
+ */
+export async function installerSite(dir: string, http: number, rest: string): Promise<{ site: string; dataDir: string }> {
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  await new UserStore(dataDir).add(INSTALLER.username, 'installer', INSTALLER.password);
+  const site = join(dir, 'site.yaml');
+  writeFileSync(site, `site: { id: s }\ngateway: { id: g, dataDir: ${dataDir} }\nconsole: { listen: "127.0.0.1:${http}" }\n${rest}`);
+  return { site, dataDir };
 }

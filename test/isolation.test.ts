@@ -8,16 +8,15 @@
  * its peers, the TCP meter, the serial reader) recover by themselves; unplugged again while
  * running, they fault again, and recover when plugged in once more.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '../drivers/modbus/decode.js';
-import { UserStore } from '../http/users.js';
 import type { GatewayProcess } from './helpers.js';
-import { bearer, runGatewayProcess } from './helpers.js';
+import { INSTALLER, bearer, installerSite, runGatewayProcess } from './helpers.js';
 import { RUN_PEER_TESTS, freePort, ptyPair, startModbusPeer } from './peers/modbus.js';
 import { until } from './peers/until.js';
 
@@ -45,16 +44,10 @@ describe.runIf(RUN_PEER_TESTS)('a missing part faults only its own devices (the 
     await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
     cleanups.push(() => new Promise<void>((r) => hung.close(() => r())));
     const hungPort = (hung.address() as AddressInfo).port;
-    const dataDir = join(dir, 'data');
-    mkdirSync(dataDir);
-    await new UserStore(dataDir).add('ian', 'installer', 'a long installer password');
-    const site = join(dir, 'site.yaml');
-    writeFileSync(
-      site,
-      `site: { id: s }
-gateway: { id: g, dataDir: ${dataDir} }
-console: { listen: "127.0.0.1:${http}" }
-upstream: { mqtt: { url: "mqtt://127.0.0.1:${broker}" } }
+    const { site } = await installerSite(
+      dir,
+      http,
+      `upstream: { mqtt: { url: "mqtt://127.0.0.1:${broker}" } }
 buses:
   - { id: rs485, type: rtu, port: ${line}/a, baudRate: 9600, timeoutMs: 300, retries: 0 }
   - { id: plant, type: tcp, host: 127.0.0.1, port: ${modbusTcp}, timeoutMs: 300, retries: 0 }
@@ -80,7 +73,7 @@ devices:
     cleanups.push(() => gw.stop());
     const base = `http://127.0.0.1:${http}`;
     expect(gw.exited(), gw.stderr()).toBe(false);
-    const auth = await bearer(base, 'ian', 'a long installer password');
+    const auth = await bearer(base, INSTALLER.username, INSTALLER.password);
     const devices = async () =>
       new Map(((await (await fetch(`${base}/api/devices`, { headers: auth })).json()) as { devices: Snapshot[] }).devices.map((d) => [d.id, d]));
     const faultOf = async (id: string) => (await devices()).get(id)?.fault ?? null;

@@ -6,14 +6,13 @@
  * made the service's to open, both recover by themselves.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UserStore } from '../http/users.js';
 import type { GatewayProcess } from './helpers.js';
-import { bearer, runGatewayProcess } from './helpers.js';
+import { INSTALLER, bearer, installerSite, runGatewayProcess } from './helpers.js';
 import { HAVE_SOCAT, freePort, ptyPair } from './peers/modbus.js';
 import { until } from './peers/until.js';
 
@@ -49,9 +48,16 @@ describe.runIf(CAN_DROP)('permission denied (the real process, run as nobody)', 
     const devices = [realpathSync(reader.a), realpathSync(screen.a)];
     for (const d of devices) chmodSync(d, 0o600);
     const http = await freePort();
-    const dataDir = join(dir, 'data');
-    mkdirSync(dataDir);
-    await new UserStore(dataDir).add('ian', 'installer', 'a long installer password');
+    const { site, dataDir } = await installerSite(
+      dir,
+      http,
+      `io: [{ id: sim, type: sim }]
+devices:
+  - { id: lobby, type: door, lock: { io: sim, pin: 1 }, lockType: fail-secure, unlockMs: 1000 }
+  - { id: qr, type: reader, door: lobby, port: ${reader.a}, baudRate: 9600 }
+  - { id: gate, type: barrier, open: { io: sim, pin: 2 }, display: { port: ${screen.a} } }
+`,
+    );
     const own = (path: string) => {
       chownSync(path, NOBODY, NOBODY);
       for (const name of readdirSync(path, { withFileTypes: true })) {
@@ -60,25 +66,12 @@ describe.runIf(CAN_DROP)('permission denied (the real process, run as nobody)', 
       }
     };
     own(dataDir);
-    const site = join(dir, 'site.yaml');
-    writeFileSync(
-      site,
-      `site: { id: s }
-gateway: { id: g, dataDir: ${dataDir} }
-console: { listen: "127.0.0.1:${http}" }
-io: [{ id: sim, type: sim }]
-devices:
-  - { id: lobby, type: door, lock: { io: sim, pin: 1 }, lockType: fail-secure, unlockMs: 1000 }
-  - { id: qr, type: reader, door: lobby, port: ${reader.a}, baudRate: 9600 }
-  - { id: gate, type: barrier, open: { io: sim, pin: 2 }, display: { port: ${screen.a} } }
-`,
-    );
     chmodSync(site, 0o644);
     let gw: GatewayProcess | undefined = await runGatewayProcess(site, http, { as: AS_NOBODY });
     cleanups.push(() => gw?.stop());
     const base = `http://127.0.0.1:${http}`;
     expect([gw.exited(), gw.stderr()]).toEqual([false, '']);
-    const auth = await bearer(base, 'ian', 'a long installer password');
+    const auth = await bearer(base, INSTALLER.username, INSTALLER.password);
     const faults = async () =>
       (
         (await (await fetch(`${base}/api/events?limit=100&type=device.fault`, { headers: auth })).json()) as {

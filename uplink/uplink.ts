@@ -27,6 +27,7 @@ import { EVENT_SCHEMA } from '../core/events.js';
 import type { Logger } from '../core/log.js';
 import type { Journal } from '../journal/journal.js';
 import { RECEIVE_MAX_BYTES } from './topics.js';
+import { BacklogPace } from './pace.js';
 import { commandTopic, eventTopic, payloadOf, replyTopic, stateTopic, statusTopic } from './topics.js';
 
 type UplinkState = 'idle' | 'connecting' | 'online' | 'backoff' | 'stopping';
@@ -99,12 +100,7 @@ export function connectionOptions(o: UplinkOptions): IClientOptions {
   };
 }
 
-/** While devices push, and for this long after, the backlog gives way. */
-export const LIVE_QUIET_MS = 2000;
-/** The backlog's pace while it gives way: events a second, in slices of BUSY_SLICE_MS; its journal pages. */
-export const BUSY_RATE = 500;
-const BUSY_SLICE_MS = 100;
-const BUSY_PAGE = 200;
+export { BUSY_RATE, LIVE_QUIET_MS } from './pace.js';
 
 export class Uplink {
   private state: UplinkState = 'idle';
@@ -137,6 +133,7 @@ export class Uplink {
 
   constructor(private readonly o: UplinkOptions) {
     this.clock = o.clock ?? systemClock;
+    this.pace = new BacklogPace(this.clock, () => this.pump());
     this.urls = o.mqtt.urls ?? (o.mqtt.url ? [o.mqtt.url] : []);
     this.processStart = this.clock.now();
     this.connectOptions = connectionOptions(o); // secrets read once, at start: a missing file fails start
@@ -188,7 +185,7 @@ export class Uplink {
     const wasOnline = this.state === 'online';
     this.state = 'stopping';
     this.clock.clearTimeout(this.reconnectTimer);
-    this.clock.clearTimeout(this.sliceTimer);
+    this.pace.stop();
     this.unsubscribe?.();
     if (!client) return;
     if (wasOnline) {
@@ -341,7 +338,7 @@ export class Uplink {
     const durable = this.o.journal.durable;
     while (this.state === 'online' && this.inFlight < window) {
       const live = this.live[0] && this.live[0].seq <= durable ? this.live.shift() : undefined;
-      if (!live && this.backlog.length && !this.backlogAllowed()) break;
+      if (!live && this.backlog.length && !this.pace.allow()) break;
       const next = live ?? this.backlog.shift();
       if (!next) {
         this.loadBacklog();
@@ -351,41 +348,12 @@ export class Uplink {
     }
   }
 
-  /** When a device last pushed to the gateway. */
-  private liveAt = Number.NEGATIVE_INFINITY;
+  /** The backlog gives way to a busy lane (uplink/pace.ts). */
+  private readonly pace: BacklogPace;
 
   /** A device is pushing (a car at a lane): for LIVE_QUIET_MS the backlog gives way. */
   siteActive(): void {
-    this.liveAt = this.clock.now();
-  }
-  /** Backlog events still allowed in this BUSY_SLICE_MS while the site is busy, and when the slice began. */
-  private slice = { at: Number.NEGATIVE_INFINITY, left: 0 };
-  private sliceTimer: TimerHandle | undefined;
-
-  /** Whether a device pushed within LIVE_QUIET_MS: then the backlog gives way. */
-  private busy(): boolean {
-    return this.clock.now() - this.liveAt < LIVE_QUIET_MS;
-  }
-
-  /** Whether one more backlog event may go now; when not, a pump is set for the next slice. */
-  private backlogAllowed(): boolean {
-    if (!this.busy()) return true;
-    const now = this.clock.now();
-    if (now - this.slice.at >= BUSY_SLICE_MS) this.slice = { at: now, left: (BUSY_RATE * BUSY_SLICE_MS) / 1000 };
-    if (this.slice.left > 0) {
-      this.slice.left--;
-      return true;
-    }
-    if (!this.sliceTimer) {
-      this.sliceTimer = this.clock.setTimeout(
-        () => {
-          this.sliceTimer = undefined;
-          this.pump();
-        },
-        this.slice.at + BUSY_SLICE_MS - now,
-      );
-    }
-    return false;
+    this.pace.active();
   }
 
   private loadBacklog(): void {
@@ -393,7 +361,7 @@ export class Uplink {
     this.loadingBacklog = true;
     const client = this.client;
     this.o.journal
-      .pendingRows(this.backlogCursor, this.firstLiveSeq, this.busy() ? Math.min(this.o.page ?? 1000, BUSY_PAGE) : (this.o.page ?? 1000))
+      .pendingRows(this.backlogCursor, this.firstLiveSeq, this.pace.page(this.o.page ?? 1000))
       .then((rows) => {
         this.loadingBacklog = false;
         if (this.client !== client || this.state !== 'online') return;

@@ -11,6 +11,7 @@
  * CRC`, ACK 0 meaning done.
  */
 import iconv from 'iconv-lite';
+import { MAX_DATA, MAX_LINE_BYTES, MAX_LINES, MAX_VOICE_BYTES } from './limits.js';
 
 export const VR = 0x64;
 export const CMD = {
@@ -22,13 +23,7 @@ export const CMD = {
   spacesPage: 0xe3,
 } as const;
 
-/** Most bytes a frame's DATA may hold (DL is one byte). */
-export const MAX_DATA = 255;
-/** Most text bytes in one line of a 0x6E frame, and in its voice text (the document's limits). */
-export const MAX_LINE_BYTES = 32;
-export const MAX_VOICE_BYTES = 64;
-/** 0x6E carries at most four lines. */
-export const MAX_LINES = 4;
+export { MAX_DATA, MAX_LINE_BYTES, MAX_LINES, MAX_VOICE_BYTES } from './limits.js';
 
 export type Rgba = readonly [number, number, number, number];
 export const RED: Rgba = [0xff, 0, 0, 0];
@@ -49,11 +44,6 @@ export function crc16(bytes: Uint8Array): number {
 /** Text as the screen wants it: GBK. */
 export function gbk(text: string): Buffer {
   return iconv.encode(text, 'gbk');
-}
-
-/** How many half-width cells (GBK bytes) a text takes. */
-export function cells(text: string): number {
-  return gbk(text).length;
 }
 
 export class FrameError extends Error {

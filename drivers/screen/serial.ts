@@ -9,7 +9,7 @@
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { StatusSink } from '../readers/source.js';
 import { Reopening } from '../readers/source.js';
-import { readFrames } from './frames.js';
+import { ackOf, readFrames } from './frames.js';
 
 /** How long the screen has to answer a frame. */
 export const ACK_TIMEOUT_MS = 500;
@@ -85,7 +85,7 @@ export class SerialScreen extends Reopening<ScreenSink> {
     const { frames, rest } = readFrames(this.received);
     this.received = rest;
     for (const f of frames) {
-      if (f.data.length === 1 && f.data[0] !== 0) this.counts.nak++;
+      if ((ackOf(f) ?? 0) !== 0) this.counts.nak++;
       this.settle(true);
     }
   }
